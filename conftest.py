@@ -1,0 +1,35 @@
+"""Test collection rules shared by the tests, the doctests and the notebooks."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+_here = Path(__file__).parent
+os.environ.setdefault("NUMOPT_DATA", str((_here.parent / "shared" / "data").resolve()))
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+try:
+    import cupy  # noqa: F401
+
+    _have_cupy = cupy.cuda.runtime.getDeviceCount() > 0
+except Exception:
+    _have_cupy = False
+
+# GPU kernels import CuPy at module level: their doctests only run where a GPU is present.
+collect_ignore_glob = [] if _have_cupy else ["numopt/**/_gpu.py"]
+# Entry points that run on import.
+collect_ignore_glob += ["numopt/__main__.py", "numopt/**/__main__.py"]
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_gpu = pytest.mark.skip(reason="needs a CUDA GPU with CuPy")
+    for item in items:
+        if "gpu" in item.keywords and not _have_cupy:
+            item.add_marker(skip_gpu)
+
+
+@pytest.fixture(autouse=True)
+def _doctest_namespace(doctest_namespace):
+    doctest_namespace["np"] = np

@@ -1,0 +1,7 @@
+"""``python -m numopt`` runs the ``numopt`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

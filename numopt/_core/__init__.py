@@ -1,0 +1,1 @@
+"""Shared machinery: results, the iteration driver, oracles, backends and input checks."""

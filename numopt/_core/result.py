@@ -1,0 +1,138 @@
+"""Result object and termination status shared by every numopt solver."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import numpy as np
+
+__all__ = ["LinearSolveResult", "OptimizeResult", "Status"]
+
+
+class Status(Enum):
+    """Why a solver stopped. Each member's value is the human-readable message.
+
+    ``Status.code`` gives the integer stored in ``OptimizeResult.status``
+    (0 is success, as in scipy) and ``Status.success`` says whether the
+    solver met its tolerance.
+
+    Examples
+    --------
+    >>> from numopt import Status
+    >>> Status.MAXITER.code, Status.MAXITER.success
+    (1, False)
+    >>> Status.SUCCESS.value
+    'Optimization terminated successfully.'
+    """
+
+    SUCCESS = "Optimization terminated successfully."
+    MAXITER = "Maximum number of iterations reached."
+    MAXTIME = "Time limit reached."
+    CALLBACK = "Stopped by the callback (StopIteration)."
+    NONFINITE = "Non-finite value (NaN or inf) in the iterate or the objective."
+    LINESEARCH = "Line search could not find an acceptable step."
+    DIVERGED = "The objective increased: the method diverged."
+    SINGULAR = "Singular linear system (for example a rank-deficient constraint Jacobian)."
+    INFEASIBLE = "Converged to a stationary point of the constraint violation: locally infeasible."
+    STAGNATION = "No further progress possible at this precision."
+    MAXFEV = "Maximum number of function evaluations reached."
+    INNER_MAXITER = "Inner solver hit its iteration limit before its accuracy test."
+    NO_IMPROVEMENT = "Converged: no candidate move improves the objective."
+
+    @property
+    def code(self) -> int:
+        """Integer code: position in the enum (``SUCCESS`` is 0)."""
+        return list(Status).index(self)
+
+    @property
+    def success(self) -> bool:
+        """True for statuses that mean the solver reached its goal."""
+        return self in (Status.SUCCESS, Status.NO_IMPROVEMENT)
+
+    @classmethod
+    def from_code(cls, code: int) -> "Status":
+        """Member whose :attr:`code` is ``code``."""
+        return list(cls)[int(code)]
+
+
+class OptimizeResult(dict):
+    """Solution of an optimization problem, compatible with ``scipy.optimize.OptimizeResult``.
+
+    A dict whose keys are also attributes. Common keys: ``x``, ``fun``, ``jac``,
+    ``success``, ``status`` (int), ``message``, ``nit``, ``nfev``, ``njev``, ``nhev``;
+    solvers add their own (``kkt``, ``multipliers``, ``history``, ...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numopt import OptimizeResult
+    >>> r = OptimizeResult(x=np.array([1.0, 2.0]), fun=0.5, success=True)
+    >>> r.fun, r["success"]
+    (0.5, True)
+    """
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+    __setattr__ = dict.__setitem__
+    __delattr__ = dict.__delitem__
+
+    def __dir__(self):
+        return list(self.keys())
+
+    def __repr__(self) -> str:
+        if not self:
+            return f"{type(self).__name__}()"
+        width = max(map(len, self.keys())) + 1
+        lines = []
+        for key, value in self.items():
+            if key == "history":
+                text = _describe_history(value)
+            else:
+                text = _short(value)
+            text = text.replace("\n", "\n" + " " * (width + 2))
+            lines.append(f"{key.rjust(width)}: {text}")
+        return "\n".join(lines)
+
+
+def _short(value) -> str:
+    if isinstance(value, np.ndarray) and value.size > 12:
+        with np.printoptions(threshold=8, edgeitems=3, precision=6):
+            return f"{value!r} (shape {value.shape})"
+    if isinstance(value, np.ndarray):
+        with np.printoptions(precision=6):
+            return repr(value)
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return repr(value)
+
+
+def _describe_history(history) -> str:
+    if isinstance(history, dict):
+        keys = ", ".join(history)
+        n = len(next(iter(history.values()))) if history else 0
+        return f"<{n} records: {keys}>"
+    return _short(history)
+
+
+class LinearSolveResult(OptimizeResult):
+    """Result of a linear solve; unpacks as ``(x, info)`` like scipy.sparse.linalg.
+
+    ``info`` is 0 on convergence, the iteration count when the iteration limit
+    was reached, and negative for a breakdown.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numopt._core.result import LinearSolveResult
+    >>> res = LinearSolveResult(x=np.zeros(2), info=0, nit=3)
+    >>> x, info = res
+    >>> info
+    0
+    """
+
+    def __iter__(self):
+        return iter((self["x"], self["info"]))
