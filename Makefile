@@ -26,11 +26,11 @@ demo: venv ipopt
 
 test: venv ipopt
 	$(PIP) install --quiet -e '.[test]'
-	$(BIN)/python -m pytest -n $(JOBS) -q
+	$(BIN)/python -m pytest -n $(JOBS) -q --nbmake
 
 bench: venv ipopt
 	$(PIP) install --quiet -e '.[bench]'
-	$(BIN)/python -m pytest benchmarks --benchmark-only -p no:nbmake --override-ini="addopts="
+	$(BIN)/python -m pytest benchmarks --benchmark-only --override-ini="addopts="
 	$(BIN)/numopt bench --full --out bench-report-full
 
 docs: venv
