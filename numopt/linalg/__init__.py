@@ -5,3 +5,7 @@ and returns a :class:`numopt.LinearSolveResult` that also unpacks as ``(x, info)
 """
 
 __all__: list[str] = []
+
+from .krylov import cg, pcg  # noqa: E402
+
+__all__ += ["cg", "pcg"]

@@ -1,0 +1,97 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, aslinearoperator
+
+from numopt.linalg.krylov import cg, pcg
+from numopt.problems.pde import poisson
+
+
+@pytest.fixture
+def system():
+    A = poisson((12, 12))
+    b = np.random.default_rng(0).standard_normal(A.shape[0])
+    return A, b
+
+
+def test_cg_solves_spd_system(system):
+    A, b = system
+    res = cg(A, b, rtol=1e-10)
+    x, info = res
+    assert info == 0 and res.success
+    assert np.linalg.norm(A @ x - b) <= 1.1e-10 * np.linalg.norm(b)
+    np.testing.assert_allclose(x, sp.linalg.spsolve(A.tocsc(), b), rtol=1e-8, atol=1e-10)
+
+
+def test_cg_iterations_match_scipy(system):
+    A, b = system
+    count = []
+    sp.linalg.cg(A, b, rtol=1e-8, callback=lambda xk: count.append(1))
+    assert cg(A, b, rtol=1e-8).nit == len(count)
+
+
+@pytest.mark.parametrize("kind", ["dense", "operator", "callable"])
+def test_pcg_preconditioner_forms(system, kind):
+    A, b = system
+    Dinv = sp.diags(1.0 / A.diagonal())
+    M = {"dense": Dinv.toarray(), "operator": aslinearoperator(Dinv), "callable": lambda r: Dinv @ r}[kind]
+    res = pcg(A, b, M=M, rtol=1e-10)
+    assert res.info == 0
+    assert np.linalg.norm(A @ res.x - b) <= 1.1e-10 * np.linalg.norm(b)
+
+
+def test_linear_operator_and_x0(system):
+    A, b = system
+    x_exact = sp.linalg.spsolve(A.tocsc(), b)
+    op = LinearOperator(A.shape, matvec=lambda v: A @ v, dtype=float)
+    res = cg(op, b, x0=x_exact + 1e-3, rtol=1e-10)
+    assert res.info == 0 and res.nit < cg(A, b, rtol=1e-10).nit
+
+
+def test_maxiter_reported_through_info(system):
+    A, b = system
+    res = cg(A, b, rtol=1e-12, maxiter=3)
+    assert res.info == 3 and not res.success and res.nit == 3
+
+
+def test_history_and_callback(system):
+    A, b = system
+    seen = []
+    res = cg(A, b, rtol=1e-8, record_history=True, callback=seen.append)
+    hist = res.history["residual"]
+    assert len(hist) == res.nit + 1 == len(seen) + 1
+    assert hist[-1] <= 1e-8 * np.linalg.norm(b) < hist[0]
+
+
+def test_indefinite_matrix_breaks_down():
+    A = np.diag([1.0, -1.0])
+    res = cg(A, np.ones(2))
+    assert res.info == -1 and not res.success and "positive definite" in res.breakdown
+
+
+def test_pcg_requires_preconditioner(system):
+    A, b = system
+    with pytest.raises(ValueError, match="needs a preconditioner"):
+        pcg(A, b, M=None)
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ((np.ones((2, 3)), np.ones(2)), "square"),
+        ((np.eye(2), np.ones(3)), "b must have shape"),
+        ((np.eye(2), np.array([1.0, np.nan])), "b contains NaN"),
+        ((np.array([[1.0, np.inf], [0.0, 1.0]]), np.ones(2)), "A contains NaN"),
+    ],
+)
+def test_bad_input(args, match):
+    with pytest.raises(ValueError, match=match):
+        cg(*args)
+
+
+def test_bad_tolerances(system):
+    A, b = system
+    with pytest.raises(ValueError, match="rtol and atol"):
+        cg(A, b, rtol=0.0)
+    with pytest.raises(ValueError, match="maxiter"):
+        cg(A, b, maxiter=0)
