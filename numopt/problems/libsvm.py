@@ -1,0 +1,454 @@
+"""LIBSVM data sets: an svmlight reader, a registry of binary data sets, and problems built on them.
+
+Files are looked up in ``$NUMOPT_DATA`` (default ``~/.cache/numopt``), either in
+that folder or in its ``libsvm/`` subfolder, plain or gzip-compressed
+(``a9a`` or ``a9a.gz``). A registered data set that is missing is downloaded
+from the LIBSVM site (https://www.csie.ntu.edu.tw/~cjlin/libsvmtools/datasets/)
+into ``$NUMOPT_DATA/libsvm/`` when the network allows; otherwise the error
+says where to put the file. Every registered file is checked against its
+expected shape when loaded.
+
+On top of the data: :func:`logistic_regression` and :func:`least_squares`
+(smooth, with exact gradient, Hessian and Hessian-vector product) and
+:func:`l1_regularized`, which pairs a smooth problem with an L1 penalty
+``lam * ||w||_1`` and its proximal map.
+
+Examples
+--------
+>>> X, y = load("heart_scale")
+>>> X.shape, sorted(set(y))
+((270, 13), [-1.0, 1.0])
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+
+from .._core.oracle import ScalarFunction, UnconstrainedProblem
+from .._core.validate import as_float_array, check_finite, check_positive, close_matches
+
+__all__ = [
+    "DATASETS",
+    "DataFitProblem",
+    "DatasetInfo",
+    "L1Problem",
+    "data_folder",
+    "l1_regularized",
+    "least_squares",
+    "load",
+    "logistic_regression",
+    "read_svmlight",
+]
+
+LIBSVM_URL = "https://www.csie.ntu.edu.tw/~cjlin/libsvmtools/datasets/binary/"
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """A registered LIBSVM data set: file name and expected shape."""
+
+    filename: str
+    n_samples: int
+    n_features: int
+    description: str
+
+    @property
+    def url(self) -> str:
+        """Where the LIBSVM site serves the file."""
+        return LIBSVM_URL + self.filename
+
+
+#: Binary classification sets of the LIBSVM page, with their shapes (rows x features).
+DATASETS: dict[str, DatasetInfo] = {
+    "a9a": DatasetInfo("a9a", 32561, 123, "UCI Adult (Platt), training split"),
+    "a9a.t": DatasetInfo("a9a.t", 16281, 123, "UCI Adult (Platt), test split (feature 123 unused)"),
+    "w8a": DatasetInfo("w8a", 49749, 300, "Platt's web-page data"),
+    "mushrooms": DatasetInfo("mushrooms", 8124, 112, "UCI Mushroom, one-hot"),
+    "phishing": DatasetInfo("phishing", 11055, 68, "UCI Phishing Websites"),
+    "ionosphere_scale": DatasetInfo("ionosphere_scale", 351, 34, "UCI Ionosphere, scaled to [-1, 1]"),
+    "sonar_scale": DatasetInfo("sonar_scale", 208, 60, "UCI Sonar, scaled to [-1, 1]"),
+    "splice_scale": DatasetInfo("splice_scale", 1000, 60, "splice-junction training set, scaled"),
+    "australian_scale": DatasetInfo("australian_scale", 690, 14, "Statlog Australian credit, scaled"),
+    "heart_scale": DatasetInfo("heart_scale", 270, 13, "Statlog Heart, scaled"),
+    "breast-cancer_scale": DatasetInfo("breast-cancer_scale", 683, 10, "Wisconsin Breast Cancer, scaled"),
+    "diabetes_scale": DatasetInfo("diabetes_scale", 768, 8, "Pima Indians Diabetes, scaled"),
+    "german.numer": DatasetInfo("german.numer", 1000, 24, "Statlog German credit, numeric, unscaled"),
+}
+
+
+def data_folder(data_home: str | os.PathLike | None = None) -> Path:
+    """The data folder: ``data_home``, else ``$NUMOPT_DATA``, else ``~/.cache/numopt``."""
+    if data_home is not None:
+        return Path(data_home).expanduser()
+    return Path(os.environ.get("NUMOPT_DATA") or Path.home() / ".cache" / "numopt").expanduser()
+
+
+def _open_text(path: Path):
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")
+
+
+def _parse_line(line: str):
+    """(label, indices, values) of one svmlight line, or None for a blank/comment line."""
+    line = line.split("#", 1)[0].strip()
+    if not line:
+        return None
+    tokens = line.split()
+    label = float(tokens[0])
+    idx, val = [], []
+    for tok in tokens[1:]:
+        key, sep, value = tok.partition(":")
+        if not sep:
+            raise ValueError(f"token {tok!r} is not of the form index:value")
+        if key == "qid":
+            continue
+        i = int(key)
+        if i < 1:
+            raise ValueError(f"feature index {i} in {tok!r}; LIBSVM indices start at 1")
+        idx.append(i - 1)
+        val.append(float(value))
+    if not np.isfinite(label) or not np.all(np.isfinite(val)):
+        raise ValueError("NaN or inf in the label or a feature value")
+    return label, idx, val
+
+
+def read_svmlight(path: str | os.PathLike, n_features: int | None = None):
+    """Read an svmlight/LIBSVM file (plain or ``.gz``) into a CSR matrix and a label vector.
+
+    Parameters
+    ----------
+    path : path-like
+        File with lines ``<label> <index>:<value> ...`` (1-based indices;
+        ``# comments`` and ``qid:`` tokens are ignored, blank lines skipped).
+    n_features : int, optional
+        Number of columns; by default the largest index found. A file that
+        uses a larger index is an error.
+
+    Returns
+    -------
+    X : scipy.sparse.csr_matrix of float64, shape (n_samples, n_features)
+    y : numpy.ndarray of float64, the labels as written in the file
+
+    Raises
+    ------
+    ValueError
+        On a malformed line, with the file name and the line number.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.svm"
+    >>> _ = path.write_text("+1 1:0.5 3:2\\n-1 2:1\\n")
+    >>> X, y = read_svmlight(path)
+    >>> X.toarray(), y
+    (array([[0.5, 0. , 2. ],
+           [0. , 1. , 0. ]]), array([ 1., -1.]))
+    """
+    path = Path(path)
+    labels, indptr, indices, values = [], [0], [], []
+    with _open_text(path) as fh:
+        for lineno, line in enumerate(fh, start=1):
+            try:
+                parsed = _parse_line(line)
+            except ValueError as exc:
+                raise ValueError(f"{path}: line {lineno} is not valid svmlight ({exc}): {line.strip()[:80]!r}") \
+                    from None
+            if parsed is None:
+                continue
+            label, idx, val = parsed
+            labels.append(label)
+            indices.extend(idx)
+            values.extend(val)
+            indptr.append(len(indices))
+    indices_arr = np.asarray(indices, dtype=np.int64)
+    width = int(indices_arr.max()) + 1 if indices_arr.size else 0
+    if n_features is None:
+        n_features = width
+    elif width > n_features:
+        raise ValueError(f"{path} uses feature index {width}, but n_features={n_features}.")
+    X = sp.csr_matrix((np.asarray(values, dtype=np.float64), indices_arr, np.asarray(indptr, dtype=np.int64)),
+                      shape=(len(labels), n_features))
+    X.sum_duplicates()
+    return X, np.asarray(labels, dtype=np.float64)
+
+
+def _find(name: str, home: Path) -> Path | None:
+    for folder in (home, home / "libsvm"):
+        for candidate in (folder / name, folder / f"{name}.gz"):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _download(url: str, dest: Path, timeout: float = 30.0) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(dest.name + ".part")
+    with urllib.request.urlopen(url, timeout=timeout) as response, open(partial, "wb") as out:
+        shutil.copyfileobj(response, out)
+    partial.replace(dest)
+
+
+def load(name: str, *, data_home: str | os.PathLike | None = None, download: bool = True):
+    """Load a registered LIBSVM binary data set with labels in {-1, +1}.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`DATASETS` (for example ``'a9a'``, ``'w8a'``, ``'mushrooms'``).
+    data_home : path-like, optional
+        Folder to read from (default ``$NUMOPT_DATA``, else ``~/.cache/numopt``);
+        the file may sit in it or in its ``libsvm/`` subfolder, plain or ``.gz``.
+    download : bool
+        Fetch a missing file from the LIBSVM site into ``data_home/libsvm/``.
+
+    Returns
+    -------
+    X : scipy.sparse.csr_matrix of float64, shape (n_samples, n_features)
+        ``n_features`` is the registered width (``a9a.t`` gets 123 columns, like ``a9a``).
+    y : numpy.ndarray of float64
+        The two labels of the file mapped to -1 (the smaller) and +1 (the larger).
+
+    Examples
+    --------
+    >>> X, y = load("a9a.t")
+    >>> X.shape
+    (16281, 123)
+    """
+    if name not in DATASETS:
+        hint = close_matches(name, DATASETS, n=5)
+        extra = f" Close matches: {', '.join(hint)}." if hint else ""
+        raise ValueError(f"Unknown LIBSVM data set {name!r}.{extra} Registered: {', '.join(sorted(DATASETS))}.")
+    meta = DATASETS[name]
+    home = data_folder(data_home)
+    path = _find(meta.filename, home)
+    if path is None:
+        where = f"{home / 'libsvm' / meta.filename} (or {meta.filename}.gz, or directly in {home})"
+        if not download:
+            raise FileNotFoundError(f"LIBSVM data set {name!r} not found. Put the file at {where}; "
+                                    f"it is served at {meta.url}. Set NUMOPT_DATA to use another folder.")
+        dest = home / "libsvm" / meta.filename
+        try:
+            _download(meta.url, dest)
+        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+            raise FileNotFoundError(f"LIBSVM data set {name!r} not found and the download from {meta.url} "
+                                    f"failed ({exc}). Put the file at {where}; set NUMOPT_DATA to use "
+                                    "another folder.") from exc
+        path = dest
+    X, y = read_svmlight(path, n_features=meta.n_features)
+    if X.shape != (meta.n_samples, meta.n_features):
+        raise ValueError(f"{path} holds a {X.shape[0]} x {X.shape[1]} data set; {name!r} should be "
+                         f"{meta.n_samples} x {meta.n_features} (a truncated file or another version?).")
+    return X, _binary_labels(y, path)
+
+
+def _binary_labels(y: np.ndarray, path) -> np.ndarray:
+    classes = np.unique(y)
+    if classes.size != 2:
+        raise ValueError(f"{path} has {classes.size} distinct labels ({classes[:5]}); expected a binary data set.")
+    return np.where(y == classes[1], 1.0, -1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Problems built on a data matrix
+# ---------------------------------------------------------------------------------------------
+
+
+class DataFitProblem(UnconstrainedProblem):
+    """Smooth empirical risk ``(1/N) sum_i loss(x_i^T w, y_i) + (l2/2) ||w||^2`` on data ``(X, y)``.
+
+    Besides the oracle it keeps ``X``, ``y``, ``loss`` (``'logistic'`` or
+    ``'squared'``) and ``l2``, and gives curvature bounds that coordinate and
+    first-order methods use: :meth:`lipschitz` (of the whole gradient) and
+    :meth:`coordinate_lipschitz` (of each partial derivative).
+    """
+
+    def __init__(self, objective, X, y, loss: str, l2: float, name: str):
+        super().__init__(objective, n=X.shape[1], x0=np.zeros(X.shape[1]), name=name)
+        self.X, self.y, self.loss, self.l2 = X, y, loss, l2
+
+    @property
+    def _curvature(self) -> float:
+        # Largest second derivative of the loss in its first argument, divided by N.
+        return (0.25 if self.loss == "logistic" else 1.0) / self.X.shape[0]
+
+    def coordinate_lipschitz(self) -> np.ndarray:
+        """L_j = c ||X[:, j]||^2 / N + l2 (c = 1/4 for logistic, 1 for squared loss)."""
+        X = self.X
+        sq = np.asarray(X.multiply(X).sum(axis=0)).ravel() if sp.issparse(X) else np.einsum("ij,ij->j", X, X)
+        return self._curvature * sq + self.l2
+
+    def lipschitz(self) -> float:
+        """c ||X||_2^2 / N + l2, with the spectral norm from a few power iterations (an upper estimate)."""
+        X = self.X
+        if min(X.shape) <= 200 and not sp.issparse(X):
+            top = float(np.linalg.norm(X, 2)) ** 2
+        else:
+            from scipy.sparse.linalg import svds
+
+            top = float(svds(sp.csr_matrix(X), k=1, return_singular_vectors=False, random_state=0)[0]) ** 2
+        return self._curvature * top + self.l2
+
+
+def _check_data(X, y):
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, dtype=np.float64)
+        check_finite(X, "X")
+    else:
+        X = as_float_array(X, "X", ndim=2).astype(np.float64, copy=False)
+    y = as_float_array(y, "y", ndim=1).astype(np.float64, copy=False)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"y has {y.shape[0]} entries but X has {X.shape[0]} rows.")
+    if X.shape[0] == 0:
+        raise ValueError("X has no rows.")
+    return X, y
+
+
+def _gram(X, weights, l2):
+    """X^T diag(weights) X + l2 I, sparse when X is sparse."""
+    n = X.shape[1]
+    if sp.issparse(X):
+        H = (X.T @ sp.diags(weights) @ X).tocsr()
+        return (H + l2 * sp.identity(n, format="csr")) if l2 else H
+    H = X.T @ (weights[:, None] * X)
+    if l2:
+        H[np.diag_indices(n)] += l2
+    return H
+
+
+def logistic_regression(X, y, l2: float = 0.0) -> DataFitProblem:
+    """Mean logistic loss ``(1/N) sum_i log(1 + exp(-y_i x_i^T w)) + (l2/2)||w||^2``.
+
+    Evaluated stably (``logaddexp`` and ``expit``) for any margin. Labels must
+    be -1 or +1. The Hessian is sparse when ``X`` is.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]); y = np.array([1.0, -1.0, 1.0])
+    >>> p = logistic_regression(X, y, l2=0.1)
+    >>> round(p.objective.fun(np.zeros(2)), 6)  # log 2
+    0.693147
+    """
+    X, y = _check_data(X, y)
+    if not np.all(np.abs(y) == 1.0):
+        raise ValueError("logistic_regression needs labels in {-1, +1}; map them first (libsvm.load does).")
+    check_positive("l2", l2, strict=False)
+    N = X.shape[0]
+
+    def fun(w):
+        margin = y * (X @ w)
+        return float(np.mean(np.logaddexp(0.0, -margin)) + 0.5 * l2 * (w @ w))
+
+    def grad(w):
+        margin = y * (X @ w)
+        return np.asarray(X.T @ (-y * expit(-margin))).ravel() / N + l2 * w
+
+    def weights(w):
+        s = expit(y * (X @ w))
+        return s * (1.0 - s) / N
+
+    def hess(w):
+        return _gram(X, weights(w), l2)
+
+    def hessp(w, p):
+        return np.asarray(X.T @ (weights(w) * (X @ p))).ravel() + l2 * p
+
+    objective = ScalarFunction(fun, grad=grad, hess=hess, hessp=hessp)
+    return DataFitProblem(objective, X, y, "logistic", float(l2), "logistic regression")
+
+
+def least_squares(X, y, l2: float = 0.0) -> DataFitProblem:
+    """``(1/(2N)) ||X w - y||^2 + (l2/2)||w||^2`` with its constant Hessian ``X^T X / N + l2 I``.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0.0], [0.0, 2.0]]); y = np.array([1.0, 2.0])
+    >>> p = least_squares(X, y)
+    >>> p.objective.fun(np.array([1.0, 1.0])), p.objective.grad(np.zeros(2))
+    (0.0, array([-0.5, -2. ]))
+    """
+    X, y = _check_data(X, y)
+    check_positive("l2", l2, strict=False)
+    N = X.shape[0]
+    cache = {}
+
+    def fun(w):
+        r = X @ w - y
+        return float(0.5 * (r @ r) / N + 0.5 * l2 * (w @ w))
+
+    def grad(w):
+        return np.asarray(X.T @ (X @ w - y)).ravel() / N + l2 * w
+
+    def hess(w):
+        if "H" not in cache:
+            cache["H"] = _gram(X, np.full(N, 1.0 / N), l2)
+        return cache["H"]
+
+    def hessp(w, p):
+        return np.asarray(X.T @ (X @ p)).ravel() / N + l2 * p
+
+    objective = ScalarFunction(fun, grad=grad, hess=hess, hessp=hessp)
+    return DataFitProblem(objective, X, y, "squared", float(l2), "least squares")
+
+
+@dataclass
+class L1Problem:
+    """Composite problem ``min_w smooth(w) + lam * ||w||_1``.
+
+    Attributes
+    ----------
+    smooth : UnconstrainedProblem
+        The differentiable part (its oracle counts evaluations).
+    lam : float
+        L1 weight (>= 0).
+    """
+
+    smooth: UnconstrainedProblem
+    lam: float
+
+    @property
+    def n(self) -> int:
+        return self.smooth.n
+
+    def fun(self, w) -> float:
+        """Full objective ``smooth(w) + lam ||w||_1``."""
+        return self.smooth.objective.fun(w) + self.lam * float(np.abs(w).sum())
+
+    def prox(self, w, step: float) -> np.ndarray:
+        """Proximal map of ``step * lam * ||.||_1`` (soft thresholding)."""
+        return np.sign(w) * np.maximum(np.abs(w) - step * self.lam, 0.0)
+
+    def optimality(self, w) -> float:
+        """``||w - prox(w - grad(w), 1)||_inf``: zero exactly at a minimizer."""
+        g = self.smooth.objective.grad(w)
+        return float(np.max(np.abs(w - self.prox(w - g, 1.0)), initial=0.0))
+
+    def lam_max(self) -> float:
+        """Smallest ``lam`` for which ``w = 0`` is optimal: ``||grad smooth(0)||_inf``."""
+        return float(np.max(np.abs(self.smooth.objective.grad(np.zeros(self.n)))))
+
+
+def l1_regularized(smooth: UnconstrainedProblem, lam: float) -> L1Problem:
+    """Pair a smooth problem with the penalty ``lam * ||w||_1`` (lasso, sparse logistic regression).
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0]]); y = np.array([3.0, 0.1])
+    >>> prob = l1_regularized(least_squares(X, y), lam=0.1)
+    >>> prob.lam_max(), prob.prox(np.array([0.5, -0.05]), 1.0)
+    (1.5, array([ 0.4, -0. ]))
+    """
+    check_positive("lam", lam, strict=False)
+    if not isinstance(smooth, UnconstrainedProblem):
+        raise TypeError(f"smooth must be an UnconstrainedProblem; got {type(smooth).__name__}.")
+    return L1Problem(smooth, float(lam))
