@@ -9,3 +9,8 @@ __all__: list[str] = []
 from .krylov import cg, pcg  # noqa: E402
 
 __all__ += ["cg", "pcg"]
+
+from .sor import SweepMatrix, color_rows, jacobi_spectral_radius, optimal_omega, sor, ssor_pcg, ssor_preconditioner  # noqa: E402,E501
+
+__all__ += ["SweepMatrix", "color_rows", "jacobi_spectral_radius", "optimal_omega", "sor", "ssor_pcg",
+            "ssor_preconditioner"]

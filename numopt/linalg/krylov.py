@@ -58,6 +58,14 @@ def prepare_system(A, b, x0=None):
     return A, b, x0
 
 
+def check_tolerances(rtol, atol) -> None:
+    """Raise unless ``rtol, atol >= 0`` and not both zero."""
+    check_positive("rtol", rtol, strict=False)
+    check_positive("atol", atol, strict=False)
+    if rtol == 0 and atol == 0:
+        raise ValueError("rtol and atol cannot both be 0: the iteration could never stop.")
+
+
 def _operator(A, name: str):
     """``v -> A v`` for a matrix, a LinearOperator or a callable (the preconditioner case)."""
     if isinstance(A, LinearOperator):
@@ -88,10 +96,7 @@ class ConjugateGradient(IterativeSolver):
     default_options = {"rtol": 1e-5, "atol": 0.0, "M": None}
 
     def validate_options(self, options):
-        check_positive("rtol", options["rtol"], strict=False)
-        check_positive("atol", options["atol"], strict=False)
-        if options["rtol"] == 0 and options["atol"] == 0:
-            raise ValueError("rtol and atol cannot both be 0: the iteration could never stop.")
+        check_tolerances(options["rtol"], options["atol"])
 
     def init(self, problem, x0):
         A, b = problem
