@@ -29,7 +29,7 @@ __all__ = [
 BACKENDS = ("numpy", "numba", "cupy")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _import(name: str):
     try:
         return importlib.import_module(name), None
@@ -37,7 +37,7 @@ def _import(name: str):
         return None, f"{type(exc).__name__}: {exc}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cupy_status() -> tuple[bool, str]:
     """``(usable, description)``: GPU name when CuPy works, else why not."""
     cupy, err = _import("cupy")

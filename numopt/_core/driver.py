@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import inspect
 import time
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -14,7 +14,7 @@ subclass :class:`Problem` and list their capabilities.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

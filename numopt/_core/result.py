@@ -50,7 +50,7 @@ class Status(Enum):
         return self in (Status.SUCCESS, Status.NO_IMPROVEMENT)
 
     @classmethod
-    def from_code(cls, code: int) -> "Status":
+    def from_code(cls, code: int) -> Status:
         """Member whose :attr:`code` is ``code``."""
         return list(cls)[int(code)]
 

