@@ -1,0 +1,173 @@
+"""Readable NumPy twins of :mod:`numopt.bcd._kernels` (same signatures, same results).
+
+They are the ``backend='numpy'`` path of the solver and the reference the
+tests hold the Numba kernels to. They favour clarity over speed: vectorized
+where it reads naturally, plain loops where the kernel's logic is sequential.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+from scipy.sparse.linalg import spsolve
+from scipy.special import log_expit, logsumexp
+
+LOSS_SQUARED, LOSS_LOGISTIC, LOSS_SOFTMAX = 0, 1, 2
+
+
+def row_losses(loss, z, y, rows, C):
+    """Row losses and derivatives (``len(rows)`` values and a ``(len(rows), C)`` array)."""
+    if loss == LOSS_SQUARED:
+        r = z[rows] - y[rows]
+        return 0.5 * r * r, r[:, None]
+    if loss == LOSS_LOGISTIC:
+        t = -y[rows] * z[rows]
+        sig = np.exp(log_expit(t))
+        return -log_expit(-t), (-y[rows] * sig)[:, None]
+    Z = z.reshape(-1, C)[rows]
+    lse = logsumexp(Z, axis=1)
+    P = np.exp(Z - lse[:, None])
+    labels = y[rows].astype(np.int64)
+    P[np.arange(rows.size), labels] -= 1.0
+    return lse - Z[np.arange(rows.size), labels], P
+
+
+def glm_apply(a_indptr, a_indices, a_data, r_indptr, r_indices, r_data, C, loss, y, z, w, lrow, g,
+              block, delta, update_grad, row_mark, rows_buf, col_mark, cols_buf):
+    m = lrow.size
+    d = a_indptr.size - 1
+    A = sp.csc_matrix((a_data, a_indices, a_indptr), shape=(m, d))
+    feats, cls = np.divmod(block, C)
+    Z = z.reshape(m, C)
+    touched = np.zeros(m, bool)
+    for j, c, dv in zip(feats, cls, delta):
+        if dv != 0.0:
+            col = A[:, [j]]
+            Z[col.indices, c] += col.data * dv
+            touched[col.indices] = True
+    rows = np.flatnonzero(touched)
+    lnew, wnew = row_losses(loss, z, y, rows, C)
+    df = float(np.sum(lnew - lrow[rows]))
+    lrow[rows] = lnew
+    W = w.reshape(m, C)
+    nc = 0
+    if update_grad and rows.size:
+        Ar = sp.csr_matrix((r_data, r_indices, r_indptr), shape=(m, d))[rows]
+        g += (Ar.T @ (wnew - W[rows])).reshape(-1)
+        cols = np.unique(Ar.indices)
+        nc = cols.size
+        cols_buf[:nc] = cols
+    W[rows] = wnew
+    return df, nc
+
+
+def glm_block_grad(a_indptr, a_indices, a_data, C, w, block, out):
+    for k, v in enumerate(block):
+        j, c = divmod(int(v), C)
+        lo, hi = a_indptr[j], a_indptr[j + 1]
+        out[k] = a_data[lo:hi] @ w[a_indices[lo:hi] * C + c]
+
+
+def quad_apply(q_indptr, q_indices, q_data, g, block, delta, col_mark, cols_buf):
+    touched = []
+    for j, dv in zip(block, delta):
+        if dv != 0.0:
+            lo, hi = q_indptr[j], q_indptr[j + 1]
+            np.add.at(g, q_indices[lo:hi], q_data[lo:hi] * dv)
+            touched.append(q_indices[lo:hi])
+    cols = np.unique(np.concatenate(touched)) if touched else np.zeros(0, np.int64)
+    cols_buf[:cols.size] = cols
+    return cols.size
+
+
+def min_norm_subgrad(g, x, lam, nonneg, idx, out):
+    gi, xi, li = g[idx], x[idx], lam[idx]
+    if nonneg:
+        gi = gi + li
+        out[:] = np.where((xi > 0) | (gi < 0), gi, 0.0)
+        return
+    shrunk = np.sign(gi) * np.maximum(np.abs(gi) - li, 0.0)
+    out[:] = np.where(xi != 0, gi + li * np.sign(xi), shrunk)
+
+
+def block_scores(s_full, bptr, bidx, which, rule, Lb, Linv, hptr, hinv, out):
+    for t, b in enumerate(which):
+        idx = bidx[bptr[b]:bptr[b + 1]]
+        s = s_full[idx]
+        if rule == 0:
+            out[t] = s @ s
+        elif rule == 1:
+            out[t] = s @ s / Lb[b]
+        elif rule == 2:
+            out[t] = s @ (s * Linv[idx])
+        else:
+            Hinv = hinv[hptr[b]:hptr[b + 1]].reshape(idx.size, idx.size)
+            out[t] = s @ Hinv @ s
+
+
+def segtree_set(t, i, value):
+    size = t.size // 2
+    p = size + i
+    t[p] = value
+    p //= 2
+    while p >= 1:
+        t[p] = max(t[2 * p], t[2 * p + 1])
+        p //= 2
+
+
+def segtree_argmax(t):
+    size = t.size // 2
+    return int(np.argmax(t[size:]))
+
+
+def segtree_topk(t, k, out, saved):
+    leaves = t[t.size // 2:]
+    order = np.argsort(-leaves, kind="stable")[:k]
+    out[:k] = order
+    saved[:k] = leaves[order]
+
+
+def grow_forest(t, h_indptr, h_indices, max_size, comp, out, popped, saved):
+    n = t.size // 2
+    scores = t[n:]
+    order = np.argsort(-scores, kind="stable")
+    parent = {}
+
+    def find(u):
+        while parent[u] != u:
+            u = parent[u]
+        return u
+
+    nb = 0
+    for i in order:
+        if nb >= max_size or not scores[i] > 0:
+            break
+        nbrs = [u for u in h_indices[h_indptr[i]:h_indptr[i + 1]] if u != i and u in parent]
+        roots = [find(u) for u in nbrs]
+        if len(set(roots)) < len(roots):
+            continue
+        parent[i] = i
+        for r in roots:
+            parent[r] = i
+        out[nb] = i
+        nb += 1
+    return nb
+
+
+def tree_solve(h_indptr, h_indices, h_data, block, rhs, pos, out):
+    n = h_indptr.size - 1
+    H = sp.csr_matrix((h_data, h_indices, h_indptr), shape=(n, n))[block][:, block].tocsr()
+    H.sum_duplicates()
+    offdiag = sp.triu(H, k=1)
+    nedges = int(np.count_nonzero(offdiag.data))
+    ncomp = connected_components(H, directed=False)[0]
+    if nedges != block.size - ncomp:
+        return 1
+    try:
+        out[:] = spsolve(H.tocsc(), rhs)
+    except RuntimeError:
+        return 2
+    if not np.all(np.isfinite(out)) or np.any(H.diagonal() <= 0):
+        return 2
+    return 0
