@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.metadata
 import platform
 
 import numpy as np
@@ -114,10 +115,11 @@ def to_device(x, backend: str):
 
 
 def _version(name: str) -> str:
-    mod, err = _import(name)
-    if mod is None:
+    # Read from the installed metadata: importing jax, cvxpy, ... only to print a version takes seconds.
+    try:
+        return importlib.metadata.version({"sklearn": "scikit-learn"}.get(name, name))
+    except importlib.metadata.PackageNotFoundError:
         return "not installed"
-    return getattr(mod, "__version__", "installed")
 
 
 def config_info() -> dict[str, str]:

@@ -182,6 +182,10 @@ class ScalarFunction:
             raise TypeError(f"jac must be callable, True, '2-point' or '3-point'; got {grad!r}.")
         if isinstance(hess, str):
             check_choice("hess", hess, FD_SCHEMES)
+            if isinstance(grad, str):
+                # Differencing a differenced gradient loses every digit (errors of order one), as in scipy.
+                raise ValueError("hess cannot be estimated by finite differences when the gradient is too "
+                                 "(jac is None or a scheme): give jac as a callable or jac=True.")
         elif hess is not None and not callable(hess):
             raise TypeError(f"hess must be callable, '2-point', '3-point' or None; got {hess!r}.")
         if hessp is not None and not callable(hessp):
