@@ -6,21 +6,39 @@ local objective per node) over a communication graph and reports the error
 """
 
 from .base import GossipSolver
+from .baselines import MSDA, ADOMPlus, Continuized, GradientTracking
 from .dadao import DADAO, Propagator, dadao_constants, ode_matrix
 from .events import EventStream
-from .graphs import GRAPHS, TimeVaryingGraph, as_graph, edge_array, graph_constants, make_graph, rate_laplacian
+from .graphs import (
+    GRAPHS,
+    TimeVaryingGraph,
+    as_graph,
+    edge_array,
+    edge_resistances,
+    graph_constants,
+    make_graph,
+    rate_laplacian,
+)
+from .minimize import METHODS, minimize
 from .problem import (
-                     LocalDataProblem,
-                     SeparableProblem,
-                     from_dataset,
-                     libsvm_problem,
-                     logistic_problem,
-                     ridge_problem,
+    LocalDataProblem,
+    SeparableProblem,
+    from_dataset,
+    libsvm_problem,
+    logistic_problem,
+    ridge_problem,
 )
 from .rates import resolve_rates, sdp_rates, uniform_rates
 
 __all__ = [
+    "ADOMPlus",
+    "Continuized",
     "DADAO",
+    "GradientTracking",
+    "METHODS",
+    "MSDA",
+    "edge_resistances",
+    "minimize",
     "GRAPHS",
     "EventStream",
     "GossipSolver",

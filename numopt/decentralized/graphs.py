@@ -21,8 +21,8 @@ import scipy.sparse as sp
 
 from .._core.validate import check_choice, check_positive, check_rng
 
-__all__ = ["GRAPHS", "TimeVaryingGraph", "as_graph", "edge_array", "graph_constants", "make_graph",
-           "rate_laplacian"]
+__all__ = ["GRAPHS", "TimeVaryingGraph", "as_graph", "edge_array", "edge_resistances", "graph_constants",
+           "make_graph", "rate_laplacian"]
 
 GRAPHS = ("star", "complete", "cycle", "path", "grid", "barbell", "geometric", "erdos-renyi")
 DENSE_MAX = 600
@@ -121,18 +121,16 @@ def rate_laplacian(n: int, edges, rates) -> sp.csr_matrix:
     return (sp.diags(np.asarray(W.sum(axis=1)).ravel()) - W).tocsr()
 
 
-def graph_constants(G, rates=None) -> tuple[float, float]:
-    """(chi1, chi2) of the gossip Laplacian of ``G`` with edge ``rates`` (default ``1/|E|`` each).
+def edge_resistances(G, rates=None) -> np.ndarray:
+    """Effective resistances (e_i - e_j)^T Lam^+ (e_i - e_j) of the edges (order of :func:`edge_array`).
 
-    ``rates`` follows the order of :func:`edge_array`.
+    ``rates`` default to ``1/|E|`` each. Also returns lambda_2(Lam) as second value.
 
     Examples
     --------
-    Complete graph K_n: chi1 = chi2 = (n - 1)/2.
-
-    >>> chi1, chi2 = graph_constants(make_graph("complete", 5))
-    >>> round(chi1, 6), round(chi2, 6)
-    (2.0, 2.0)
+    >>> R, lam2 = edge_resistances(make_graph("path", 4), rates=[1.0, 1.0, 1.0])
+    >>> R.round(6), round(lam2, 6)
+    (array([1., 1., 1.]), 0.585786)
     """
     G = as_graph(G)
     E = edge_array(G)
@@ -167,6 +165,23 @@ def graph_constants(G, rates=None) -> tuple[float, float]:
             R[jj, np.arange(len(ii))] -= 1.0
             X = lu.solve(R[:-1])
             res[s:s + 256] = np.einsum("ij,ij->j", R[:-1], X)
+    return res, float(lam2)
+
+
+def graph_constants(G, rates=None) -> tuple[float, float]:
+    """(chi1, chi2) of the gossip Laplacian of ``G`` with edge ``rates`` (default ``1/|E|`` each).
+
+    ``rates`` follows the order of :func:`edge_array`.
+
+    Examples
+    --------
+    Complete graph K_n: chi1 = chi2 = (n - 1)/2.
+
+    >>> chi1, chi2 = graph_constants(make_graph("complete", 5))
+    >>> round(chi1, 6), round(chi2, 6)
+    (2.0, 2.0)
+    """
+    res, lam2 = edge_resistances(G, rates)
     return float(1.0 / lam2), float(0.5 * res.max())
 
 

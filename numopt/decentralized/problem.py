@@ -105,6 +105,12 @@ class SeparableProblem(Problem):
         """Row i: gradient of f_i at X[i] (counts n_nodes gradients)."""
         return np.stack([self.local_grad(i, X[i]) for i in range(self.n_nodes)])
 
+    def local_conj_grad(self, i: int, y) -> np.ndarray:
+        """Gradient of the conjugate f_i^* at y (counted in ``ngrad``)."""
+        self.require("local_conj_grad", solver="this dual method")
+        self.ngrad += 1
+        return np.asarray(self._conj(int(i), y), float).reshape(self.dim)
+
     def conj_grad_all(self, Y) -> np.ndarray:
         """Row i: gradient of the conjugate f_i^* at Y[i]."""
         self.require("local_conj_grad", solver="this dual method")

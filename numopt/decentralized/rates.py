@@ -32,7 +32,7 @@ def uniform_rates(G) -> np.ndarray:
     --------
     >>> from numopt.decentralized import make_graph
     >>> r = uniform_rates(make_graph("complete", 5))
-    >>> r.size, round(r.sum(), 6)
+    >>> r.size, round(float(r.sum()), 6)
     (10, 2.828427)
     """
     E = edge_array(as_graph(G))
