@@ -10,7 +10,16 @@ from .krylov import cg, pcg  # noqa: E402
 
 __all__ += ["cg", "pcg"]
 
-from .sor import SweepMatrix, color_rows, jacobi_spectral_radius, optimal_omega, sor, ssor_pcg, ssor_preconditioner  # noqa: E402,E501
+from .sor import (  # noqa: E402
+    SweepMatrix,
+    color_rows,
+    jacobi_spectral_radius,
+    optimal_omega,
+    sor,
+    sor_iterations,
+    ssor_pcg,
+    ssor_preconditioner,
+)
 
-__all__ += ["SweepMatrix", "color_rows", "jacobi_spectral_radius", "optimal_omega", "sor", "ssor_pcg",
-            "ssor_preconditioner"]
+__all__ += ["SweepMatrix", "color_rows", "jacobi_spectral_radius", "optimal_omega", "sor", "sor_iterations",
+            "ssor_pcg", "ssor_preconditioner"]

@@ -45,6 +45,7 @@ __all__ = [
     "jacobi_spectral_radius",
     "optimal_omega",
     "sor",
+    "sor_iterations",
     "ssor_pcg",
     "ssor_preconditioner",
 ]
@@ -307,6 +308,29 @@ def sor(A, b, x0=None, *, omega: float = 1.0, rtol: float = 1e-8, atol: float = 
     t0 = time.perf_counter()
     nit, rnorm = _k.solve(*S.arrays, b, x0, omega, code, S.order, S.color_ptr, tol, maxiter)
     return loop_result(x0, nit, rnorm, tol, time.perf_counter() - t0)
+
+
+def sor_iterations(A, b, omegas, *, rtol: float = 1e-8, atol: float = 0.0, maxiter: int = 10000,
+                   sweep: str = "forward") -> np.ndarray:
+    """Sweep counts of :func:`sor` from ``x0 = 0`` (natural order) for each of ``omegas``, in one kernel call.
+
+    A count equal to ``maxiter`` means that value did not converge.
+
+    Examples
+    --------
+    >>> from numopt.problems.pde import poisson
+    >>> sor_iterations(poisson((10, 10)), np.ones(100), [1.0, 1.5604]).tolist()
+    [223, 41]
+    """
+    S = A if isinstance(A, SweepMatrix) else SweepMatrix(A)
+    b = prepare_system(S.A, b)[1]
+    omegas = np.array([_check_omega(w) for w in np.atleast_1d(omegas)], dtype=float)
+    check_tolerances(rtol, atol)
+    check_positive("maxiter", maxiter, integer=True)
+    tol = max(rtol * float(np.linalg.norm(b)), atol)
+    out = np.empty(len(omegas), dtype=np.int64)
+    _k.solve_many(*S.arrays, b, omegas, SWEEPS[check_choice("sweep", sweep, SWEEPS)], tol, maxiter, out)
+    return out
 
 
 def ssor_preconditioner(A, omega: float = 1.0, *, ordering="natural") -> LinearOperator:
