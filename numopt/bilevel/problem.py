@@ -1,0 +1,333 @@
+"""Bilevel problems: upper f(x, y), lower g(x, y), convex sets for x and y, counted oracles.
+
+A bilevel problem is
+
+    min_{x in X} F(x) = f(x, y*(x)),   y*(x) in argmin_{y in Y} g(x, y),
+
+with ``X`` and ``Y`` closed convex sets given by projections (see
+:mod:`numopt.bilevel.sets`). Each level is a :class:`BilevelFunction`: a value
+``fun(x, y)``, a gradient ``grad(x, y) -> (grad_x, grad_y)`` and, for the
+implicit-differentiation baseline, second-order products
+``hvp(x, y, v) -> (d/dx <grad_y, v>, d/dy <grad_y, v>)``. Missing gradients
+come from JAX (``jax.grad`` in float64) when ``fun`` is written with
+``jax.numpy`` and JAX is installed, otherwise from central finite differences.
+
+A level that is a finite sum (a mean over ``n_samples`` samples) takes the
+minibatch as a third argument: ``fun(x, y, idx)`` and ``grad(x, y, idx)``
+receive an integer array of sample indices (the mean over those samples is
+expected) or ``None`` for all samples. :meth:`BilevelProblem.batch` draws the
+indices from a seeded generator. Every call is counted: values, gradient
+calls, Hessian-vector products and per-sample gradients (``nsamp``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+
+from .._core.oracle import Problem
+from .._core.validate import as_float_array, check_positive
+from .sets import as_set
+
+__all__ = ["BilevelFunction", "BilevelProblem"]
+
+
+def _jax():
+    try:
+        import jax
+    except ImportError:  # pragma: no cover - jax is in the test environment
+        return None
+    return jax
+
+
+class BilevelFunction:
+    """Counting oracle of one level, f(x, y) or g(x, y).
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, y) -> float``, or ``fun(x, y, idx)`` when ``n_samples`` is given.
+    grad : callable, 'jax', 'finite-difference' or None
+        ``grad(x, y[, idx]) -> (grad_x, grad_y)``. ``None`` picks 'jax' when
+        JAX is installed and ``fun`` traces, else 'finite-difference'.
+    hvp : callable or None
+        ``hvp(x, y, v[, idx]) -> (H_xy v, H_yy v)``, the derivatives of
+        ``<grad_y(x, y), v>`` in x and y. ``None``: JAX forward mode over the
+        gradient, or central differences of ``grad`` (two gradient calls).
+    n_samples : int, optional
+        Number of samples of a finite sum; enables minibatch calls.
+    name : str
+        Used in messages ('f' or 'g').
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = BilevelFunction(lambda x, y: 0.5 * y @ y - x @ y, grad=lambda x, y: (-y, y - x), name="g")
+    >>> gx, gy = g.grad(np.ones(2), np.zeros(2))
+    >>> gy, g.counts()["ngev"]
+    (array([-1., -1.]), 1)
+    """
+
+    def __init__(self, fun: Callable, grad=None, hvp=None, *, n_samples: int | None = None, name: str = "f"):
+        if not callable(fun):
+            raise TypeError(f"{name} must be callable; got {type(fun).__name__}.")
+        if n_samples is not None:
+            check_positive(f"{name} n_samples", n_samples, integer=True)
+        self.name = name
+        self.n_samples = n_samples
+        self._fun = fun
+        if grad is None:
+            grad = "jax" if _jax() is not None else "finite-difference"
+        if isinstance(grad, str):
+            if grad not in ("jax", "finite-difference"):
+                raise ValueError(f"{name} grad={grad!r}: expected a callable, 'jax' or 'finite-difference'.")
+            self.grad_mode = grad
+            self._grad = None
+        elif callable(grad):
+            self.grad_mode = "user"
+            self._grad = grad
+        else:
+            raise TypeError(f"{name} grad must be callable, 'jax', 'finite-difference' or None; got {grad!r}.")
+        if hvp is not None and not callable(hvp):
+            raise TypeError(f"{name} hvp must be callable(x, y, v) or None; got {hvp!r}.")
+        self._hvp = hvp
+        self._jax_grad = self._jax_hvp = None
+        self.nfev = self.ngev = self.nhvp = self.nsamp = 0
+
+    # ------------------------------------------------------------------ helpers
+    def _args(self, idx):
+        return () if self.n_samples is None else (idx,)
+
+    def _batch_size(self, idx):
+        if self.n_samples is None:
+            return 1
+        return self.n_samples if idx is None else len(idx)
+
+    def _build_jax(self):
+        jax = _jax()
+
+        def scalar(x, y, *rest):
+            return self._fun(x, y, *rest)
+
+        grad = jax.grad(scalar, argnums=(0, 1))
+
+        def hvp(x, y, v, *rest):
+            def gy(yy):
+                return grad(x, yy, *rest)
+
+            _, tangent = jax.jvp(gy, (y,), (v,))
+            return tangent
+
+        self._jax_grad = jax.jit(grad)
+        self._jax_hvp = jax.jit(hvp)
+
+    def _call_jax(self, fn, *args):
+        jax = _jax()
+        with jax.enable_x64(True):
+            out = fn(*args)
+            return tuple(np.asarray(o, dtype=float).reshape(-1) for o in out)
+
+    def _fd_grad(self, x, y, idx):
+        n = x.size
+        w = np.concatenate([x, y])
+        h = np.finfo(float).eps ** (1 / 3) * np.maximum(1.0, np.abs(w))
+        out = np.empty_like(w)
+        for i in range(w.size):
+            e = np.zeros_like(w)
+            e[i] = h[i]
+            wp, wm = w + e, w - e
+            fp = float(self._fun(wp[:n], wp[n:], *self._args(idx)))
+            fm = float(self._fun(wm[:n], wm[n:], *self._args(idx)))
+            out[i] = (fp - fm) / (2 * h[i])
+        self.nfev += 2 * w.size
+        return out[:n], out[n:]
+
+    # ------------------------------------------------------------------ oracles
+    def value(self, x, y, idx=None) -> float:
+        """Value (the minibatch mean when ``idx`` is given)."""
+        self.nfev += 1
+        if self.grad_mode == "jax":
+            with _jax().enable_x64(True):
+                return float(np.asarray(self._fun(x, y, *self._args(idx))).reshape(()))
+        return float(np.asarray(self._fun(x, y, *self._args(idx))).reshape(()))
+
+    def grad(self, x, y, idx=None) -> tuple[np.ndarray, np.ndarray]:
+        """``(grad_x, grad_y)`` (minibatch mean when ``idx`` is given)."""
+        self.ngev += 1
+        self.nsamp += self._batch_size(idx)
+        if self.grad_mode == "user":
+            gx, gy = self._grad(x, y, *self._args(idx))
+            return np.asarray(gx, dtype=float).reshape(-1), np.asarray(gy, dtype=float).reshape(-1)
+        if self.grad_mode == "jax":
+            if self._jax_grad is None:
+                self._build_jax()
+            return self._call_jax(self._jax_grad, x, y, *self._args(idx))
+        return self._fd_grad(x, y, idx)
+
+    def hvp(self, x, y, v, idx=None) -> tuple[np.ndarray, np.ndarray]:
+        """``(H_xy v, H_yy v)``: derivatives of ``<grad_y(x, y), v>`` in x and y."""
+        self.nhvp += 1
+        if self._hvp is not None:
+            hx, hy = self._hvp(x, y, v, *self._args(idx))
+            return np.asarray(hx, dtype=float).reshape(-1), np.asarray(hy, dtype=float).reshape(-1)
+        if self.grad_mode == "jax":
+            if self._jax_hvp is None:
+                self._build_jax()
+            return self._call_jax(self._jax_hvp, x, y, v, *self._args(idx))
+        vnorm = np.linalg.norm(v)
+        if vnorm == 0:
+            return np.zeros_like(x), np.zeros_like(y)
+        h = np.finfo(float).eps ** (1 / 3) * (1.0 + np.linalg.norm(y)) / vnorm
+        gxp, gyp = self.grad(x, y + h * v, idx)
+        gxm, gym = self.grad(x, y - h * v, idx)
+        return (gxp - gxm) / (2 * h), (gyp - gym) / (2 * h)
+
+    def counts(self) -> dict[str, int]:
+        return {"nfev": self.nfev, "ngev": self.ngev, "nhvp": self.nhvp, "nsamp": self.nsamp}
+
+    def reset_counts(self) -> None:
+        self.nfev = self.ngev = self.nhvp = self.nsamp = 0
+
+    def _restore(self, counts):
+        self.nfev, self.ngev, self.nhvp, self.nsamp = (counts[k] for k in ("nfev", "ngev", "nhvp", "nsamp"))
+
+
+def _as_function(obj, name) -> BilevelFunction:
+    if isinstance(obj, BilevelFunction):
+        return obj
+    if callable(obj):
+        return BilevelFunction(obj, name=name)
+    raise TypeError(f"{name} must be a BilevelFunction or a callable {name}(x, y); got {type(obj).__name__}.")
+
+
+class BilevelProblem(Problem):
+    """min_{x in X} f(x, y*(x)) with y*(x) in argmin_{y in Y} g(x, y).
+
+    Parameters
+    ----------
+    f, g : BilevelFunction or callable
+        Upper and lower objectives (callables get JAX or finite-difference gradients).
+    x0, y0 : array_like
+        Starting points; they fix the sizes ``n`` and ``m``. Both functions are
+        evaluated there once (uncounted) to check that their gradients have
+        the sizes of x and y.
+    proj_x, proj_y : None, ConvexSet, (lower, upper) or callable
+        The sets X and Y (see :func:`numopt.bilevel.sets.as_set`); ``None`` is
+        the whole space. User projections are tested for idempotence,
+        non-expansiveness and convexity on seeded points.
+    name : str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f = BilevelFunction(lambda x, y: 0.5 * (y - 1) @ (y - 1), grad=lambda x, y: (0 * x, y - 1))
+    >>> g = BilevelFunction(lambda x, y: 0.5 * (y - x) @ (y - x), grad=lambda x, y: (x - y, y - x))
+    >>> p = BilevelProblem(f, g, np.zeros(2), np.zeros(2), proj_x=(-1, 0.5))
+    >>> p.n, p.m, sorted(p.capabilities)[:3]
+    (2, 2, ['lower_fun', 'lower_grad', 'lower_hvp'])
+    """
+
+    def __init__(self, f, g, x0, y0, *, proj_x=None, proj_y=None, name: str = "bilevel"):
+        self.f = _as_function(f, "f")
+        self.f.name = "f"
+        self.g = _as_function(g, "g")
+        self.g.name = "g"
+        self.x0 = as_float_array(x0, "x0", ndim=1)
+        self.y0 = as_float_array(y0, "y0", ndim=1)
+        self.n, self.m = self.x0.size, self.y0.size
+        self.name = name
+        self.X = as_set(proj_x, "proj_x", self.x0)
+        self.Y = as_set(proj_y, "proj_y", self.y0)
+        self._check_shapes()
+
+    @property
+    def stochastic(self) -> bool:
+        """True when either level is a finite sum with minibatch oracles."""
+        return self.f.n_samples is not None or self.g.n_samples is not None
+
+    @property
+    def capabilities(self):
+        caps = {"upper_fun", "upper_grad", "lower_fun", "lower_grad", "lower_hvp", "projection"}
+        if self.stochastic:
+            caps.add("minibatch")
+        return frozenset(caps)
+
+    def _check_shapes(self):
+        x, y = self.proj_x(self.x0), self.proj_y(self.y0)
+        with self.uncounted():
+            for fn in (self.f, self.g):
+                try:
+                    value = fn.value(x, y)
+                    gx, gy = fn.grad(x, y)
+                except Exception as exc:
+                    if fn.grad_mode == "jax" and _jax() is not None and _is_trace_error(exc):
+                        warnings.warn(f"{fn.name} does not trace with JAX ({type(exc).__name__}); "
+                                      "using finite-difference gradients.", stacklevel=3)
+                        fn.grad_mode = "finite-difference"
+                        value = fn.value(x, y)
+                        gx, gy = fn.grad(x, y)
+                    else:
+                        raise ValueError(
+                            f"evaluating {fn.name}(x0, y0) with x of size {self.n} and y of size {self.m} "
+                            f"failed ({type(exc).__name__}: {exc}); check that f and g take x and y of the "
+                            "same sizes as x0 and y0."
+                        ) from exc
+                if not np.isfinite(value):
+                    raise ValueError(f"{fn.name}(x0, y0) = {value}; expected a finite value.")
+                if gx.size != self.n or gy.size != self.m:
+                    raise ValueError(
+                        f"the gradient of {fn.name} has sizes (x: {gx.size}, y: {gy.size}) but x0 has {self.n} "
+                        f"and y0 has {self.m} entries: the x/y shapes of f and g disagree."
+                    )
+
+    # ------------------------------------------------------------------ projections
+    def proj_x(self, x) -> np.ndarray:
+        """Projection onto X."""
+        return self.X.project(x)
+
+    def proj_y(self, y) -> np.ndarray:
+        """Projection onto Y."""
+        return self.Y.project(y)
+
+    # ------------------------------------------------------------------ sampling
+    def batch(self, which: str, rng: np.random.Generator, size: int | None):
+        """Sample indices (with replacement) for ``which`` in {'f', 'g'}; ``None`` = full sum."""
+        fn = self.f if which == "f" else self.g
+        if fn.n_samples is None or size is None or size >= fn.n_samples:
+            return None
+        return rng.integers(0, fn.n_samples, size=size)
+
+    # ------------------------------------------------------------------ counts
+    def counts(self) -> dict[str, int]:
+        out = {}
+        for fn in (self.f, self.g):
+            for key, value in fn.counts().items():
+                out[f"{key}_{fn.name}"] = value
+        out["ngrad"] = self.f.ngev + self.g.ngev
+        out["nsamples"] = self.f.nsamp + self.g.nsamp
+        return out
+
+    def reset_counts(self) -> None:
+        self.f.reset_counts()
+        self.g.reset_counts()
+
+    @contextlib.contextmanager
+    def uncounted(self):
+        """Context in which evaluations are not counted (diagnostics, reports)."""
+        saved = (self.f.counts(), self.g.counts())
+        try:
+            yield self
+        finally:
+            self.f._restore(saved[0])
+            self.g._restore(saved[1])
+
+
+def _is_trace_error(exc) -> bool:
+    jax = _jax()
+    errors = tuple(getattr(jax.errors, n) for n in ("TracerArrayConversionError", "ConcretizationTypeError",
+                                                      "TracerBoolConversionError", "TracerIntegerConversionError")
+                   if hasattr(jax.errors, n))
+    return isinstance(exc, errors) or "Tracer" in type(exc).__name__ or "Tracer" in str(exc)
