@@ -34,11 +34,8 @@ void relax_rows(const double* data, const int* indices, const int* indptr, const
     if (m >= nrows) return;
     int i = rows[m];
     double s = b[i];
-    for (int k = indptr[i]; k < indptr[i + 1]; ++k) {
-        int j = indices[k];
-        if (j != i) s -= data[k] * x[j];
-    }
-    x[i] = (1.0 - omega) * x[i] + omega * s / diag[i];
+    for (int k = indptr[i]; k < indptr[i + 1]; ++k) s -= data[k] * x[indices[k]];
+    x[i] += omega * s / diag[i];
 }
 """, "relax_rows")
 

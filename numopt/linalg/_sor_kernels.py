@@ -23,12 +23,11 @@ FORWARD, BACKWARD, SYMMETRIC = 0, 1, 2
 
 @njit(cache=True)
 def _relax_row(data, indices, indptr, diag, b, x, omega, i):
+    # x_i + omega r_i / a_ii with r_i the current residual equals the update above
     s = b[i]
     for k in range(indptr[i], indptr[i + 1]):
-        j = indices[k]
-        if j != i:
-            s -= data[k] * x[j]
-    x[i] = (1.0 - omega) * x[i] + omega * s / diag[i]
+        s -= data[k] * x[indices[k]]
+    x[i] += omega * s / diag[i]
 
 
 @njit(cache=True)

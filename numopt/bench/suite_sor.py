@@ -1,0 +1,215 @@
+"""Benchmarks of SOR with learned relaxation (Khodak et al., ICLR 2024) and of the SOR sweep kernel.
+
+- ``sor-shifted``: Tsallis-INF vs the best fixed omega in hindsight and ChebCB /
+  Tsallis-INF with context bins vs the instance-optimal omega on shifted
+  Laplacian sequences (both Beta settings), several seeds.
+- ``sor-heat``: 2-D heat equation with time-varying diffusion (Crank-Nicolson):
+  total iterations and wall time of SSOR-PCG with omega = 1, omega*,
+  Tsallis-INF and ChebCB next to plain CG and pyamg smoothed-aggregation PCG.
+- ``sor-sweep``: one SOR sweep of the Numba kernel vs pyamg's compiled ``sor``
+  on a grid Laplacian, and the memory-bandwidth rate of the sweep.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..linalg.sor import optimal_omega
+from ..problems.linear_sequences import shifted_laplacians
+from ..tuning import ChebCB, TsallisINF, TsallisINFBins, best_fixed, cost_table, instance_optimal, replay
+from . import suite
+
+GRID = np.linspace(1.0, 1.95, 20)
+CONTEXT_RANGE = (-0.15, 0.45)
+
+
+def shifted_tables(T: int, variance: str, seeds, cache: Path, progress: bool = False) -> list:
+    """Cost tables (``T x 20`` SOR iterations) of shifted-Laplacian sequences, one per seed, cached as npz."""
+    cache.mkdir(parents=True, exist_ok=True)
+    out = []
+    for seed in seeds:
+        path = cache / f"shifted_{variance}_T{T}_seed{seed}.npz"
+        if not path.exists():
+            seq = shifted_laplacians(T, variance=variance, seed=seed)
+            table = cost_table(seq, GRID, "sor", warm_start=False, progress=progress)
+            np.savez(path, costs=table.costs, contexts=table.contexts)
+        data = np.load(path)
+        out.append((data["costs"], data["contexts"]))
+    return out
+
+
+def _learners(seed: int) -> dict:
+    low, high = CONTEXT_RANGE
+    return {
+        "Tsallis-INF": TsallisINF(GRID, seed=seed),
+        "ChebCB": ChebCB(GRID, low=low, high=high, seed=seed),
+        "ChebCB (log-cost)": ChebCB(GRID, low=low, high=high, target="log", seed=seed),
+        "Tsallis-INF bins": TsallisINFBins(GRID, low=low, high=high, seed=seed),
+    }
+
+
+@suite("sor-shifted", family="sor")
+def bench_shifted(ctx):
+    """Learned omega on shifted 2-D Laplacian sequences: learners vs best fixed and instance-optimal omega."""
+    import matplotlib.pyplot as plt
+
+    T, nseeds = (300, 2) if ctx.quick else (5000, 10)
+    seeds = [ctx.seed + s for s in range(nseeds)]
+    rows = []
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, variance in zip(axes, ("high", "low")):
+        tables = shifted_tables(T, variance, seeds, ctx.outdir / "tables", ctx.progress)
+        ratios: dict[str, list] = {}
+        curves: dict[str, list] = {}
+        for (costs, contexts), seed in zip(tables, seeds):
+            bf, io = best_fixed(costs), instance_optimal(costs)
+            curves.setdefault("best fixed (hindsight)", []).append(bf.cumulative)
+            curves.setdefault("instance-optimal", []).append(io.cumulative)
+            ratios.setdefault("best fixed omega", []).append(GRID[bf.index])
+            ratios.setdefault("best fixed / instance-optimal", []).append(bf.total / io.total)
+            for name, learner in _learners(seed).items():
+                r = replay(learner, costs, contexts)
+                curves.setdefault(name, []).append(r.cumulative)
+                ratios.setdefault(f"{name} / best fixed", []).append(r.total / bf.total)
+                ratios.setdefault(f"{name} / instance-optimal", []).append(r.total / io.total)
+        for name, values in ratios.items():
+            v = np.asarray(values)
+            rows.append({"variance": variance, "T": T, "seeds": len(seeds), "quantity": name, "mean": v.mean(),
+                         "min": v.min(), "max": v.max()})
+        for name, cs in curves.items():
+            ax.plot(np.mean(cs, axis=0), np.arange(T, 0, -1), label=name)
+        ax.set(title=f"{variance} variance (mean of {len(seeds)} seeds)", xlabel="total SOR iterations",
+               ylabel="instances remaining")
+        ax.legend(fontsize=7)
+    ctx.table("Cumulative SOR iterations relative to the hindsight comparators", rows)
+    ctx.figure("Cumulative iterations vs instances", fig, "shifted_cumulative")
+
+
+def _heat_runs(nx: int, steps: int, seed: int) -> list[dict]:
+    """One heat-equation trajectory per method; iterations and wall time of the whole run."""
+    from ..linalg import cg, jacobi_spectral_radius, ssor_pcg
+    from ..problems.linear_sequences import HeatEquation
+    from ..tuning import solve_sequence
+
+    dt = 5.0 / 5000  # the time step of the 5000-step simulation to t = 5
+    make = lambda: HeatEquation(nx=nx, steps=steps, stoptime=steps * dt)  # noqa: E731
+    probe = make()
+    kappas = probe.contexts
+    low, high = float(kappas.min()), float(kappas.max())
+    beta_K = jacobi_spectral_radius(probe.K)
+
+    def omega_star(system):  # A = I + s K: the Jacobi radius rescales exactly
+        s = 0.5 * dt * system.context * probe.K.diagonal()[0]
+        return optimal_omega(rho=beta_K * s / (1 + s))
+
+    def run_solver(name, solve):
+        heat = make()
+        t0 = time.perf_counter()
+        total, ok = 0, True
+        for system in heat:
+            res = solve(system)
+            total += res.nit
+            ok &= res.info == 0
+            system.on_solution(res.x)
+        return {"nx": nx, "n": (nx - 1) ** 2, "steps": steps, "method": name, "iterations": total,
+                "seconds": time.perf_counter() - t0, "converged": ok}
+
+    def run_learner(name, learner):
+        t0 = time.perf_counter()
+        res = solve_sequence(make(), "ssor-pcg", learner)
+        return {"nx": nx, "n": (nx - 1) ** 2, "steps": steps, "method": name, "iterations": res.total_nit,
+                "seconds": time.perf_counter() - t0, "converged": res.success}
+
+    warm = next(iter(make()))  # compile the kernels before any timing
+    ssor_pcg(warm.A, warm.b, omega=1.2)
+    rows = [run_solver("CG", lambda s: cg(s.A, s.b, s.x0, rtol=1e-8))]
+    try:
+        import pyamg
+
+        def amg(s):
+            ml = pyamg.smoothed_aggregation_solver(s.A)
+            return cg(s.A, s.b, s.x0, rtol=1e-8, M=ml.aspreconditioner())
+
+        rows.append(run_solver("pyamg SA-PCG", amg))
+    except ImportError:
+        rows.append({"nx": nx, "method": "pyamg SA-PCG", "converged": "pyamg not installed"})
+    rows.append(run_learner("SSOR-PCG omega=1", 1.0))
+    rows.append(run_solver("SSOR-PCG omega*", lambda s: ssor_pcg(s.A, s.b, s.x0, omega=omega_star(s))))
+    rows.append(run_learner("SSOR-PCG Tsallis-INF", TsallisINF(GRID, seed=seed)))
+    rows.append(run_learner("SSOR-PCG ChebCB", ChebCB(GRID, low=low, high=high, seed=seed)))
+    return rows
+
+
+@suite("sor-heat", family="sor")
+def bench_heat(ctx):
+    """2-D heat equation (Crank-Nicolson, varying diffusion): SSOR-PCG with learned omega vs CG and AMG-PCG."""
+    sizes = [(25, 300), (50, 100)] if ctx.quick else [(25, 5000), (50, 5000), (100, 1000), (200, 500), (400, 200)]
+    rows = []
+    for nx, steps in sizes:
+        rows += _heat_runs(nx, steps, ctx.seed)
+    for row in rows:
+        base = next(r for r in rows if r["nx"] == row["nx"] and r["method"] == "CG")
+        if "seconds" in row:
+            row["time / CG"] = row["seconds"] / base["seconds"]
+    ctx.table("Heat equation: total iterations and wall time per grid (whole simulation)", rows)
+
+
+def _stream_bandwidth(nbytes: int = 400_000_000) -> float:
+    """Copy bandwidth (bytes read + written per second) of a large NumPy array copy, best of 5."""
+    a = np.ones(nbytes // 16)
+    b = np.empty_like(a)
+    best = np.inf
+    for _ in range(5):
+        t0 = time.perf_counter()
+        np.copyto(b, a)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * a.nbytes / best
+
+
+@suite("sor-sweep", family="sor")
+def bench_sweep(ctx):
+    """One SOR sweep: Numba kernel (natural and red-black) vs pyamg's compiled sor, and bytes moved per second."""
+    from ..linalg.sor import SweepMatrix
+    from ..problems.pde import poisson
+
+    N = 300 if ctx.quick else 1000
+    A = poisson((N, N))
+    n, nnz = A.shape[0], A.nnz
+    b = np.random.default_rng(ctx.seed).standard_normal(n)
+    # CSR values and column indices, row pointers, b read, x read and written once
+    bytes_moved = nnz * (A.data.itemsize + A.indices.itemsize) + (n + 1) * A.indptr.itemsize + 3 * 8 * n
+    reps = 5 if ctx.quick else 10
+
+    def best_time(fn):
+        fn()
+        times = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    x = np.zeros(n)
+    timings = {}
+    for ordering in ("natural", "red-black"):
+        S = SweepMatrix(A, ordering)
+        timings[f"numopt Numba ({ordering})"] = best_time(lambda S=S: S.sweep(b, x, 1.5))
+    try:
+        from pyamg.relaxation.relaxation import sor as pyamg_sor
+
+        timings["pyamg sor (C++)"] = best_time(lambda: pyamg_sor(A, x, b, 1.5, iterations=1))
+    except ImportError:
+        ctx.text("pyamg is not installed: no peer timing.")
+    peak = _stream_bandwidth()
+    ref = timings.get("pyamg sor (C++)")
+    rows = [{"kernel": name, "grid": f"{N} x {N}", "seconds per sweep": t, "GB/s": bytes_moved / t / 1e9,
+             "fraction of copy bandwidth": bytes_moved / t / peak,
+             "speed vs pyamg": None if ref is None else ref / t}
+            for name, t in timings.items()]
+    ctx.table("SOR sweep speed (best of repeats)", rows)
+    ctx.text(f"Bytes moved per sweep (lower bound): {bytes_moved / 1e6:.1f} MB; NumPy copy bandwidth on this "
+             f"machine: {peak / 1e9:.2f} GB/s, so a sweep cannot take less than "
+             f"{bytes_moved / peak * 1e3:.2f} ms.")
