@@ -11,7 +11,7 @@ __all__ = ["main"]
 #: Modules that add subcommands: each has ``register_cli(subparsers)``, which adds its parser
 #: and sets ``func`` on it. A module whose optional dependencies are missing still registers
 #: and reports the missing dependency when the command is run.
-EXTRA_COMMANDS: tuple[str, ...] = ()
+EXTRA_COMMANDS: tuple[str, ...] = ("numopt.linalg.dcdm_train",)
 
 
 def _cmd_info(args) -> int:
