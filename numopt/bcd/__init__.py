@@ -5,6 +5,7 @@ block-structured problems of :mod:`numopt.bcd.problems`, or the
 scikit-learn style estimators :class:`Lasso` and :class:`L1LogisticRegression`.
 """
 
+from .estimators import L1LogisticRegression, Lasso
 from .partitions import comb, fixed_partition, red_black
 from .problems import (
     BlockProblem,
@@ -25,6 +26,8 @@ __all__ = [
     "UPDATES",
     "BlockCoordinateDescent",
     "BlockProblem",
+    "L1LogisticRegression",
+    "Lasso",
     "GLMProblem",
     "QuadraticProblem",
     "comb",

@@ -116,6 +116,16 @@ def segtree_set(t, i, value):
         p //= 2
 
 
+def segtree_set_many(t, idx, values):
+    size = t.size // 2
+    t[size + np.asarray(idx)] = values
+    p = np.unique((size + np.asarray(idx)) // 2)
+    while p.size and p[0] >= 1:
+        t[p] = np.maximum(t[2 * p], t[2 * p + 1])
+        p = np.unique(p // 2)
+        p = p[p >= 1]
+
+
 def segtree_argmax(t):
     size = t.size // 2
     return int(np.argmax(t[size:]))
@@ -171,3 +181,42 @@ def tree_solve(h_indptr, h_indices, h_data, block, rhs, pos, out):
     if not np.all(np.isfinite(out)) or np.any(H.diagonal() <= 0):
         return 2
     return 0
+
+
+def prox_cd_epoch(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, order):
+    total = 0.0
+    for j in order:
+        lo, hi = a_indptr[j], a_indptr[j + 1]
+        rows, a = a_indices[lo:hi], a_data[lo:hi]
+        if rows.size == 0:
+            continue
+        g = a @ w[rows]
+        s = np.abs(w[rows])
+        curv = np.ones(rows.size) if loss == LOSS_SQUARED else np.maximum(s * (1 - s), 1e-12)
+        h = (a * a) @ curv
+        if h <= 0:
+            continue
+        xj = x[j]
+        u = xj - g / h
+        d = np.sign(u) * max(abs(u) - lam[j] / h, 0.0) - xj
+        if d == 0.0:
+            continue
+        z_old = z[rows].copy()
+        step = 1.0
+        for _ in range(30):
+            z[rows] = z_old + a * step * d
+            lnew, _ = row_losses(loss, z, y, rows, 1)
+            change = lnew.sum() - lrow[rows].sum() + lam[j] * (abs(xj + step * d) - abs(xj))
+            model = g * step * d + lam[j] * (abs(xj + step * d) - abs(xj))
+            if loss == LOSS_SQUARED or change <= 1e-4 * model:
+                break
+            step *= 0.5
+        else:
+            z[rows] = z_old
+            continue
+        lnew, wnew = row_losses(loss, z, y, rows, 1)
+        total += lnew.sum() - lrow[rows].sum()
+        lrow[rows] = lnew
+        w[rows] = wnew[:, 0]
+        x[j] = xj + step * d
+    return total

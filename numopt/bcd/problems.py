@@ -294,6 +294,29 @@ class GLMProblem(BlockProblem):
         st.K.glm_block_grad(self.A.indptr, self.A.indices, self.A.data, self.C, st.w, idx, out)
         return out + self.l2 * st.x[idx]
 
+    def duality_gap(self, st):
+        """Duality gap of an L1 least-squares or L1 logistic problem at the state (None if not defined).
+
+        Defined for one output, ``l2 = 0``, no bound constraint and every
+        ``l1_j > 0``. The dual point is the rescaled residual ``theta = -w / s``
+        with ``s = max(1, max_j |a_j^T w| / l1_j)``; the dual objective is
+        ``||y||^2/2 - ||y - theta||^2/2`` (squared) or the summed binary entropy
+        of ``y_i theta_i`` (logistic). Cost: one pass over A.
+        """
+        if self.C != 1 or self.l2 or self.nonneg or self.loss == "softmax" or np.any(self.l1 <= 0):
+            return None
+        theta = -st.w
+        corr = np.abs(np.asarray(self.A.T @ theta).reshape(-1)) / self.l1
+        theta = theta / max(1.0, float(corr.max()) if corr.size else 1.0)
+        primal = float(st.lrow.sum() + self.l1 @ np.abs(st.x))
+        if self.loss == "squared":
+            dual = 0.5 * float(self.y @ self.y) - 0.5 * float((self.y - theta) @ (self.y - theta))
+        else:
+            u = np.clip(self.y * theta, 0.0, 1.0)
+            ent = -(u * np.log(np.where(u > 0, u, 1.0)) + (1 - u) * np.log(np.where(u < 1, 1 - u, 1.0)))
+            dual = float(ent.sum())
+        return primal - dual
+
     def full_grad(self, st):
         """Exact gradient of the smooth part at the state (a full pass when untracked)."""
         if st.track_grad:

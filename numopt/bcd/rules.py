@@ -136,8 +136,7 @@ class FixedBlockSelector:
             return
         self.scores.update(st, touched)
         blocks = np.unique(self.block_of[touched])
-        for b, val in zip(blocks, self._score(blocks)):
-            self.K.segtree_set(self.tree, b, val)
+        self.K.segtree_set_many(self.tree, blocks, self._score(blocks))
 
     def best_score(self):
         return self.tree[1] if self.greedy else np.inf
@@ -165,9 +164,7 @@ class VariableBlockSelector:
             return
         self.scores.update(st, touched)
         s = self.scores.s[touched]
-        vals = s * s * self.weight[touched]
-        for i, v in zip(touched, vals):
-            self.K.segtree_set(self.tree, i, v)
+        self.K.segtree_set_many(self.tree, touched, s * s * self.weight[touched])
 
     def select(self):
         self.K.segtree_topk(self.tree, self.k, self.out, self.saved)
@@ -226,8 +223,7 @@ class ForestSelector:
             return
         self.scores.update(st, touched)
         s = self.scores.s[touched]
-        for i, v in zip(touched, s * s * self.Linv[touched]):
-            self.K.segtree_set(self.tree, i, v)
+        self.K.segtree_set_many(self.tree, touched, s * s * self.Linv[touched])
 
     def select(self):
         nb = self.K.grow_forest(self.tree, self.indptr, self.indices, self.k, self.comp, self.out, self.popped,

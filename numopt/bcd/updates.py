@@ -54,7 +54,7 @@ def prox_step(x, g, D, lam, nonneg):
     --------
     >>> import numpy as np
     >>> prox_step(np.array([0.0, 1.0]), np.array([3.0, 0.5]), np.array([1.0, 1.0]), np.array([1.0, 1.0]), False)
-    array([-2. ,  0. ])
+    array([-2.,  0.])
     """
     u = x - g / D
     if nonneg:
