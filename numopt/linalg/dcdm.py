@@ -26,29 +26,16 @@ at equal relative tolerance.
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
-import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .._core.result import LinearSolveResult
-from .._core.validate import as_float_array, check_positive, check_square, check_symmetric
+from .._core.validate import check_positive, check_symmetric
+from .krylov import check_tolerances, prepare_system
 
 __all__ = ["dcdm"]
-
-
-def _operator(A):
-    check_square(A, "A")
-    if isinstance(A, spla.LinearOperator):
-        return A.matvec
-    if sp.issparse(A):
-        check_symmetric(A, "A", rtol=1e-10)
-        A = sp.csr_matrix(A)
-        return lambda v: A @ v
-    arr = as_float_array(A, "A", ndim=2)
-    check_symmetric(arr, "A", rtol=1e-10)
-    return lambda v: arr @ v
 
 
 def dcdm(A, b, x0=None, *, model: Callable | None = None, k: int = 2, rtol: float = 1e-6, atol: float = 0.0,
@@ -105,12 +92,12 @@ def dcdm(A, b, x0=None, *, model: Callable | None = None, k: int = 2, rtol: floa
     >>> dcdm(A, b, model=exact).nit
     1
     """
-    matvec = _operator(A)
+    A, b, x = prepare_system(A, b, x0)
+    if not isinstance(A, spla.LinearOperator):
+        check_symmetric(A, "A")
+    matvec = A.matvec if isinstance(A, spla.LinearOperator) else A.__matmul__
     n = A.shape[0]
-    b = as_float_array(b, "b", ndim=1)
-    if b.shape != (n,):
-        raise ValueError(f"b must have shape ({n},) to match A {tuple(A.shape)}; got {b.shape}.")
-    x = np.zeros(n) if x0 is None else as_float_array(x0, "x0", shape=(n,), copy=True)
+    check_tolerances(rtol, atol)
     check_positive("k", k, integer=True)
     check_positive("recompute_every", recompute_every, integer=True)
     maxiter = 10 * n if maxiter is None else check_positive("maxiter", maxiter, strict=False, integer=True)

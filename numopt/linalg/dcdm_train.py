@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .._core.validate import as_float_array, check_positive, check_rng, check_square
+from .._core.validate import check_positive, check_rng, check_square
 from .dcdm_model import DirectionModel, DirectionNet, _jax
 
 __all__ = ["dcdm_loss", "lanczos_ritz", "register_cli", "train_dcdm", "training_vectors"]
@@ -262,7 +262,8 @@ def _cmd_train(args) -> int:
         A = A + sp.identity(A.shape[0], format="csr") * 1e-8 * A.diagonal().max()
     init = DirectionModel.load(args.init) if args.init else None
     model, hist = train_dcdm(A, shape, width=args.width, blocks=args.blocks, n_ritz=args.n_ritz,
-                             n_train=args.n_train, n_val=args.n_val, epochs=args.epochs, batch_size=args.batch_size,
+                             n_train=args.n_train, n_val=args.n_val, epochs=args.epochs,
+                             batch_size=args.batch_size,
                              learning_rate=args.lr, seed=args.seed, checkpoint_dir=args.checkpoints,
                              progress=True, init=init)
     model.meta["command"] = "numopt " + " ".join(shlex.quote(a) for a in sys.argv[1:])
