@@ -20,8 +20,8 @@ on ``g(x, .)``; ``(x, y)`` descend on ``h_sigma`` with the Danskin gradient
     x gradient) are below ``inner_rtol`` times the last stationarity measure,
     or ``inner_steps`` steps (under the error-bound condition the inner loops
     converge linearly, so this is O(log(1/eps)) steps); then one projected
-    step on x. The x step is ``lr_x * sigma_k`` when ``lr_x`` is given (the
-    paper's O(sigma) step, O(eps^-3) gradient calls with sigma = O(eps)); by
+    step on x. The x step is ``lr_x * sigma`` when ``lr_x`` is given (the
+    paper's fixed O(sigma) step, O(eps^-3) gradient calls with sigma = O(eps)); by
     default it is chosen by an Armijo backtracking on the surrogate
     psi_sigma(x), evaluated by the inner loop the step needs anyway (our
     choice, it removes the unknown smoothness constant). Stops when sigma
@@ -64,7 +64,7 @@ class PenaltyMethod(BilevelSolver):
 
     Options: ``sigma`` (target, O(eps)), ``sigma0``, ``sigma_decay``,
     ``inner_steps`` (most inner steps per loop), ``inner_rtol``, ``lr_x``
-    (None: Armijo search on psi_sigma; a number c: fixed step c * sigma_k),
+    (None: Armijo search on psi_sigma; a number c: fixed step c * sigma),
     ``tol`` (None: ``sigma``, the eps of an eps-stationary point found with
     sigma = O(eps)), plus ``seed``, ``monitor``, ``record_every``, ``max_norm`` and
     the driver's options.
@@ -113,6 +113,7 @@ class PenaltyMethod(BilevelSolver):
         vy, vz = hy(y), hz(z)
         Ly, Lz = state.Ly, state.Lz
         drop = 0.0
+        state.inner_done = done = False
         for _ in range(o["inner_steps"]):
             gy = p.f.grad(x, y)[1] + lam * p.g.grad(x, y)[1]
             vy_old, vz_old = vy, vz
@@ -121,8 +122,9 @@ class PenaltyMethod(BilevelSolver):
             drop = (vy_old - vy) + lam * (vz_old - vz)
             done = max(Ly * np.linalg.norm(y_new - y), lam * Lz * np.linalg.norm(z_new - z)) <= target
             y, z, Ly, Lz = y_new, z_new, 0.9 * Ly, 0.9 * Lz
-            if done:
+            if done or not np.isfinite(vy + vz) or max(np.linalg.norm(y), np.linalg.norm(z)) > state.bound:
                 break
+        state.inner_done = done
         # inexactness of psi = vy - lam vz: rounding, plus the unfinished inner decrease
         state.psi_noise = 64 * np.finfo(float).eps * (abs(vy) + lam * abs(vz)) + 10.0 * abs(drop)
         return y, z, vy - lam * vz, Ly, Lz
@@ -131,23 +133,28 @@ class PenaltyMethod(BilevelSolver):
         o = self.options
         return max(o["sigma"], o["sigma0"] * o["sigma_decay"] ** k)
 
+    def _refresh(self, state, lam):
+        """Penalty gradient and stationarity measure at the current (x, y, z)."""
+        p, x, y = state.problem, state.x, state.y
+        state.dx, dy, _ = penalty_grads(p, x, y, state.z, lam)
+        state.measure = float(np.hypot(np.linalg.norm(x - p.proj_x(x - state.dx)),
+                                       np.linalg.norm(y - p.proj_y(y - dy))))
+
     def step(self, state):
-        p = state.problem
+        p, o = state.problem, self.options
         sigma = self.sigma_at(state.k)
         lam = 1.0 / sigma
         if np.isfinite(state.sigma):
             state.Ly *= state.sigma / sigma
-        state.sigma = sigma
-        if state.psi is None or state.psi_sigma != sigma:
+        if state.psi is None or state.sigma != sigma:
             state.y, state.z, state.psi, state.Ly, state.Lz = self._inner(state, state.x, state.y, state.z, lam)
-            state.psi_sigma = sigma
-        x = state.x
-        dx, dy, _ = penalty_grads(p, x, state.y, state.z, lam)
-        state.measure = float(np.hypot(np.linalg.norm(x - p.proj_x(x - dx)),
-                                       np.linalg.norm(state.y - p.proj_y(state.y - dy))))
-        if self.options["lr_x"] is not None:
-            state.x = p.proj_x(x - self.options["lr_x"] * sigma * dx)
-            state.psi = None
+            self._refresh(state, lam)
+        state.sigma = sigma
+        x, dx = state.x, state.dx
+        if o["lr_x"] is not None:
+            state.x = p.proj_x(x - o["lr_x"] * o["sigma"] * dx)
+            state.y, state.z, state.psi, state.Ly, state.Lz = self._inner(state, state.x, state.y, state.z, lam)
+            self._refresh(state, lam)
             return self.after_step(state)
         alpha = 2.0 * state.alpha if state.alpha is not None else 1.0 / state.Ly
         for _ in range(40):
@@ -156,12 +163,14 @@ class PenaltyMethod(BilevelSolver):
             if not np.any(s):
                 break
             y, z, psi, Ly, Lz = self._inner(state, x_new, state.y, state.z, lam)
-            if psi <= state.psi - 1e-4 / alpha * (s @ s) + state.psi_noise:
+            # an unfinished inner loop underestimates psi (g(x, z) above its minimum): reject the step
+            if state.inner_done and psi <= state.psi - 1e-4 / alpha * (s @ s) + state.psi_noise:
                 state.x, state.y, state.z, state.psi, state.Ly, state.Lz = x_new, y, z, psi, Ly, Lz
                 state.alpha = alpha
+                self._refresh(state, lam)
                 return self.after_step(state)
             alpha *= 0.5
-        state.stalled = sigma == self.options["sigma"]
+        state.stalled = sigma == o["sigma"]
         state.alpha = alpha
         return self.after_step(state)
 

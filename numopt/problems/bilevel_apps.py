@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize as scipy_minimize
+from scipy.special import expit
 
 from .._core.validate import check_in_range, check_positive, check_rng
 from ..bilevel._kernels import LOSSES, glm_batch_grad
@@ -227,7 +228,7 @@ def _glm_loss(t, b, loss):
         r = t - b
         return 0.5 * r * r, r, np.ones_like(t)
     m = -b * t
-    s = 1.0 / (1.0 + np.exp(-m))
+    s = expit(m)
     return np.logaddexp(0.0, m), -b * s, s * (1.0 - s)
 
 
@@ -388,14 +389,14 @@ def hyper_cleaning_task(*, n_train: int = 800, n_val: int = 400, corruption: flo
         W = w.reshape(p, C)
         r = rows(idx)
         losses, _ = ce(Xtr[r], Ytr[r], W)
-        s = 1.0 / (1.0 + np.exp(-x[r]))
+        s = expit(x[r])
         return float(np.mean(s * losses)) + 0.5 * reg * (w @ w)
 
     def g_grad(x, w, idx):
         W = w.reshape(p, C)
         r = rows(idx)
         losses, P = ce(Xtr[r], Ytr[r], W)
-        s = 1.0 / (1.0 + np.exp(-x[r]))
+        s = expit(x[r])
         nb = losses.size
         gW = Xtr[r].T @ ((P - Ytr[r]) * (s / nb)[:, None]) + reg * W
         gx = np.zeros_like(x)
@@ -407,7 +408,7 @@ def hyper_cleaning_task(*, n_train: int = 800, n_val: int = 400, corruption: flo
         r = rows(idx)
         Xb, Yb = Xtr[r], Ytr[r]
         _, P = ce(Xb, Yb, W)
-        s = 1.0 / (1.0 + np.exp(-x[r]))
+        s = expit(x[r])
         nb = Xb.shape[0]
         U = Xb @ V
         JU = P * U - P * (P * U).sum(axis=1, keepdims=True)
@@ -447,7 +448,7 @@ def hyper_cleaning_task(*, n_train: int = 800, n_val: int = 400, corruption: flo
         return res.x
 
     def fit_lower(x, w0=None):
-        return fit_weighted(1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float))), w0)
+        return fit_weighted(expit(np.asarray(x, dtype=float)), w0)
 
     def evaluate(x, w):
         return {"val_loss": f_val(x, w, None), "test_accuracy": accuracy(w),
