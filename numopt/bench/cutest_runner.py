@@ -123,6 +123,10 @@ def _scipy(method: str, options: dict) -> Callable:
     from scipy.optimize import NonlinearConstraint, minimize
 
     def solve(problem: ConstrainedProblem, time_limit: float) -> dict:
+        if method == "SLSQP" and problem.m_eq > problem.n:
+            # SLSQP refuses m > n anyway (exit mode 2), but scipy 1.17's SLSQP can corrupt the heap
+            # before saying so (seen on BENNETT5, m = 154, n = 3): refuse here, with its own message.
+            return {"x": problem.x0, "nit": 0, "message": "More equality constraints than independent variables"}
         clock, track = _Clock(time_limit), _Iterates(problem.x0)
         fun, grad = clock.wrap(problem.fun), clock.wrap(problem.grad)
         cons, jac = clock.wrap(problem.cons), clock.wrap(lambda x: _dense(problem.jac(x)))
@@ -143,49 +147,49 @@ def _scipy(method: str, options: dict) -> Callable:
     return solve
 
 
+class _IpoptCallbacks:
+    """cyipopt's problem object; every evaluation goes through the wall clock.
+
+    cyipopt stops IPOPT and re-raises when a callback raises, so the time limit
+    works as for the scipy solvers (IPOPT's own ``max_cpu_time`` stays as a second guard).
+    """
+
+    def __init__(self, problem: ConstrainedProblem, clock: _Clock):
+        n, m = problem.n, problem.m_eq
+        self.rows, self.cols = np.tril_indices(n)
+        self.nit = 0
+        self.objective = clock.wrap(problem.fun)
+        self.gradient = clock.wrap(problem.grad)
+        self.constraints = clock.wrap(problem.cons)
+        self.jacobian = clock.wrap(lambda x: _dense(problem.jac(x)).ravel())
+        self.jacobianstructure = lambda: np.unravel_index(np.arange(m * n), (m, n))
+        self.hessianstructure = lambda: (self.rows, self.cols)
+        self.hessian = clock.wrap(lambda x, lagrange, obj_factor: (
+            obj_factor * _dense(problem.objective.hess(x)) + _dense(problem.eq.hess(x, lagrange))
+        )[self.rows, self.cols])
+
+    def intermediate(self, alg_mod, iter_count, *args):
+        self.nit = int(iter_count)
+        return True
+
+
 def _ipopt(problem: ConstrainedProblem, time_limit: float) -> dict:
     try:
         import cyipopt
     except ImportError as exc:
         raise SolverUnavailable(f"cyipopt is not installed ({exc})") from exc
-    n, m = problem.n, problem.m_eq
-    rows, cols = np.tril_indices(n)
-    iters = {"nit": 0}
-
-    class Callbacks:
-        def objective(self, x):
-            return problem.fun(x)
-
-        def gradient(self, x):
-            return problem.grad(x)
-
-        def constraints(self, x):
-            return problem.cons(x)
-
-        def jacobian(self, x):
-            return _dense(problem.jac(x)).ravel()
-
-        def jacobianstructure(self):
-            return np.unravel_index(np.arange(m * n), (m, n))
-
-        def hessianstructure(self):
-            return rows, cols
-
-        def hessian(self, x, lagrange, obj_factor):
-            H = obj_factor * _dense(problem.objective.hess(x)) + _dense(problem.eq.hess(x, lagrange))
-            return H[rows, cols]
-
-        def intermediate(self, alg_mod, iter_count, *args):
-            iters["nit"] = int(iter_count)
-            return True
-
-    nlp = cyipopt.Problem(n=n, m=m, problem_obj=Callbacks(), cl=np.zeros(m), cu=np.zeros(m))
+    m = problem.m_eq
+    callbacks = _IpoptCallbacks(problem, _Clock(time_limit))
+    nlp = cyipopt.Problem(n=problem.n, m=m, problem_obj=callbacks, cl=np.zeros(m), cu=np.zeros(m))
     for key, value in (("print_level", 0), ("sb", "yes"), ("tol", 1e-8), ("max_iter", 3000),
                        ("max_cpu_time", float(time_limit))):
         nlp.add_option(key, value)
-    x, info = nlp.solve(problem.x0.copy())
+    try:
+        x, info = nlp.solve(problem.x0.copy())
+    except TimeLimitReached:
+        return {"x": problem.x0, "nit": callbacks.nit, "message": "time limit reached", "timed_out": True}
     message = info["status_msg"].decode() if isinstance(info["status_msg"], bytes) else str(info["status_msg"])
-    return {"x": np.asarray(x, dtype=float), "nit": iters["nit"], "message": message,
+    return {"x": np.asarray(x, dtype=float), "nit": callbacks.nit, "message": message,
             "timed_out": info["status"] == -4}
 
 
