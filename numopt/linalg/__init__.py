@@ -10,6 +10,10 @@ from .krylov import cg, pcg  # noqa: E402
 
 __all__ += ["cg", "pcg"]
 
+from .sketch import SKETCHES, sketch_solve  # noqa: E402
+
+__all__ += ["SKETCHES", "sketch_solve"]
+
 from .sor import (  # noqa: E402
     SweepMatrix,
     color_rows,
@@ -23,3 +27,7 @@ from .sor import (  # noqa: E402
 
 __all__ += ["SweepMatrix", "color_rows", "jacobi_spectral_radius", "optimal_omega", "sor", "sor_iterations",
             "ssor_pcg", "ssor_preconditioner"]
+
+from .ichol import IncompleteCholesky  # noqa: E402
+
+__all__ += ["IncompleteCholesky"]

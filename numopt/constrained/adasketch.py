@@ -1,0 +1,464 @@
+"""AdaSketch-Newton: adaptive inexact Newton with an exact augmented Lagrangian merit.
+
+Hong, Na, Mahoney, Kolar, "Constrained Optimization via Exact Augmented
+Lagrangian and Randomized Iterative Sketching", ICML 2023.
+
+Problem: ``min f(x) s.t. c(x) = 0`` (``m`` equality constraints). One iteration:
+
+1. Newton-KKT system ``K [dx; dl] = -b``, ``b = [grad_x L; c]``,
+   ``K = [[B + tI, G^T], [G, 0]]``, ``B`` the Hessian of the Lagrangian
+   ``L = f + l^T c``, ``G`` the Jacobian of ``c``. The shift ``t`` makes the
+   reduced Hessian positive definite (see *Regularization*).
+2. Solve it inexactly with a randomized sketching solver
+   (:func:`numopt.linalg.sketch_solve`) started at 0 and stopped when
+   ``||K||_F psi ||r|| <= theta delta_t ||b||`` (``r`` the residual).
+   The superlinear variant sharpens the accuracy as the iterates converge:
+   ``delta_t = min(delta, ||b_t||^superlinear_power)``, so the inner
+   residual is ``o(||b_t||)`` and the local rate superlinear.
+3. Merit: the exact augmented Lagrangian
+   ``L_eta = f + l^T c + eta1/2 ||c||^2 + eta2/2 ||grad_x L||^2`` with gradient
+   ``[grad_x L + eta2 H_L grad_x L + eta1 G^T c;  c + eta2 G grad_x L]``,
+   ``H_L`` the (unshifted) Hessian of the Lagrangian. (The reference code
+   uses the Hessian of ``f`` here; numopt follows the paper.)
+   If ``grad L_eta^T dz > -eta2/2 ||b||^2`` the penalties are updated
+   (``eta1 <- nu^2 eta1``, ``eta2 <- eta2 / nu``), the accuracy tightened
+   (``delta <- delta / nu``) and the system re-sketched; the sketching
+   solver continues from its current iterate (same system, tighter test)
+   instead of restarting at 0.
+4. Armijo backtracking on ``L_eta`` from ``alpha = 1``; ``x`` and ``l`` both
+   step. A trial point where ``f`` or ``c`` is not finite is backtracked from.
+
+Regularization (``regularization=``): ``'eig'`` computes the smallest
+eigenvalue of ``Z^T B Z`` from an SVD null-space basis of ``G`` (dense, small
+problems) and shifts by ``t = xi_B - lambda_min`` when it is below
+``eig_threshold``. ``'direction'`` is an inertia-free test that scales to
+large sparse problems: after the solve it checks the curvature of ``B`` along
+the tangential part ``u_t`` of ``dx`` (``u_t^T B u_t >= eig_threshold ||u_t||^2``;
+``u_t`` from a sparse LU of ``G G^T``) and, when it fails, raises
+``t`` (``xi_B``, then tenfold) and solves again. ``'auto'`` picks ``'eig'``
+for ``n + m <= dense_max`` and ``'direction'`` above.
+
+Failures are reported, not raised: a rank-deficient ``G`` is detected (SVD
+or sparse LU of ``G G^T``), the system gets a small dual regularization and
+the run continues; if it then cannot finish, the status is
+``Status.SINGULAR``. A stationary point of ``||c||^2`` with ``c != 0`` is
+``Status.INFEASIBLE``. More constraints than variables (``m > n``): ``K`` is
+singular, so the method runs Gauss-Newton steps on ``||c||^2`` (least-squares
+solves, Armijo search) and reports ``SUCCESS`` when the system is consistent
+and the KKT residual reaches ``tol`` (least-squares multipliers), else
+``INFEASIBLE`` at a stationary point of ``||c||^2``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from scipy.sparse.linalg import LinearOperator
+
+from .._core.driver import IterativeSolver, SolverState
+from .._core.oracle import ConstrainedProblem
+from .._core.result import OptimizeResult, Status
+from .._core.validate import as_float_array, check_choice, check_in_range, check_positive, check_rng
+from ..linalg.sketch import SAMPLINGS, SKETCHES
+from .kkt import (
+    NormalProjector,
+    assemble_kkt,
+    frobenius_norm,
+    null_space_min_eig,
+    solve_kkt,
+    tangential_curvature,
+)
+
+__all__ = ["AdaSketchNewton"]
+
+INNER = ("sketch", "exact")
+HESSIAN = ("auto", "explicit", "hessp", "fd")
+REGULARIZATION = ("auto", "eig", "direction", "none")
+
+
+class AdaSketchNewton(IterativeSolver):
+    """Sketched inexact Newton method for equality-constrained problems (AdaSketch-Newton).
+
+    Options
+    -------
+    tol : float
+        Stop when the KKT residual ``||(grad_x L, c)||_2 <= tol`` (default 1e-8).
+    inner : {'sketch', 'exact'}
+        Randomized sketching solves (the method) or exact sparse/dense direct
+        solves (for comparison).
+    sketch : {'rk', 'block-kaczmarz', 'gaussian', 'countsketch', 'sparse-sign'}
+        Sketching solver (default ``'rk'``, randomized Kaczmarz).
+    sampling : {'row-norm', 'uniform'}
+        Row distribution of ``'rk'``.
+    block_size : int or None
+        Sketch size of the block sketches.
+    inner_maxiter : int or None
+        Limit of sketch iterations per solve (default ``max(1e5, 100 (n + m))``
+        for ``'rk'`` and the Gaussian-vector sketch, ``max(1000, 200 (n + m) / q)``
+        for block sketches of size ``q``).
+    hessian : {'auto', 'explicit', 'hessp', 'fd'}
+        Explicit Hessian of the Lagrangian, Hessian-vector products, or
+        finite differences of ``grad_x L`` (``'auto'``: the first available).
+    regularization : {'auto', 'eig', 'direction', 'none'}
+        Reduced-Hessian test (see the module docstring).
+    eta1, eta2, delta, theta, psi, nu, xi_B, beta : float
+        Penalties, inner accuracy, stopping-test constants, penalty growth,
+        Hessian shift, Armijo constant (paper defaults 1, 0.1, 0.1, 1, 1, 1.5, 0.1, 0.1).
+    eig_threshold : float
+        Smallest acceptable reduced-Hessian eigenvalue (1e-6).
+    superlinear : bool
+        Sharpen the inner accuracy as the iterates converge (default True).
+    superlinear_power : float
+        ``delta_t = min(delta, ||b_t||^power)``.
+    delta_min : float
+        Floor of ``delta_t`` (below it the test asks for more than double precision gives).
+    backtrack : float
+        Step reduction factor of the line search (0.5).
+    min_step : float
+        Smallest step tried before the line search gives up.
+    max_penalty_updates : int
+        Penalty updates per iteration before giving up.
+    multipliers0 : {'lstsq', 'zeros'}
+        Initial multipliers when the problem has no ``y0``.
+    dense_max : int
+        KKT systems up to this size are dense.
+    seed : None, int or Generator
+        Randomness of the sketches.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import numopt
+    >>> res = numopt.minimize(lambda x: x[0] ** 2 + 2 * x[1] ** 2, [2.0, 1.0],
+    ...                       method="adasketch-newton", jac=lambda x: np.array([2 * x[0], 4 * x[1]]),
+    ...                       hess=lambda x: np.diag([2.0, 4.0]),
+    ...                       constraints={"type": "eq", "fun": lambda x: x[0] + x[1] - 3,
+    ...                                    "jac": lambda x: np.array([[1.0, 1.0]])},
+    ...                       options={"seed": 0})
+    >>> res.success, np.round(res.x, 6), bool(res.kkt <= 1e-8)
+    (True, array([2., 1.]), True)
+    """
+
+    name = "adasketch-newton"
+    requires = ("fun", "grad")
+    default_options = {
+        "tol": 1e-8,
+        "inner": "sketch",
+        "sketch": "rk",
+        "sampling": "row-norm",
+        "block_size": None,
+        "inner_maxiter": None,
+        "hessian": "auto",
+        "regularization": "auto",
+        "eta1": 1.0,
+        "eta2": 0.1,
+        "delta": 0.1,
+        "theta": 1.0,
+        "psi": 1.0,
+        "nu": 1.5,
+        "xi_B": 0.1,
+        "beta": 0.1,
+        "eig_threshold": 1e-6,
+        "superlinear": True,
+        "superlinear_power": 1.0,
+        "delta_min": 1e-10,
+        "backtrack": 0.5,
+        "min_step": 1e-12,
+        "max_penalty_updates": 60,
+        "multipliers0": "lstsq",
+        "dense_max": 2000,
+        "seed": None,
+    }
+
+    def validate_options(self, o):
+        check_positive("tol", o["tol"])
+        check_choice("inner", o["inner"], INNER)
+        check_choice("sketch", o["sketch"], SKETCHES)
+        check_choice("sampling", o["sampling"], SAMPLINGS)
+        check_choice("hessian", o["hessian"], HESSIAN)
+        check_choice("regularization", o["regularization"], REGULARIZATION)
+        check_choice("multipliers0", o["multipliers0"], ("lstsq", "zeros"))
+        for key in ("eta1", "eta2", "psi", "xi_B", "eig_threshold", "superlinear_power", "min_step",
+                    "delta_min"):
+            check_positive(key, o[key])
+        for key in ("delta", "theta", "beta", "backtrack"):
+            check_in_range(key, o[key], 0.0, 1.0, closed="right" if key == "theta" else "neither")
+        check_in_range("nu", o["nu"], 1.0, np.inf)
+        check_positive("max_penalty_updates", o["max_penalty_updates"], integer=True)
+        check_positive("dense_max", o["dense_max"], integer=True)
+        for key in ("block_size", "inner_maxiter"):
+            if o[key] is not None:
+                check_positive(key, o[key], integer=True)
+
+    # ---------------------------------------------------------------------------------- setup
+    def check_problem(self, problem):
+        if not isinstance(problem, ConstrainedProblem):
+            raise TypeError(f"{self.name} solves equality-constrained problems min f(x) s.t. c(x) = 0; "
+                            f"got {type(problem).__name__} (give constraints=[{{'type': 'eq', ...}}]).")
+        if not problem.equality_only:
+            what = [w for w, has in (("inequality constraints", problem.ineq is not None),
+                                     ("bounds", problem.bounds is not None)) if has]
+            raise ValueError(f"{self.name} handles equality constraints only; the problem has "
+                             f"{' and '.join(what)}. Use an interior-point method (e.g. IPOPT) instead.")
+        if problem.eq is None or problem.m_eq == 0:
+            raise ValueError(f"{self.name} needs at least one equality constraint; the problem has none.")
+        problem.require("fun", "grad", "cons", "jac", solver=self.name)
+        if self.options["hessian"] == "explicit":
+            problem.require("hess_lagrangian", solver=self.name)
+        elif self.options["hessian"] == "hessp":
+            problem.require("hessp_lagrangian", solver=self.name)
+
+    def init(self, problem, x0):
+        o = self.options
+        x = as_float_array(x0, "x0", shape=(problem.n,), copy=True)
+        st = SolverState(problem=problem, x=x, n=problem.n, m=problem.m_eq, rng=check_rng(o["seed"]),
+                         eta1=float(o["eta1"]), eta2=float(o["eta2"]), delta=float(o["delta"]),
+                         n_inner=0, shift=0.0, alpha=np.nan, singular=False, fail=None, kkt_history=[])
+        hess = o["hessian"]
+        if hess == "auto":
+            caps = problem.capabilities
+            hess = "explicit" if "hess_lagrangian" in caps else "hessp" if "hessp_lagrangian" in caps else "fd"
+        st.hessian = hess
+        st.overdetermined = st.m > st.n
+        reg = o["regularization"]
+        if reg == "auto":
+            reg = "eig" if st.n + st.m <= o["dense_max"] else "direction"
+        st.regularization = reg
+        f, c, G, g = self._evaluate(problem, x)
+        if not (np.isfinite(f) and np.all(np.isfinite(c))):
+            raise ValueError("f or c is not finite at the starting point x0.")
+        if problem.y0 is not None:
+            lam = np.array(problem.y0, dtype=float)
+        elif o["multipliers0"] == "zeros":
+            lam = np.zeros(st.m)
+        else:
+            lam = _least_squares_multipliers(G, g)
+        self._set_point(st, x, lam, f, c, G, g)
+        return st
+
+    @staticmethod
+    def _evaluate(problem, x):
+        f = problem.fun(x)
+        c = problem.cons(x)
+        G = problem.jac(x)
+        g = problem.grad(x)
+        if c.shape != (G.shape[0],):
+            raise ValueError(f"constraint values have shape {c.shape} but the Jacobian has {G.shape[0]} rows.")
+        return f, c, G, g
+
+    def _set_point(self, st, x, lam, f, c, G, g):
+        st.x, st.lam, st.fun, st.c, st.G, st.g = x, lam, f, c, G, g
+        st.gl = g + np.asarray(G.T @ lam).ravel()
+        st.b = np.concatenate([st.gl, c])
+        st.kkt = float(np.linalg.norm(st.b))
+        st.kkt_history.append(st.kkt)
+
+    # ------------------------------------------------------------------------------ Hessians
+    def _hessian(self, st):
+        """Hessian of the Lagrangian at the current point: matrix or LinearOperator."""
+        p, x, lam, n = st.problem, st.x, st.lam, st.n
+        if st.hessian == "explicit":
+            H = p.hess_lagrangian(x, lam)
+            return H if sp.issparse(H) else np.asarray(H, dtype=float)
+        if st.hessian == "hessp":
+            return LinearOperator((n, n), matvec=lambda v: p.hessp_lagrangian(x, lam, np.ravel(v)), dtype=float)
+        gl0 = st.gl
+
+        def fd(v):
+            v = np.ravel(v)
+            nv = np.linalg.norm(v)
+            if nv == 0:
+                return np.zeros(n)
+            h = np.sqrt(np.finfo(float).eps) * max(1.0, np.linalg.norm(x)) / nv
+            xh = x + h * v
+            return (p.grad(xh) + np.asarray(p.jac(xh).T @ lam).ravel() - gl0) / h
+
+        return LinearOperator((n, n), matvec=fd, dtype=float)
+
+    # -------------------------------------------------------------------------------- merit
+    def _merit_at(self, st, x, lam):
+        """``(L_eta, point)`` at a trial point; ``inf`` when f or c is not finite there."""
+        p = st.problem
+        try:
+            f, c = p.fun(x), p.cons(x)
+            if not (np.isfinite(f) and np.all(np.isfinite(c))):
+                return np.inf, None
+            G, g = p.jac(x), p.grad(x)
+        except (FloatingPointError, OverflowError, ZeroDivisionError, ValueError):
+            return np.inf, None
+        gl = g + np.asarray(G.T @ lam).ravel()
+        val = f + lam @ c + 0.5 * st.eta1 * (c @ c) + 0.5 * st.eta2 * (gl @ gl)
+        return (float(val) if np.isfinite(val) else np.inf), (f, c, G, g)
+
+    def merit_gradient(self, st, H=None):
+        """Gradient of the exact augmented Lagrangian at the current ``(x, l)`` (uses ``H_L``)."""
+        H = self._hessian(st) if H is None else H
+        Hgl = np.asarray(H @ st.gl).ravel()
+        gx = st.gl + st.eta2 * Hgl + st.eta1 * np.asarray(st.G.T @ st.c).ravel()
+        gl = st.c + st.eta2 * np.asarray(st.G @ st.gl).ravel()
+        return np.concatenate([gx, gl])
+
+    # --------------------------------------------------------------------------------- step
+    def step(self, st):
+        if st.overdetermined:
+            return self._gauss_newton_step(st)
+        o = self.options
+        n = st.n
+        H = self._hessian(st)
+        gamma = 0.0
+        projector = None
+        if st.regularization == "eig":
+            lam_min, deficient = null_space_min_eig(H, st.G)
+            st.shift = 0.0 if lam_min >= o["eig_threshold"] else o["xi_B"] - lam_min
+        else:
+            st.shift = 0.0
+            deficient = False
+            if st.regularization == "direction":
+                projector = NormalProjector(st.G)
+                deficient = projector.singular
+        if deficient:
+            st.singular = True
+            gamma = np.sqrt(np.finfo(float).eps) * max(1.0, st.kkt)
+        K = assemble_kkt(H, st.G, st.shift, gamma, o["dense_max"])
+        normK = frobenius_norm(K, st.rng)
+        bnorm = st.kkt
+        delta_t = min(st.delta, bnorm ** o["superlinear_power"]) if o["superlinear"] else st.delta
+        gmerit = self.merit_gradient(st, H)
+        rhs = -st.b
+        z = None
+        met = False
+        for _ in range(o["max_penalty_updates"]):
+            if z is None or (o["inner"] == "sketch" and not met):
+                target = o["theta"] * max(delta_t, o["delta_min"]) * bnorm / (normK * o["psi"])
+                z, nin, met = solve_kkt(K, rhs, inner=o["inner"], stop=_residual_test(target),
+                                        sketch=o["sketch"], sampling=o["sampling"], block_size=o["block_size"],
+                                        maxiter=self._inner_maxiter(K.shape[0]), rng=st.rng, z0=z)
+                st.n_inner += nin
+                if projector is not None:
+                    curv, size = tangential_curvature(H, projector, z[:n])
+                    curv += st.shift * size
+                    if size > 0 and curv < o["eig_threshold"] * size and st.shift < 1e20:
+                        st.shift = o["xi_B"] if st.shift == 0 else 10.0 * st.shift
+                        K = assemble_kkt(H, st.G, st.shift, gamma, o["dense_max"])
+                        normK = frobenius_norm(K, st.rng)
+                        z = None
+                        continue
+            if not np.all(np.isfinite(z)):
+                break
+            slope = float(gmerit @ z)
+            if slope <= -0.5 * st.eta2 * bnorm**2:
+                return self._line_search(st, z, slope)
+            st.eta1 *= o["nu"] ** 2
+            st.eta2 /= o["nu"]
+            st.delta /= o["nu"]
+            delta_t /= o["nu"]
+            met = met and delta_t < o["delta_min"]
+            gmerit = self.merit_gradient(st, H)
+        st.fail = self._failure(st, Status.LINESEARCH)
+        return st
+
+    def _inner_maxiter(self, N: int):
+        o = self.options
+        if o["inner_maxiter"] is not None:
+            return o["inner_maxiter"]
+        if o["sketch"] in ("rk", "gaussian") and o["block_size"] in (None, 1):
+            return max(100_000, 100 * N)
+        return max(1000, 200 * N // (o["block_size"] or int(np.ceil(np.sqrt(N)))))
+
+    def _line_search(self, st, z, slope):
+        o = self.options
+        n = st.n
+        merit0, _ = self._merit_at(st, st.x, st.lam)
+        alpha = 1.0
+        while alpha >= o["min_step"]:
+            x, lam = st.x + alpha * z[:n], st.lam + alpha * z[n:]
+            val, point = self._merit_at(st, x, lam)
+            if point is not None and val <= merit0 + o["beta"] * alpha * slope:
+                st.alpha = alpha
+                self._set_point(st, x, lam, *point)
+                return st
+            alpha *= o["backtrack"]
+        st.fail = self._failure(st, Status.LINESEARCH)
+        return st
+
+    def _failure(self, st, default: Status) -> Status:
+        cnorm = float(np.linalg.norm(st.c))
+        Gtc = float(np.linalg.norm(np.asarray(st.G.T @ st.c).ravel()))
+        if cnorm > self.options["tol"] and Gtc <= 1e-6 * max(1.0, cnorm):
+            return Status.INFEASIBLE
+        return Status.SINGULAR if st.singular else default
+
+    def _gauss_newton_step(self, st):
+        """One Gauss-Newton step on ``||c||^2 / 2`` (m > n) with an Armijo search."""
+        o = self.options
+        G, c = st.G, st.c
+        if sp.issparse(G):
+            dx = -spla.lsqr(G, c, atol=1e-14, btol=1e-14)[0]
+        else:
+            dx = -np.linalg.lstsq(G, c, rcond=None)[0]
+        grad = np.asarray(G.T @ c).ravel()
+        slope = float(grad @ dx)
+        phi0 = 0.5 * float(c @ c)
+        alpha = 1.0
+        p = st.problem
+        while alpha >= o["min_step"] and slope < 0:
+            x = st.x + alpha * dx
+            ct = p.cons(x)
+            if np.all(np.isfinite(ct)) and 0.5 * float(ct @ ct) <= phi0 + o["beta"] * alpha * slope:
+                f, c, G, g = self._evaluate(p, x)
+                st.alpha = alpha
+                self._set_point(st, x, _least_squares_multipliers(G, g), f, c, G, g)
+                return st
+            alpha *= o["backtrack"]
+        st.fail = self._failure(st, Status.LINESEARCH)
+        if st.fail is Status.LINESEARCH and float(np.linalg.norm(c)) > o["tol"]:
+            st.fail = Status.INFEASIBLE
+        return st
+
+    # --------------------------------------------------------------------------- protocol
+    def terminate(self, st):
+        if st.kkt <= self.options["tol"]:
+            return Status.SUCCESS
+        if st.fail is not None:
+            return st.fail
+        if st.overdetermined:
+            cnorm = float(np.linalg.norm(st.c))
+            Gtc = float(np.linalg.norm(np.asarray(st.G.T @ st.c).ravel()))
+            if cnorm > self.options["tol"] and Gtc <= self.options["tol"] * max(1.0, cnorm):
+                return Status.INFEASIBLE
+        return None
+
+    def postprocess(self, st, status):
+        return OptimizeResult(x=st.x, fun=st.fun, y=st.lam, multipliers=st.lam, kkt=st.kkt,
+                              grad_lagrangian_norm=float(np.linalg.norm(st.gl)),
+                              constr_violation=float(np.linalg.norm(st.c)), n_inner=st.n_inner,
+                              eta1=st.eta1, eta2=st.eta2, delta=st.delta, hessian_shift=st.shift,
+                              singular_jacobian=st.singular, overdetermined=st.overdetermined)
+
+    def history_record(self, st):
+        return {"fun": float(st.fun), "kkt": st.kkt, "constr_violation": float(np.linalg.norm(st.c)),
+                "eta1": st.eta1, "eta2": st.eta2, "delta": st.delta, "alpha": st.alpha,
+                "n_inner": st.n_inner, "shift": st.shift}
+
+    def intermediate_result(self, st):
+        return OptimizeResult(x=np.copy(st.x), fun=st.fun, nit=getattr(st, "nit", 0), kkt=st.kkt,
+                              multipliers=np.copy(st.lam))
+
+
+def _residual_test(target: float):
+    def stop(z, r, k):
+        return float(np.linalg.norm(r)) <= target
+    return stop
+
+
+def _least_squares_multipliers(G, g):
+    """``argmin_l ||g + G^T l||`` (dense least squares or a sparse solve with ``G G^T``)."""
+    if sp.issparse(G):
+        GGt = sp.csc_matrix(G @ G.T)
+        rhs = -np.asarray(G @ g).ravel()
+        try:
+            return spla.splu(GGt).solve(rhs)
+        except RuntimeError:
+            return spla.lsqr(G.T, -g, atol=1e-12, btol=1e-12)[0]
+    return np.linalg.lstsq(np.asarray(G, dtype=float).T, -g, rcond=None)[0]

@@ -1,0 +1,152 @@
+"""The Newton-KKT system of equality-constrained optimization and its solves.
+
+``K = [[B + t I, G^T], [G, -gamma I]]`` with ``B`` the Hessian of the
+Lagrangian (dense, sparse or a LinearOperator of Hessian-vector products),
+``G`` the constraint Jacobian, ``t >= 0`` the Hessian shift that makes the
+reduced Hessian positive definite and ``gamma >= 0`` a dual regularization
+used only where ``G`` is rank deficient. ``K`` is kept in the form of its
+inputs: dense below ``dense_max`` rows, sparse CSR when an input is sparse
+(never densified), a LinearOperator when ``B`` is one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from scipy.sparse.linalg import LinearOperator
+
+from ..linalg.sketch import sketch_solve
+
+__all__ = ["assemble_kkt", "dense_hessian", "frobenius_norm", "null_space_min_eig", "solve_kkt",
+           "tangential_curvature"]
+
+
+def dense_hessian(B, n: int) -> np.ndarray:
+    """``B`` as a dense array (columns of a LinearOperator by ``n`` products)."""
+    if isinstance(B, LinearOperator):
+        return np.column_stack([B @ e for e in np.eye(n)])
+    return B.toarray() if sp.issparse(B) else np.asarray(B, dtype=float)
+
+
+def assemble_kkt(B, G, shift: float = 0.0, gamma: float = 0.0, dense_max: int = 2000):
+    """The KKT matrix (dense, CSR or LinearOperator) for Hessian ``B`` and Jacobian ``G``.
+
+    Examples
+    --------
+    >>> K = assemble_kkt(np.eye(2), np.array([[1.0, 1.0]]))
+    >>> K
+    array([[1., 0., 1.],
+           [0., 1., 1.],
+           [1., 1., 0.]])
+    """
+    m, n = G.shape
+    if isinstance(B, LinearOperator) and n + m > dense_max:
+        Gs = G
+
+        def mv(v):
+            v = np.asarray(v, dtype=float).ravel()
+            u, w = v[:n], v[n:]
+            top = B @ u + shift * u + np.asarray(Gs.T @ w).ravel()
+            bottom = np.asarray(Gs @ u).ravel() - gamma * w
+            return np.concatenate([top, bottom])
+
+        return LinearOperator((n + m, n + m), matvec=mv, rmatvec=mv, dtype=float)
+    if n + m <= dense_max or not (sp.issparse(B) or sp.issparse(G)):
+        Bd = dense_hessian(B, n) + shift * np.eye(n)
+        Gd = G.toarray() if sp.issparse(G) else np.asarray(G, dtype=float)
+        return np.block([[Bd, Gd.T], [Gd, -gamma * np.eye(m)]])
+    Bs = sp.csr_matrix(B) + shift * sp.identity(n, format="csr")
+    Gs = sp.csr_matrix(G)
+    return sp.bmat([[Bs, Gs.T], [Gs, -gamma * sp.identity(m) if gamma else None]], format="csr")
+
+
+def frobenius_norm(K, rng, probes: int = 8) -> float:
+    """``||K||_F``; for a LinearOperator a Hutchinson estimate ``sqrt(mean ||K s||^2)``, ``s`` Rademacher."""
+    if isinstance(K, LinearOperator):
+        S = rng.choice([-1.0, 1.0], size=(probes, K.shape[1]))
+        return float(np.sqrt(np.mean([np.sum((K @ s) ** 2) for s in S])))
+    return float(sp.linalg.norm(K) if sp.issparse(K) else np.linalg.norm(K))
+
+
+def null_space_min_eig(B, G, rank_tol: float = 1e-10):
+    """Smallest eigenvalue of the reduced Hessian ``Z^T B Z`` and whether ``G`` is rank deficient.
+
+    ``Z`` is an orthonormal basis of the null space of ``G`` from its SVD
+    (dense, for small problems). Returns ``(lambda_min, rank_deficient)``
+    with ``lambda_min = inf`` when the null space is trivial.
+
+    Examples
+    --------
+    >>> null_space_min_eig(np.diag([1.0, -2.0]), np.array([[0.0, 1.0]]))
+    (1.0, False)
+    """
+    Gd = G.toarray() if sp.issparse(G) else np.asarray(G, dtype=float)
+    m, n = Gd.shape
+    Bd = dense_hessian(B, n)
+    if m == 0:
+        s, Vt = np.zeros(0), np.eye(n)
+    else:
+        _, s, Vt = np.linalg.svd(Gd, full_matrices=True)
+    rank = int(np.sum(s > rank_tol * max(s[0] if s.size else 0.0, 1.0)))
+    Z = Vt[rank:].T
+    lam = np.inf if Z.shape[1] == 0 else float(np.linalg.eigvalsh(Z.T @ Bd @ Z)[0])
+    return lam, rank < m
+
+
+class NormalProjector:
+    """Solves with ``G G^T`` (dense Cholesky-free least squares or sparse LU) to split steps."""
+
+    def __init__(self, G):
+        self.G = G
+        self.sparse = sp.issparse(G)
+        self.singular = False
+        if self.sparse:
+            GGt = sp.csc_matrix(G @ G.T)
+            try:
+                self._lu = spla.splu(GGt)
+            except RuntimeError:
+                self.singular = True
+                self._lu = spla.splu(GGt + 1e-12 * max(1.0, abs(GGt).max()) * sp.identity(G.shape[0],
+                                                                                        format="csc"))
+        else:
+            self._G = np.asarray(G, dtype=float)
+
+    def normal(self, u):
+        """The component of ``u`` in the row space of ``G``: ``G^T (G G^T)^+ G u``."""
+        if self.sparse:
+            return np.asarray(self.G.T @ self._lu.solve(np.asarray(self.G @ u).ravel())).ravel()
+        w = np.linalg.lstsq(self._G.T, u, rcond=None)[0]
+        return self._G.T @ w
+
+
+def tangential_curvature(B, projector: NormalProjector, u):
+    """``(u_t^T B u_t, ||u_t||^2)`` for the tangential part ``u_t`` of the step ``u``."""
+    ut = u - projector.normal(u)
+    return float(ut @ np.asarray(B @ ut).ravel()), float(ut @ ut)
+
+
+def solve_kkt(K, rhs, *, inner: str, stop, sketch: str, sampling: str, block_size, maxiter, rng, z0=None):
+    """Solve ``K z = rhs`` exactly ('exact') or with a sketching solver ('sketch').
+
+    Returns ``(z, inner_iterations, met_test)``; ``z0`` starts the sketching
+    solver (default 0). The exact path is a dense LU, a sparse LU (SuperLU) or
+    MINRES for operators; a singular matrix falls back to least squares.
+    """
+    if inner == "exact":
+        if isinstance(K, LinearOperator):
+            z, info = spla.minres(K, rhs, rtol=1e-14, maxiter=20 * K.shape[0])
+            return z, 0, info == 0
+        if sp.issparse(K):
+            try:
+                return spla.splu(sp.csc_matrix(K)).solve(rhs), 0, True
+            except RuntimeError:
+                return spla.lsqr(K, rhs, atol=1e-14, btol=1e-14)[0], 0, False
+        try:
+            return sla.solve(K, rhs, assume_a="sym", check_finite=False), 0, True
+        except (np.linalg.LinAlgError, sla.LinAlgError):
+            return np.linalg.lstsq(K, rhs, rcond=None)[0], 0, False
+    res = sketch_solve(K, rhs, z0, sketch=sketch, stop=stop, sampling=sampling, block_size=block_size,
+                       maxiter=maxiter, seed=rng)
+    return res.x, res.nit, bool(res.success)

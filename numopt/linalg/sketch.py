@@ -1,0 +1,320 @@
+"""Randomized iterative sketching solvers for consistent linear systems ``A z = b``.
+
+Every method is an instance of *sketch-and-project*: draw a sketch ``S``
+(``N x q``), then project the iterate onto the solution set of the sketched
+system ``S^T A z = S^T b``::
+
+    z <- z - W^+ (S^T r),   W = S^T A,   r = A z - b.
+
+``A`` may be square or rectangular, symmetric or not, definite or indefinite
+(the Newton-KKT matrices of :mod:`numopt.constrained` are symmetric
+indefinite); the system must be consistent. Sketches (``sketch=``):
+
+``'rk'``
+    Randomized Kaczmarz: ``S = e_i`` with ``i`` drawn uniformly
+    (``sampling='uniform'``) or with probability ``||A_i||^2 / ||A||_F^2``
+    (``sampling='row-norm'``, Strohmer-Vershynin). The loop runs as a Numba
+    kernel; on CSR input it keeps the residual up to date incrementally.
+``'block-kaczmarz'``
+    ``S`` selects a block of ``q`` rows; blocks form a random partition of the
+    rows, redrawn every sweep.
+``'gaussian'``
+    ``S`` has i.i.d. N(0, 1) entries; ``q = 1`` is the Gaussian-vector sketch
+    ``z <- z - (s^T r / ||A^T s||^2) A^T s``.
+``'countsketch'``
+    Every row of ``A`` goes to one of ``q`` buckets with a random sign.
+``'sparse-sign'``
+    Every row of ``A`` goes to ``min(q, 8)`` distinct buckets with random signs.
+
+The caller decides when to stop: ``stop(z, r, k) -> bool`` is checked every
+``check_every`` iterations with the current residual ``r = A z - b``; the
+default is ``||r|| <= max(rtol ||b||, atol)``. CuPy input runs the block
+sketches on the GPU (:mod:`numopt.linalg._sketch_gpu`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator
+
+from .._core.backend import resolve_backend
+from .._core.result import LinearSolveResult
+from .._core.validate import as_float_array, check_choice, check_finite, check_positive, check_rng
+
+__all__ = ["SKETCHES", "sketch_solve"]
+
+SKETCHES = ("rk", "block-kaczmarz", "gaussian", "countsketch", "sparse-sign")
+SAMPLINGS = ("row-norm", "uniform")
+_SPARSE_SIGN_NNZ = 8
+
+
+class _Rows:
+    """Row access, products and sketches of a dense, CSR or operator ``A``."""
+
+    def __init__(self, A):
+        self.shape = A.shape
+        if isinstance(A, LinearOperator):
+            self.kind, self.A = "operator", A
+        elif sp.issparse(A):
+            self.kind, self.A = "csr", sp.csr_matrix(A, dtype=float)
+            self.A.sum_duplicates()
+        else:
+            self.kind, self.A = "dense", np.ascontiguousarray(A, dtype=float)
+        self._norms = None
+        self._AT = None
+
+    @property
+    def rownorm2(self) -> np.ndarray:
+        if self._norms is None:
+            if self.kind == "dense":
+                self._norms = np.einsum("ij,ij->i", self.A, self.A)
+            elif self.kind == "csr":
+                self._norms = np.asarray(self.A.multiply(self.A).sum(axis=1)).ravel()
+            else:
+                self._norms = np.array([v @ v for v in (self.row(i) for i in range(self.shape[0]))])
+        return self._norms
+
+    @property
+    def AT(self) -> sp.csr_matrix:
+        if self._AT is None:
+            self._AT = sp.csr_matrix(self.A.T)
+        return self._AT
+
+    def row(self, i: int) -> np.ndarray:
+        if self.kind == "dense":
+            return self.A[i]
+        if self.kind == "csr":
+            return self.A[[i]].toarray().ravel()
+        e = np.zeros(self.shape[0])
+        e[i] = 1.0
+        return np.asarray(self.A.rmatvec(e), dtype=float).ravel()
+
+    def take(self, idx) -> np.ndarray:
+        """Dense rows ``A[idx]``."""
+        if self.kind == "dense":
+            return self.A[idx]
+        if self.kind == "csr":
+            return self.A[idx].toarray()
+        return np.stack([self.row(int(i)) for i in idx])
+
+    def matvec(self, z) -> np.ndarray:
+        return np.asarray(self.A @ z, dtype=float).ravel()
+
+    def sketch(self, St) -> np.ndarray:
+        """Dense ``W = S^T A`` for a (sparse or dense) ``St`` of shape ``(q, N)``."""
+        if self.kind == "operator":
+            St = St.toarray() if sp.issparse(St) else St
+            return np.stack([np.asarray(self.A.rmatvec(s), dtype=float).ravel() for s in St])
+        W = St @ self.A
+        return W.toarray() if sp.issparse(W) else np.asarray(W)
+
+
+def _check_system(A, b, x0):
+    shape = getattr(A, "shape", None)
+    if shape is None or len(shape) != 2:
+        raise ValueError(f"A must be a 2-D matrix or LinearOperator; got shape {shape}.")
+    N, n = shape
+    if not isinstance(A, LinearOperator):
+        if sp.issparse(A) or type(A).__module__.split(".")[0] in ("cupy", "cupyx"):
+            check_finite(A, "A")
+        else:
+            A = as_float_array(A, "A", ndim=2)
+    return A, N, n
+
+
+def sketch_solve(A, b, x0=None, *, sketch: str = "rk", rtol: float = 1e-6, atol: float = 0.0,
+                 maxiter: int | None = None, stop=None, sampling: str = "row-norm",
+                 block_size: int | None = None, check_every: int | None = None, seed=None,
+                 backend: str | None = None, callback=None) -> LinearSolveResult:
+    """Solve a consistent system ``A z = b`` with a randomized iterative sketching method.
+
+    Parameters
+    ----------
+    A : ndarray, sparse matrix or LinearOperator, shape (N, n)
+        Square or rectangular; a LinearOperator needs ``rmatvec`` (rows of
+        ``A`` are ``A^T e_i``). CuPy arrays run the block sketches on the GPU.
+    b : array_like, shape (N,)
+    x0 : array_like, shape (n,), optional
+        Start (default zeros).
+    sketch : {'rk', 'block-kaczmarz', 'gaussian', 'countsketch', 'sparse-sign'}
+    rtol, atol : float
+        Default stopping test ``||A z - b|| <= max(rtol ||b||, atol)``.
+    maxiter : int, optional
+        Iteration limit (one iteration = one sketch-and-project step). Default
+        ``max(1000, 200 N)`` for ``'rk'`` and ``max(100, 20 N / q)`` otherwise.
+    stop : callable, optional
+        ``stop(z, r, k) -> bool`` replaces the default test; ``r = A z - b``.
+    sampling : {'row-norm', 'uniform'}
+        Row distribution of ``'rk'``.
+    block_size : int, optional
+        Sketch size ``q``: default ``ceil(sqrt(N))`` for the block
+        sketches and 1 for ``'gaussian'`` (the Gaussian-vector sketch).
+    check_every : int, optional
+        Iterations between stopping tests (default ``N`` for ``'rk'``, 1 otherwise).
+    seed : None, int or Generator
+        Source of every random choice.
+    backend : {'numba', 'numpy', 'cupy'}, optional
+        ``'numba'`` (default on NumPy input) runs the Kaczmarz kernels,
+        ``'numpy'`` the readable reference loop.
+    callback : callable, optional
+        ``callback(z)`` after every stopping test.
+
+    Returns
+    -------
+    LinearSolveResult
+        ``x``, ``info`` (0 when the test passed, else the iteration count),
+        ``nit``, ``residual`` (``||A z - b||``), ``success``.
+
+    Examples
+    --------
+    >>> A = np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, -2.0]])
+    >>> b = A @ np.array([1.0, -1.0, 2.0])
+    >>> z, info = sketch_solve(A, b, sketch="rk", rtol=1e-10, seed=0)
+    >>> info, np.allclose(z, [1.0, -1.0, 2.0])
+    (0, True)
+    >>> res = sketch_solve(A, b, sketch="gaussian", block_size=2, rtol=1e-10, seed=0)
+    >>> res.success, bool(res.residual <= 1e-10 * np.linalg.norm(b))
+    (True, True)
+    """
+    check_choice("sketch", sketch, SKETCHES)
+    check_choice("sampling", sampling, SAMPLINGS)
+    A, N, n = _check_system(A, b, x0)
+    backend = resolve_backend(A, b, backend=backend)
+    if backend == "cupy":
+        if sketch == "rk":
+            raise ValueError("sketch='rk' has no GPU path; use a block sketch ('block-kaczmarz', "
+                             "'gaussian', 'countsketch', 'sparse-sign') with CuPy input.")
+        from ._sketch_gpu import block_sketch_solve
+
+        return block_sketch_solve(A, b, x0, sketch=sketch, rtol=rtol, atol=atol, maxiter=maxiter, stop=stop,
+                                  block_size=block_size, check_every=check_every, seed=seed,
+                                  callback=callback)
+    b = as_float_array(b, "b", shape=(N,))
+    z = np.zeros(n) if x0 is None else as_float_array(x0, "x0", shape=(n,), copy=True)
+    q = _block_size(sketch, block_size, N)
+    if maxiter is None:
+        maxiter = max(1000, 200 * N) if sketch == "rk" else max(100, math.ceil(20 * N / q))
+    check_positive("maxiter", maxiter, strict=False, integer=True)
+    if check_every is None:
+        check_every = N if sketch == "rk" else 1
+    check_positive("check_every", check_every, integer=True)
+    check_positive("rtol", rtol, strict=False)
+    check_positive("atol", atol, strict=False)
+    rng = check_rng(seed)
+    rows = _Rows(A)
+    bnorm = float(np.linalg.norm(b))
+    if stop is None:
+        target = max(rtol * bnorm, atol)
+
+        def stop(z, r, k):
+            return float(np.linalg.norm(r)) <= target
+
+    r = rows.matvec(z) - b
+    k = 0
+    done = bool(stop(z, r, k))
+    step = _rk_stepper(rows, b, sampling, backend, rng) if sketch == "rk" else \
+        _block_stepper(rows, sketch, q, rng)
+    while not done and k < maxiter:
+        chunk = int(min(check_every, maxiter - k))
+        z, r = step(z, r, chunk)
+        k += chunk
+        if not (np.all(np.isfinite(z)) and np.all(np.isfinite(r))):
+            break
+        done = bool(stop(z, r, k))
+        if callback is not None:
+            callback(z)
+    r = rows.matvec(z) - b
+    return LinearSolveResult(x=z, info=0 if done else max(k, 1), nit=k, residual=float(np.linalg.norm(r)),
+                             success=done)
+
+
+def _block_size(sketch, block_size, N):
+    if block_size is None:
+        return 1 if sketch in ("rk", "gaussian") else max(1, min(N, math.ceil(math.sqrt(N))))
+    check_positive("block_size", block_size, integer=True)
+    if block_size > N:
+        raise ValueError(f"block_size must be at most the number of rows N = {N}; got {block_size}.")
+    return int(block_size)
+
+
+def _rk_stepper(rows: _Rows, b, sampling, backend, rng):
+    """Closure running ``chunk`` Kaczmarz steps from ``(z, r)``."""
+    N = rows.shape[0]
+    norms = rows.rownorm2 if (sampling == "row-norm" or rows.kind != "operator") else None
+    if sampling == "row-norm":
+        total = norms.sum()
+        if total == 0.0:
+            raise ValueError("A is zero: no row to project on.")
+        cdf = np.cumsum(norms / total)
+
+        def draw(size):
+            return np.minimum(np.searchsorted(cdf, rng.random(size), side="right"), N - 1)
+    else:
+        def draw(size):
+            return rng.integers(0, N, size=size)
+
+    if backend == "numba" and rows.kind != "operator":
+        from ._sketch_kernels import rk_csr_chunk, rk_dense_chunk
+
+        if rows.kind == "csr":
+            A, AT = rows.A, rows.AT
+
+            def step(z, r, chunk):
+                rk_csr_chunk(A.data, A.indices, A.indptr, AT.data, AT.indices, AT.indptr, norms,
+                             draw(chunk).astype(np.int64), z, r)
+                return z, r
+        else:
+            def step(z, r, chunk):
+                rk_dense_chunk(rows.A, b, norms, draw(chunk).astype(np.int64), z)
+                return z, rows.matvec(z) - b
+        return step
+
+    def step(z, r, chunk):
+        for i in draw(chunk):
+            row = rows.row(int(i))
+            nrm = row @ row
+            if nrm > 0.0:
+                z = z - ((row @ z - b[i]) / nrm) * row
+        return z, rows.matvec(z) - b
+    return step
+
+
+def _block_stepper(rows: _Rows, sketch, q, rng):
+    """Closure running ``chunk`` sketch-and-project steps with a block sketch of size ``q``."""
+    N = rows.shape[0]
+    order: list = []
+
+    def sketch_matrix():
+        if sketch == "gaussian":
+            return rng.standard_normal((q, N))
+        per = 1 if sketch == "countsketch" else min(q, _SPARSE_SIGN_NNZ)
+        if per == 1:
+            buckets = rng.integers(0, q, size=(N, 1))
+        else:
+            buckets = np.argsort(rng.random((N, q)), axis=1)[:, :per]
+        signs = rng.choice([-1.0, 1.0], size=(N, per)) / math.sqrt(per)
+        cols = np.repeat(np.arange(N), per)
+        return sp.csr_matrix((signs.ravel(), (buckets.ravel(), cols)), shape=(q, N))
+
+    def step(z, r, chunk):
+        for _ in range(chunk):
+            if sketch == "block-kaczmarz":
+                if not order:
+                    order.extend(np.array_split(rng.permutation(N), math.ceil(N / q)))
+                idx = order.pop()
+                W, u = rows.take(idx), r[idx]
+            else:
+                St = sketch_matrix()
+                W, u = rows.sketch(St), np.asarray(St @ r).ravel()
+            if W.shape[0] == 1:
+                nrm = float(W[0] @ W[0])
+                dz = -(u[0] / nrm) * W[0] if nrm > 0 else np.zeros_like(z)
+            else:
+                dz = -np.linalg.lstsq(W, u, rcond=None)[0]
+            z = z + dz
+            r = r + rows.matvec(dz)
+        return z, r
+    return step
