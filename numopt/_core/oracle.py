@@ -422,7 +422,7 @@ class ConstrainedProblem(Problem):
     >>> import numpy as np
     >>> f = ScalarFunction(lambda x: x @ x, grad=lambda x: 2 * x, hess=lambda x: 2 * np.eye(2))
     >>> c = VectorFunction(lambda x: np.array([x.sum() - 1]), jac=lambda x: np.ones((1, 2)),
-    ...                    hess=lambda x, v: np.zeros((2, 2)))
+    ...                    hess=lambda x, v: np.zeros((2, 2)), m=1)
     >>> p = ConstrainedProblem(f, eq=c, n=2)
     >>> p.m_eq, p.equality_only
     (1, True)
@@ -452,7 +452,10 @@ class ConstrainedProblem(Problem):
             if np.any(np.isfinite(lb)) or np.any(np.isfinite(ub)):
                 self.bounds = (lb, ub)
         for vf in (eq, ineq):
-            if vf is not None and vf.m is None and self.x0 is not None:
+            if vf is not None and vf.m is None:
+                if self.x0 is None:
+                    raise ValueError("the number of constraints is unknown: give m= to the VectorFunction "
+                                     "or x0 to the problem.")
                 vf.fun(self.x0)
         self.y0 = None if y0 is None else as_float_array(y0, "y0", shape=(self.m_eq,))
 

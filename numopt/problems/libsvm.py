@@ -16,7 +16,7 @@ On top of the data: :func:`logistic_regression` and :func:`least_squares`
 Examples
 --------
 >>> X, y = load("heart_scale")
->>> X.shape, sorted(set(y))
+>>> X.shape, np.unique(y).tolist()
 ((270, 13), [-1.0, 1.0])
 """
 

@@ -50,7 +50,7 @@ def diffusion(coeff, *, bc: str = "dirichlet", mask=None, h: float = 1.0) -> sp.
     Examples
     --------
     >>> A = diffusion(np.ones((3, 3)))
-    >>> A.shape, A[4, 4], A[4, 1]
+    >>> A.shape, float(A[4, 4]), float(A[4, 1])
     ((9, 9), 4.0, -1.0)
     """
     k = as_float_array(coeff, "coeff")
@@ -107,7 +107,7 @@ def poisson(shape, *, bc: str = "dirichlet", mask=None, h: float = 1.0) -> sp.cs
     >>> A = poisson((4, 4))
     >>> A.shape, float(A.diagonal().max())
     ((16, 16), 4.0)
-    >>> poisson((2, 2, 2)).diagonal()[0]
+    >>> float(poisson((2, 2, 2)).diagonal()[0])
     6.0
     """
     shape = tuple(int(s) for s in np.atleast_1d(shape))
@@ -126,7 +126,7 @@ def obstacle_mask(shape, *, kind: str = "disk", fraction: float = 0.15, seed=Non
     Examples
     --------
     >>> m = obstacle_mask((32, 32), fraction=0.2)
-    >>> round(1 - m.mean(), 1)
+    >>> round(float(1 - m.mean()), 1)
     0.2
     """
     shape = tuple(int(s) for s in shape)

@@ -196,3 +196,11 @@ def test_from_jax_derivatives_match_finite_differences():
     np.testing.assert_allclose(p.jac(x), [2 * x, [x[1], x[0], 0.0]], atol=1e-12)
     np.testing.assert_allclose(p.eq.hess(x, np.array([1.0, 2.0])),
                                2 * np.eye(3) + 2 * np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0.0]]), atol=1e-12)
+
+
+def test_constraint_count_must_be_knowable():
+    f = ScalarFunction(lambda x: x @ x)
+    with pytest.raises(ValueError, match="the number of constraints is unknown"):
+        ConstrainedProblem(f, eq=VectorFunction(lambda x: x[:1]), n=2)
+    p = ConstrainedProblem(f, eq=VectorFunction(lambda x: x[:1]), x0=np.ones(2))
+    assert p.m_eq == 1
