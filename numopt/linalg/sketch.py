@@ -153,7 +153,7 @@ def sketch_solve(A, b, x0=None, *, sketch: str = "rk", rtol: float = 1e-6, atol:
         Sketch size ``q``: default ``ceil(sqrt(N))`` for the block
         sketches and 1 for ``'gaussian'`` (the Gaussian-vector sketch).
     check_every : int, optional
-        Iterations between stopping tests (default ``N`` for ``'rk'``, 1 otherwise).
+        Iterations between stopping tests (default ``max(N, 100)`` for ``'rk'``, 1 otherwise).
     seed : None, int or Generator
         Source of every random choice.
     backend : {'numba', 'numpy', 'cupy'}, optional
@@ -199,7 +199,7 @@ def sketch_solve(A, b, x0=None, *, sketch: str = "rk", rtol: float = 1e-6, atol:
         maxiter = max(1000, 200 * N) if sketch == "rk" else max(100, math.ceil(20 * N / q))
     check_positive("maxiter", maxiter, strict=False, integer=True)
     if check_every is None:
-        check_every = N if sketch == "rk" else 1
+        check_every = max(N, 100) if sketch == "rk" else 1
     check_positive("check_every", check_every, integer=True)
     check_positive("rtol", rtol, strict=False)
     check_positive("atol", atol, strict=False)
