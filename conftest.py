@@ -18,7 +18,7 @@ except Exception:
     _have_cupy = False
 
 # GPU kernels import CuPy at module level: their doctests only run where a GPU is present.
-collect_ignore_glob = [] if _have_cupy else ["numopt/**/_gpu.py"]
+collect_ignore_glob = [] if _have_cupy else ["numopt/**/*_gpu.py", "numopt/**/_gpu.py"]
 # Entry points that run on import.
 collect_ignore_glob += ["numopt/__main__.py", "numopt/**/__main__.py"]
 
