@@ -1,8 +1,8 @@
 """CUTEst baseline: SLSQP, trust-constr, IPOPT (and numopt's own solver when present) on S2MPJ.
 
-Quick mode runs the 41 problems of Hong et al. (ICML 2023) with a 5 s limit per
+Quick mode runs the 41 problems of Hong et al. (ICML 2023) with a 5 s CPU limit per
 run; full mode runs all 197 S2MPJ problems with only equality constraints and
-no bounds (feasibility problems included) with a 60 s limit. Success means
+no bounds (feasibility problems included) with a 60 s CPU limit. Success means
 KKT <= 1e-6 from the problem's x0, measured the same way for every solver
 (:func:`numopt.bench.cutest_runner.kkt_residual`).
 """

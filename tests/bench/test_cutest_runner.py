@@ -68,7 +68,7 @@ def test_compare_writes_tables_profiles_and_raw_rows(tmp_path, monkeypatch):
     rows = runner.compare(ctx, ["HS28", "HS6", "BOXBOD"], ["slsqp", "missing"], time_limit=5.0)
     assert {r["problem"] for r in rows} == {"HS28", "HS6", "BOXBOD"}
     titles = [title for _, title, _ in ctx.sections]
-    assert titles[:2] == ["Solved at KKT <= 1e-06 from x0 (3 problems, 5 s limit each)", "Per problem"]
+    assert titles[:2] == ["Solved at KKT <= 1e-06 from x0 (3 problems, 5 CPU s limit each)", "Per problem"]
     summary = ctx.sections[0][2]
     assert "| m <= n | slsqp |" in summary and "| m > n | slsqp |" in summary  # BOXBOD: 6 residuals, 2 unknowns
     assert "unavailable: x" in summary
@@ -80,4 +80,4 @@ def test_summarize_counts_solved_and_medians():
     rows = [{"solver": "a", "problem": f"P{i}", "n": 3, "m": 1, "success": i < 2, "nit": 10 * (i + 1),
              "nfev": 5, "time": 1.0} for i in range(3)]
     (entry,) = runner.summarize(rows, ["a"])
-    assert entry["solved"] == "2/3" and entry["median nit"] == 15.0 and entry["total time (s)"] == 3.0
+    assert entry["solved"] == "2/3" and entry["median nit"] == 15.0 and entry["total cpu (s)"] == 3.0
