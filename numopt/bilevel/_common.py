@@ -81,15 +81,18 @@ def lower_minimizer(problem, x, z, *, iters: int = 500, tol: float = 1e-10):
     return z
 
 
-def curvature(fn, x, y, rng, *, iters: int = 8) -> float:
-    """Largest eigenvalue of the y-Hessian of ``fn`` at ``(x, y)`` by power iteration on gradient differences."""
+def curvature(fn, x, y, rng, *, idx=None, iters: int = 8) -> float:
+    """Largest eigenvalue of the y-Hessian of ``fn`` at ``(x, y)`` by power iteration on gradient differences.
+
+    ``idx`` restricts the estimate to a (fixed) minibatch of samples.
+    """
     v = rng.standard_normal(y.shape)
     v /= max(np.linalg.norm(v), 1e-300)
-    g0 = fn.grad(x, y)[1]
+    g0 = fn.grad(x, y, idx)[1]
     h = 1e-4 * (1.0 + np.linalg.norm(y))
     lam = 0.0
     for _ in range(iters):
-        hv = (fn.grad(x, y + h * v)[1] - g0) / h
+        hv = (fn.grad(x, y + h * v, idx)[1] - g0) / h
         lam = np.linalg.norm(hv)
         if lam == 0 or not np.isfinite(lam):
             break
@@ -125,7 +128,7 @@ class BilevelSolver(IterativeSolver):
         for key in ("lr_x", "lr_y", "lr_z", "sigma_power", "k0"):
             if options.get(key) is not None:
                 check_positive(key, options[key])
-        for key in ("inner_steps", "batch_size"):
+        for key in ("inner_steps", "batch_size", "curvature_every"):
             if options.get(key) is not None:
                 check_positive(key, options[key], integer=True)
 
@@ -143,6 +146,20 @@ class BilevelSolver(IterativeSolver):
 
     def start(self, state):  # pragma: no cover - overridden
         pass
+
+    def update_curvature(self, state):
+        """Estimate the y-curvatures ``state.Lf``, ``state.Lg`` of f and g at the current point.
+
+        Used by the fixed step rules; every ``curvature_every`` iterations the
+        estimate is refreshed (the curvature of g(x, .) may change with x) on a
+        minibatch of ``16 * batch_size`` samples (counted oracle calls).
+        """
+        p, o = state.problem, self.options
+        if state.k % o["curvature_every"]:
+            return
+        size = 16 * o["batch_size"]
+        state.Lf = curvature(p.f, state.x, state.y, state.rng, idx=p.batch("f", state.rng, size))
+        state.Lg = curvature(p.g, state.x, state.y, state.rng, idx=p.batch("g", state.rng, size))
 
     def after_step(self, state):
         """Count the iteration, check for divergence and record the trace."""
@@ -169,7 +186,7 @@ class BilevelSolver(IterativeSolver):
         problem = state.problem
         counts = problem.counts()
         rec = {"nit": state.k, "time": t - state.t0 - state.diag_time, "ngrad": counts["ngrad"],
-               "nsamples": counts["nsamples"], "sigma": state.sigma}
+               "noracle": counts["noracle"], "nsamples": counts["nsamples"], "sigma": state.sigma}
         with problem.uncounted():
             rec["upper"] = problem.f.value(state.x, state.y)
             monitor = self.options["monitor"]

@@ -62,8 +62,9 @@ def minimize_bilevel(f, g=None, x0=None, y0=None, method: str = "penalty", *, gr
         projected-gradient-mapping norm of the penalty function, the paper's
         epsilon-stationarity measure), ``hypergrad_norm``, ``sigma``,
         ``lower_diverged``, ``success``, ``status``, ``message``, ``nit``,
-        ``time``, oracle counts (``nfev_f``, ``ngev_f``, ``nsamp_f``, ...,
-        ``ngrad``, ``nsamples``) and ``trace`` when ``record_every`` > 0.
+        ``time``, oracle counts (``nfev_f``, ``ngev_f``, ``nhvp_g``, ``nsamp_f``, ...,
+        ``ngrad`` gradient calls, ``noracle`` gradient and Hessian-vector calls,
+        ``nsamples`` per-sample evaluations) and ``trace`` when ``record_every`` > 0.
 
     Examples
     --------

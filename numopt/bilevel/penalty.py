@@ -31,7 +31,9 @@ on ``g(x, .)``; ``(x, y)`` descend on ``h_sigma`` with the Danskin gradient
     rules: y step ``lr_y c_k / (L_f + L_g / sigma_k)``, z step ``lr_z c_k / L_g``,
     x step ``lr_x c_k / (L_f + L_g / sigma_k)`` (so O(sigma_k)), with
     c_k = (1 + k/k0)^(-step_power) and L_f, L_g the y-curvatures of f and g
-    estimated at the start by power iteration (full-batch gradients, counted).
+    estimated by power iteration on gradient differences (on a minibatch of
+    16 * batch_size samples, counted), refreshed every ``curvature_every``
+    iterations because the curvature of g(x, .) may change with x.
 ``PenaltySingleLoop`` ('penalty-single-loop', O(1) samples per iteration)
     One minibatch step for each of y, z and x per iteration, all from the
     same point. With stochastic oracles the directions are momentum-assisted
@@ -54,7 +56,7 @@ import numpy as np
 
 from .._core.result import Status
 from .._core.validate import check_in_range, check_positive
-from ._common import COMMON_OPTIONS, BilevelSolver, curvature, penalty_grads, power_schedule, projected_step
+from ._common import COMMON_OPTIONS, BilevelSolver, penalty_grads, power_schedule, projected_step
 
 __all__ = ["PenaltyMethod", "PenaltySingleLoop", "PenaltyStochastic"]
 
@@ -187,7 +189,7 @@ class PenaltyStochastic(BilevelSolver):
     """Stochastic penalty method with inner loops and minibatches (see the module docstring).
 
     Options: ``sigma``, ``sigma0``, ``sigma_power``, ``k0``, ``inner_steps``,
-    ``batch_size``, ``lr_x``, ``lr_y``, ``lr_z``, ``step_power``, plus the
+    ``batch_size``, ``lr_x``, ``lr_y``, ``lr_z``, ``step_power``, ``curvature_every``, plus the
     common ones. Runs for ``maxiter`` outer iterations.
 
     Examples
@@ -203,15 +205,14 @@ class PenaltyStochastic(BilevelSolver):
     name = "penalty-stochastic"
     default_options = {**COMMON_OPTIONS, "sigma": 1e-2, "sigma0": 1.0, "sigma_power": 0.5, "k0": 10.0,
                        "inner_steps": 10, "batch_size": 64, "lr_x": 1.0, "lr_y": 0.5, "lr_z": 0.5,
-                       "step_power": 0.5}
+                       "step_power": 0.5, "curvature_every": 50}
 
     def start(self, state):
-        p = state.problem
-        state.Lf = curvature(p.f, state.x, state.y, state.rng)
-        state.Lg = curvature(p.g, state.x, state.y, state.rng)
+        pass
 
     def step(self, state):
         p, o, rng = state.problem, self.options, state.rng
+        self.update_curvature(state)
         sigma = state.sigma = max(o["sigma"], power_schedule(o["sigma0"], state.k, o["k0"], o["sigma_power"]))
         lam = 1.0 / sigma
         c = (1.0 + state.k / o["k0"]) ** (-o["step_power"])
@@ -235,7 +236,7 @@ class PenaltySingleLoop(BilevelSolver):
 
     Options: ``sigma``, ``sigma0``, ``sigma_power`` (None: the rate-matched
     default), ``k0``, ``batch_size``, ``lr_x``, ``lr_y``, ``lr_z``,
-    ``momentum`` (None: on for minibatch problems), plus the common ones.
+    ``momentum`` (None: on for minibatch problems), ``curvature_every``, plus the common ones.
 
     Examples
     --------
@@ -249,12 +250,11 @@ class PenaltySingleLoop(BilevelSolver):
 
     name = "penalty-single-loop"
     default_options = {**COMMON_OPTIONS, "sigma": 1e-3, "sigma0": 1.0, "sigma_power": None, "k0": 100.0,
-                       "batch_size": 8, "lr_x": 1.0, "lr_y": 0.5, "lr_z": 0.5, "momentum": None}
+                       "batch_size": 8, "lr_x": 1.0, "lr_y": 0.5, "lr_z": 0.5, "momentum": None,
+                       "curvature_every": 500}
 
     def start(self, state):
         p, o = state.problem, self.options
-        state.Lf = curvature(p.f, state.x, state.y, state.rng)
-        state.Lg = curvature(p.g, state.x, state.y, state.rng)
         momentum = o["momentum"]
         state.momentum = p.stochastic if momentum is None else bool(momentum)
         if not p.stochastic:
@@ -270,6 +270,7 @@ class PenaltySingleLoop(BilevelSolver):
 
     def step(self, state):
         p, o, rng = state.problem, self.options, state.rng
+        self.update_curvature(state)
         k, k0 = state.k, o["k0"]
         sigma = state.sigma = max(o["sigma"], power_schedule(o["sigma0"], k, k0, state.c))
         lam = 1.0 / sigma

@@ -17,7 +17,8 @@ minibatch as a third argument: ``fun(x, y, idx)`` and ``grad(x, y, idx)``
 receive an integer array of sample indices (the mean over those samples is
 expected) or ``None`` for all samples. :meth:`BilevelProblem.batch` draws the
 indices from a seeded generator. Every call is counted: values, gradient
-calls, Hessian-vector products and per-sample gradients (``nsamp``).
+calls, Hessian-vector products and per-sample first- or second-order
+evaluations (``nsamp``; a Hessian-vector product costs about a gradient).
 """
 
 from __future__ import annotations
@@ -170,6 +171,8 @@ class BilevelFunction:
     def hvp(self, x, y, v, idx=None) -> tuple[np.ndarray, np.ndarray]:
         """``(H_xy v, H_yy v)``: derivatives of ``<grad_y(x, y), v>`` in x and y."""
         self.nhvp += 1
+        if self._hvp is not None or self.grad_mode == "jax":
+            self.nsamp += self._batch_size(idx)
         if self._hvp is not None:
             hx, hy = self._hvp(x, y, v, *self._args(idx))
             return np.asarray(hx, dtype=float).reshape(-1), np.asarray(hy, dtype=float).reshape(-1)
@@ -307,6 +310,7 @@ class BilevelProblem(Problem):
             for key, value in fn.counts().items():
                 out[f"{key}_{fn.name}"] = value
         out["ngrad"] = self.f.ngev + self.g.ngev
+        out["noracle"] = out["ngrad"] + self.f.nhvp + self.g.nhvp
         out["nsamples"] = self.f.nsamp + self.g.nsamp
         return out
 

@@ -258,14 +258,15 @@ class _GLM:
         return self.A.T @ (curv * (self.A @ v)) / self.A.shape[0]
 
 
-def hyperparameter_task(train, val, test=None, *, loss: str = "logistic", x_bounds=(-8.0, 8.0),
+def hyperparameter_task(train, val, test=None, *, loss: str = "logistic", x_bounds=(-8.0, 2.0),
                         x0: float = 0.0) -> BilevelTask:
     """Per-feature L2 regularization of ridge / logistic regression tuned on a validation split.
 
     Lower level (training fit, one weight ``exp(x_j)`` per feature):
     g(x, w) = mean_i loss(a_i @ w, b_i) + 1/2 sum_j exp(x_j) w_j^2 (a mean
     over training samples, the regularizer in every term). Upper level:
-    f(x, w) = mean validation loss. ``train``, ``val``, ``test`` are
+    f(x, w) = mean validation loss. ``x_bounds`` keeps every weight in
+    [e^-8, e^2] by default. ``train``, ``val``, ``test`` are
     ``(A, b)`` pairs (dense or sparse A; b in {-1, +1} for 'logistic').
 
     Examples
