@@ -40,13 +40,14 @@ for ``n + m <= dense_max`` and ``'direction'`` above.
 
 Failures are reported, not raised: a rank-deficient ``G`` is detected (SVD
 or sparse LU of ``G G^T``), the system gets a small dual regularization and
-the run continues; if it then cannot finish, the status is
-``Status.SINGULAR``. A stationary point of ``||c||^2`` with ``c != 0`` is
-``Status.INFEASIBLE``. More constraints than variables (``m > n``): ``K`` is
-singular, so the method runs Gauss-Newton steps on ``||c||^2`` (least-squares
-solves, Armijo search) and reports ``SUCCESS`` when the system is consistent
-and the KKT residual reaches ``tol`` (least-squares multipliers), else
-``INFEASIBLE`` at a stationary point of ``||c||^2``.
+the run continues; if it then cannot finish (or ``G`` stays rank deficient
+for ``singular_patience`` iterations), the status is ``Status.SINGULAR``.
+A stationary point of ``||c||^2`` with ``c != 0`` is ``Status.INFEASIBLE``.
+More constraints than variables (``m > n``): ``K`` is singular, so the
+method runs Gauss-Newton steps on ``||c||^2`` (least-squares solves, Armijo
+search) and reports ``SUCCESS`` when the system is consistent and the KKT
+residual reaches ``tol`` (least-squares multipliers), else ``INFEASIBLE`` at
+a stationary point of ``||c||^2``.
 """
 
 from __future__ import annotations
@@ -119,6 +120,9 @@ class AdaSketchNewton(IterativeSolver):
         Smallest step tried before the line search gives up.
     max_penalty_updates : int
         Penalty updates per iteration before giving up.
+    singular_patience : int
+        Consecutive iterations with a rank-deficient Jacobian after which the
+        run stops with ``Status.SINGULAR`` (10).
     multipliers0 : {'lstsq', 'zeros'}
         Initial multipliers when the problem has no ``y0``.
     dense_max : int
@@ -166,6 +170,7 @@ class AdaSketchNewton(IterativeSolver):
         "backtrack": 0.5,
         "min_step": 1e-12,
         "max_penalty_updates": 60,
+        "singular_patience": 10,
         "multipliers0": "lstsq",
         "dense_max": 2000,
         "seed": None,
@@ -186,6 +191,7 @@ class AdaSketchNewton(IterativeSolver):
             check_in_range(key, o[key], 0.0, 1.0, closed="right" if key == "theta" else "neither")
         check_in_range("nu", o["nu"], 1.0, np.inf)
         check_positive("max_penalty_updates", o["max_penalty_updates"], integer=True)
+        check_positive("singular_patience", o["singular_patience"], integer=True)
         check_positive("dense_max", o["dense_max"], integer=True)
         for key in ("block_size", "inner_maxiter"):
             if o[key] is not None:
@@ -214,7 +220,8 @@ class AdaSketchNewton(IterativeSolver):
         x = as_float_array(x0, "x0", shape=(problem.n,), copy=True)
         st = SolverState(problem=problem, x=x, n=problem.n, m=problem.m_eq, rng=check_rng(o["seed"]),
                          eta1=float(o["eta1"]), eta2=float(o["eta2"]), delta=float(o["delta"]),
-                         n_inner=0, shift=0.0, alpha=np.nan, singular=False, fail=None, kkt_history=[])
+                         n_inner=0, shift=0.0, alpha=np.nan, singular=False, singular_streak=0, fail=None,
+                         kkt_history=[])
         hess = o["hessian"]
         if hess == "auto":
             caps = problem.capabilities
@@ -317,6 +324,7 @@ class AdaSketchNewton(IterativeSolver):
             if st.regularization == "direction":
                 projector = NormalProjector(st.G)
                 deficient = projector.singular
+        st.singular_streak = st.singular_streak + 1 if deficient else 0
         if deficient:
             st.singular = True
             gamma = np.sqrt(np.finfo(float).eps) * max(1.0, st.kkt)
@@ -422,6 +430,8 @@ class AdaSketchNewton(IterativeSolver):
             return Status.SUCCESS
         if st.fail is not None:
             return st.fail
+        if st.singular_streak >= self.options["singular_patience"]:
+            return Status.SINGULAR
         if st.overdetermined:
             cnorm = float(np.linalg.norm(st.c))
             Gtc = float(np.linalg.norm(np.asarray(st.G.T @ st.c).ravel()))
@@ -434,7 +444,8 @@ class AdaSketchNewton(IterativeSolver):
                               grad_lagrangian_norm=float(np.linalg.norm(st.gl)),
                               constr_violation=float(np.linalg.norm(st.c)), n_inner=st.n_inner,
                               eta1=st.eta1, eta2=st.eta2, delta=st.delta, hessian_shift=st.shift,
-                              singular_jacobian=st.singular, overdetermined=st.overdetermined)
+                              singular_jacobian=st.singular, overdetermined=st.overdetermined,
+                              regularization_used=st.regularization)
 
     def history_record(self, st):
         return {"fun": float(st.fun), "kkt": st.kkt, "constr_violation": float(np.linalg.norm(st.c)),
