@@ -15,6 +15,8 @@ proximal block steps move variables back in or out of the support.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.linalg as sla
 
@@ -36,10 +38,12 @@ def manifold_newton(problem, st, *, max_size: int):
     lam = problem.l1[S]
     g = problem.full_grad(st)[S] + lam * sign
     H = problem.hess_block(st, S)
-    try:
-        d = -sla.solve(H, g, assume_a="pos")
-    except (np.linalg.LinAlgError, ValueError):
-        d = -np.linalg.lstsq(H, g, rcond=None)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sla.LinAlgWarning)
+        try:
+            d = -sla.solve(H, g, assume_a="pos")
+        except (np.linalg.LinAlgError, ValueError, sla.LinAlgWarning):
+            d = -np.linalg.lstsq(H, g, rcond=1e-12)[0]
     x_S = st.x[S].copy()
     f0 = st.f
     decrease = float(g @ d)

@@ -215,12 +215,12 @@ class GLMProblem(BlockProblem):
 
     def _columns(self, idx):
         feats, cls = np.divmod(np.asarray(idx), self.C)
-        return feats, cls, self.A[:, feats].toarray()
+        return feats, cls, self.A[:, feats]
 
     def hess_bound_block(self, idx):
-        """Block of the constant Hessian upper bound: cost nnz(A[:, block]) + m |b|^2."""
+        """Block of the constant Hessian upper bound: cost of the sparse product A_b^T A_b."""
         feats, cls, Ab = self._columns(idx)
-        H = (Ab.T @ Ab) * self._class_factor(cls, cls)
+        H = (Ab.T @ Ab).toarray() * self._class_factor(cls, cls)
         H[np.diag_indices_from(H)] += self.l2
         return H
 
@@ -228,11 +228,12 @@ class GLMProblem(BlockProblem):
         """Block of the exact Hessian at the state's point."""
         feats, cls, Ab = self._columns(idx)
         if self.loss == "squared":
-            H = Ab.T @ Ab
+            H = (Ab.T @ Ab).toarray()
         elif self.loss == "logistic":
             s = np.abs(state.w)
-            H = (Ab * (s * (1.0 - s))[:, None]).T @ Ab
+            H = (Ab.T @ sp.diags(s * (1.0 - s)) @ Ab).toarray()
         else:
+            Ab = Ab.toarray()
             P = state.w.reshape(self.m, self.C) + np.eye(self.C)[self.y.astype(int)]
             Pc = P[:, cls]
             S = (Pc[:, :, None] * ((cls[:, None] == cls[None, :])[None] - Pc[:, None, :]))

@@ -1,0 +1,210 @@
+"""Numba kernels against their NumPy references."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from numopt.bcd import _kernels as nb
+from numopt.bcd import _reference as ref
+from numopt.bcd.problems import label_propagation
+
+
+def _glm_data(loss, C, seed=0):
+    rng = np.random.default_rng(seed)
+    m, d = 30, 12
+    A = sp.random(m, d, density=0.3, random_state=seed, format="csc") * 3
+    A.sort_indices()
+    if loss == 0:
+        y = rng.standard_normal(m)
+    elif loss == 1:
+        y = rng.choice([-1.0, 1.0], m)
+    else:
+        y = rng.integers(0, C, m).astype(float)
+    x = rng.standard_normal(d * C) * 0.3
+    z = (A @ x.reshape(d, C)).reshape(-1)
+    lrow, W = ref.row_losses(loss, z, y, np.arange(m), C)
+    g = np.asarray(A.T @ W).reshape(-1)
+    return A, y, z, W.reshape(-1), lrow, g
+
+
+@pytest.mark.parametrize("loss,C", [(0, 1), (1, 1), (2, 4)])
+def test_glm_apply_matches_reference_and_full_recompute(loss, C):
+    A, y, z, w, lrow, g = _glm_data(loss, C)
+    Ar = A.tocsr()
+    m, d = A.shape
+    block = np.array([1, 5, 7], np.int64)
+    delta = np.array([0.5, -1.0, 0.25])
+    outs = []
+    for K in (nb, ref):
+        zz, ww, ll, gg = z.copy(), w.copy(), lrow.copy(), g.copy()
+        cols = np.empty(d, np.int64)
+        df, nc = K.glm_apply(A.indptr, A.indices, A.data, Ar.indptr, Ar.indices, Ar.data, C, loss, y, zz, ww, ll,
+                             gg, block, delta, True, np.zeros(m, np.int32), np.empty(m, np.int64),
+                             np.zeros(d, np.int32), cols)
+        outs.append((df, set(cols[:nc].tolist()), zz, ww, ll, gg))
+    (df1, c1, *a1), (df2, c2, *a2) = outs
+    assert df1 == pytest.approx(df2, rel=1e-12, abs=1e-12)
+    assert c1 == c2
+    for u, v in zip(a1, a2):
+        np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-12)
+    # against a recomputation from scratch
+    x = np.zeros(d * C)
+    x[block] += delta
+    z_new = z + (A @ x.reshape(d, C)).reshape(-1)
+    l_new, W_new = ref.row_losses(loss, z_new, y, np.arange(m), C)
+    np.testing.assert_allclose(a1[0], z_new, atol=1e-12)
+    np.testing.assert_allclose(a1[3], np.asarray(A.T @ W_new).reshape(-1), atol=1e-10)
+    assert df1 == pytest.approx(l_new.sum() - lrow.sum(), abs=1e-10)
+
+
+def test_glm_block_grad_and_quad_apply():
+    A, y, z, w, lrow, g = _glm_data(1, 1)
+    block = np.array([0, 3, 11], np.int64)
+    o1, o2 = np.empty(3), np.empty(3)
+    nb.glm_block_grad(A.indptr, A.indices, A.data, 1, w, block, o1)
+    ref.glm_block_grad(A.indptr, A.indices, A.data, 1, w, block, o2)
+    np.testing.assert_allclose(o1, g[block], atol=1e-12)
+    np.testing.assert_allclose(o2, g[block], atol=1e-12)
+    Q = (A.T @ A).tocsc()
+    Q.sort_indices()
+    delta = np.array([1.0, -2.0, 0.5])
+    res = []
+    for K in (nb, ref):
+        gg = np.zeros(Q.shape[0])
+        cols = np.empty(Q.shape[0], np.int64)
+        nc = K.quad_apply(Q.indptr, Q.indices, Q.data, gg, block, delta, np.zeros(Q.shape[0], np.int32), cols)
+        res.append((gg, set(cols[:nc].tolist())))
+    np.testing.assert_allclose(res[0][0], Q[:, block] @ delta, atol=1e-12)
+    np.testing.assert_allclose(res[1][0], Q[:, block] @ delta, atol=1e-12)
+    assert res[0][1] == res[1][1] == set(np.flatnonzero(np.abs(Q[:, block]).sum(axis=1)).tolist())
+
+
+@pytest.mark.parametrize("nonneg", [False, True])
+def test_min_norm_subgrad_hand_values(nonneg):
+    g = np.array([3.0, 0.5, -2.0, 1.0, -0.2])
+    x = np.array([0.0, 0.0, 0.0, 1.0, 2.0])
+    lam = np.ones(5)
+    idx = np.arange(5, dtype=np.int64)
+    o1, o2 = np.empty(5), np.empty(5)
+    nb.min_norm_subgrad(g, x, lam, nonneg, idx, o1)
+    ref.min_norm_subgrad(g, x, lam, nonneg, idx, o2)
+    expected = [0.0, 0.0, -1.0, 2.0, 0.8] if nonneg else [2.0, 0.0, -1.0, 2.0, 0.8]
+    np.testing.assert_allclose(o1, expected)
+    np.testing.assert_allclose(o2, expected)
+
+
+def test_block_scores_and_segment_tree():
+    rng = np.random.default_rng(1)
+    s = rng.standard_normal(9)
+    ptr = np.array([0, 3, 6, 9], np.int64)
+    idx = rng.permutation(9).astype(np.int64)
+    Lb = np.array([1.0, 2.0, 4.0])
+    Linv = 1 / rng.uniform(1, 3, 9)
+    Hinv = [np.linalg.inv(M @ M.T + np.eye(3)) for M in rng.standard_normal((3, 3, 3))]
+    hptr = np.array([0, 9, 18, 27], np.int64)
+    hinv = np.concatenate([H.ravel() for H in Hinv])
+    which = np.arange(3, dtype=np.int64)
+    for rule in range(4):
+        o1, o2 = np.empty(3), np.empty(3)
+        nb.block_scores(s, ptr, idx, which, rule, Lb, Linv, hptr, hinv, o1)
+        ref.block_scores(s, ptr, idx, which, rule, Lb, Linv, hptr, hinv, o2)
+        np.testing.assert_allclose(o1, o2, rtol=1e-12)
+    vals = rng.standard_normal(11)
+    t1 = np.full(32, -np.inf)
+    t2 = t1.copy()
+    for K, t in ((nb, t1), (ref, t2)):
+        K.segtree_set_many(t, np.arange(11, dtype=np.int64), vals)
+        assert K.segtree_argmax(t) == int(np.argmax(vals))
+        out, saved = np.empty(4, np.int64), np.empty(4)
+        K.segtree_topk(t, 4, out, saved)
+        np.testing.assert_array_equal(out, np.argsort(-vals)[:4])
+        K.segtree_set(t, 3, 100.0)
+        assert K.segtree_argmax(t) == 3
+    np.testing.assert_array_equal(t1, t2)
+
+
+def _lattice(rows, cols):
+    from numopt.problems.bcd_datasets import dataset_d
+
+    return dataset_d(rows, cols, 3, weight=2.0, seed=0)
+
+
+def test_tree_solve_matches_dense_solve_and_detects_cycles():
+    p = _lattice(6, 7)
+    from numopt.bcd.partitions import comb
+
+    ptr, idx = comb(*p.grid)
+    H = p.Q
+    rng = np.random.default_rng(0)
+    for b in range(2):
+        block = idx[ptr[b]:ptr[b + 1]]
+        rhs = rng.standard_normal(block.size)
+        dense = np.linalg.solve(H[block][:, block].toarray(), rhs)
+        for K in (nb, ref):
+            out = np.empty(block.size)
+            pos = -np.ones(p.n, np.int64)
+            assert K.tree_solve(H.indptr, H.indices, H.data, block, rhs, pos, out) == 0
+            np.testing.assert_allclose(out, dense, rtol=1e-10, atol=1e-12)
+            assert np.all(pos == -1)
+    square = np.flatnonzero(np.isin(p.grid[1], [0, 1, 7, 8]))  # a 2 x 2 square of the lattice: a cycle
+    square = square.astype(np.int64)
+    for K in (nb, ref):
+        out = np.empty(square.size)
+        assert K.tree_solve(H.indptr, H.indices, H.data, square, np.ones(square.size), -np.ones(p.n, np.int64),
+                            out) == 1
+
+
+def test_grow_forest_is_acyclic_and_matches_reference():
+    p = _lattice(8, 8)
+    H = p.Q
+    rng = np.random.default_rng(3)
+    scores = rng.uniform(0.1, 1.0, p.n)
+    blocks = []
+    for K in (nb, ref):
+        t = np.full(2 * 64, -np.inf)
+        t[64:64 + p.n] = scores
+        for q in range(63, 0, -1):
+            t[q] = max(t[2 * q], t[2 * q + 1])
+        before = t.copy()
+        out = np.empty(p.n, np.int64)
+        k = K.grow_forest(t, H.indptr, H.indices, 40, -np.ones(p.n, np.int64), out, np.empty(p.n, np.int64),
+                          np.empty(p.n))
+        np.testing.assert_array_equal(t, before)
+        blocks.append(np.sort(out[:k]))
+    np.testing.assert_array_equal(blocks[0], blocks[1])
+    block = blocks[0]
+    assert block.size == 40
+    sub = H[block][:, block]
+    edges = (sp.triu(sub, 1) != 0).sum()
+    ncomp = sp.csgraph.connected_components(sub, directed=False)[0]
+    assert edges == block.size - ncomp  # a forest
+
+
+@pytest.mark.parametrize("loss", [0, 1])
+def test_prox_cd_epoch_matches_reference(loss):
+    A, y, z, w, lrow, g = _glm_data(loss, 1, seed=2)
+    d = A.shape[1]
+    lam = np.full(d, 0.3)
+    order = np.arange(d, dtype=np.int64)
+    res = []
+    for K in (nb, ref):
+        zz, ww, ll, x = z.copy(), w.copy(), lrow.copy(), np.zeros(d)
+        zz[:] = 0.0
+        l0, W0 = ref.row_losses(loss, zz, y, np.arange(A.shape[0]), 1)
+        ll[:] = l0
+        ww[:] = W0[:, 0]
+        df = K.prox_cd_epoch(A.indptr, A.indices, A.data, loss, y, zz, ww, ll, x, lam, order)
+        res.append((df, x, zz))
+    assert res[0][0] == pytest.approx(res[1][0], rel=1e-10)
+    np.testing.assert_allclose(res[0][1], res[1][1], atol=1e-12)
+    np.testing.assert_allclose(res[0][2], A @ res[0][1], atol=1e-12)
+    assert res[0][0] < 0
+
+
+def test_label_propagation_tree_solve_on_knn_forest():
+    W = sp.csr_matrix(np.array([[0, 1, 0, 0], [1, 0, 1, 1], [0, 1, 0, 0], [0, 1, 0, 0]], float))
+    p = label_propagation(W, np.array([1.0, 0, 0, 0]), np.array([True, False, False, False]))
+    out = np.empty(3)
+    block = np.arange(3, dtype=np.int64)
+    assert nb.tree_solve(p.Q.indptr, p.Q.indices, p.Q.data, block, p.c, -np.ones(3, np.int64), out) == 0
+    np.testing.assert_allclose(out, np.ones(3))
