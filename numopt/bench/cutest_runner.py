@@ -155,7 +155,7 @@ def _scipy(method: str, options: dict) -> Callable:
 
 
 class _IpoptCallbacks:
-    """cyipopt's problem object; every evaluation goes through the wall clock.
+    """cyipopt's problem object; every evaluation goes through the clock.
 
     cyipopt stops IPOPT and re-raises when a callback raises, so the time limit
     works as for the scipy solvers (IPOPT's own ``max_cpu_time`` stays as a second guard).
@@ -205,6 +205,11 @@ def numopt_method(method: str, **options) -> Callable:
 
     The solver's module is imported on first use; when it cannot be, the
     adapter raises :class:`SolverUnavailable`.
+
+    Examples
+    --------
+    >>> SOLVERS["adasketch-newton-tight"] = numopt_method("adasketch-newton", tol=1e-10)
+    >>> del SOLVERS["adasketch-newton-tight"]
     """
 
     def solve(problem: ConstrainedProblem, time_limit: float) -> dict:
@@ -271,7 +276,14 @@ def run_one(name: str, solver: str, *, time_limit: float = 10.0, tol: float = KK
 
 def run_all(names, solvers=None, *, time_limit: float = 10.0, tol: float = KKT_TOL,
             progress: bool = False) -> tuple[list[dict], dict[str, str]]:
-    """Every solver on every problem. Returns ``(rows, unavailable)`` (solver -> reason)."""
+    """Every solver on every problem. Returns ``(rows, unavailable)`` (solver -> reason).
+
+    Examples
+    --------
+    >>> rows, unavailable = run_all(["HS28", "HS6"], ["slsqp"])
+    >>> [(r["problem"], r["success"]) for r in rows]
+    [('HS28', True), ('HS6', True)]
+    """
     solvers = list(SOLVERS) if solvers is None else list(solvers)
     for s in solvers:
         check_choice("solver", s, SOLVERS)
@@ -302,7 +314,15 @@ def _median(values):
 
 
 def summarize(rows: list[dict], solvers, unavailable: dict[str, str] | None = None) -> list[dict]:
-    """Per-solver summary rows for the groups m <= n and m > n: solved / total, medians over solved runs."""
+    """Per-solver summary rows for the groups m <= n and m > n: solved / total, medians over solved runs.
+
+    Examples
+    --------
+    >>> rows = [{"solver": "a", "problem": "P", "n": 2, "m": 1, "success": True, "nit": 4, "nfev": 5,
+    ...          "time": 0.1}]
+    >>> summarize(rows, ["a"])[0]["solved"]
+    '1/1'
+    """
     unavailable = unavailable or {}
     out = []
     for group, test in (("m <= n", lambda r: r["m"] <= r["n"]), ("m > n", lambda r: r["m"] > r["n"])):

@@ -125,7 +125,13 @@ def _table() -> dict[str, ProblemInfo]:
 
 
 def names() -> list[str]:
-    """Every S2MPJ problem name (default dimensions), sorted."""
+    """Every S2MPJ problem name (default dimensions), sorted.
+
+    Examples
+    --------
+    >>> len(names()), names()[:2]
+    (1089, ['ACOPP14', 'ACOPP30'])
+    """
     return sorted(_table())
 
 

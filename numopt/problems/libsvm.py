@@ -55,7 +55,13 @@ LIBSVM_URL = "https://www.csie.ntu.edu.tw/~cjlin/libsvmtools/datasets/binary/"
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """A registered LIBSVM data set: file name and expected shape."""
+    """A registered LIBSVM data set: file name and expected shape.
+
+    Examples
+    --------
+    >>> DATASETS["a9a"].n_features, DATASETS["a9a"].url.endswith("binary/a9a")
+    (123, True)
+    """
 
     filename: str
     n_samples: int
@@ -87,7 +93,13 @@ DATASETS: dict[str, DatasetInfo] = {
 
 
 def data_folder(data_home: str | os.PathLike | None = None) -> Path:
-    """The data folder: ``data_home``, else ``$NUMOPT_DATA``, else ``~/.cache/numopt``."""
+    """The data folder: ``data_home``, else ``$NUMOPT_DATA``, else ``~/.cache/numopt``.
+
+    Examples
+    --------
+    >>> str(data_folder("/data"))
+    '/data'
+    """
     if data_home is not None:
         return Path(data_home).expanduser()
     return Path(os.environ.get("NUMOPT_DATA") or Path.home() / ".cache" / "numopt").expanduser()
@@ -271,6 +283,12 @@ class DataFitProblem(UnconstrainedProblem):
     ``'squared'``) and ``l2``, and gives curvature bounds that coordinate and
     first-order methods use: :meth:`lipschitz` (of the whole gradient) and
     :meth:`coordinate_lipschitz` (of each partial derivative).
+
+    Examples
+    --------
+    >>> p = least_squares(np.array([[1.0, 0.0], [0.0, 2.0]]), np.zeros(2))
+    >>> p.loss, p.coordinate_lipschitz(), round(p.lipschitz(), 6)
+    ('squared', array([0.5, 2. ]), 2.0)
     """
 
     def __init__(self, objective, X, y, loss: str, l2: float, name: str):
@@ -411,6 +429,12 @@ class L1Problem:
         The differentiable part (its oracle counts evaluations).
     lam : float
         L1 weight (>= 0).
+
+    Examples
+    --------
+    >>> prob = L1Problem(least_squares(np.eye(2), np.array([1.0, -0.05])), lam=0.1)
+    >>> prob.optimality(np.array([0.8, 0.0]))  # the minimizer of (1/4)||w - y||^2 + 0.1 ||w||_1
+    0.0
     """
 
     smooth: UnconstrainedProblem
