@@ -21,7 +21,7 @@ from numba import njit, prange
 FORWARD, BACKWARD, SYMMETRIC = 0, 1, 2
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _relax_row(data, indices, indptr, diag, b, x, omega, i):
     # x_i + omega r_i / a_ii with r_i the current residual equals the update above
     s = b[i]

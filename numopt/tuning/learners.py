@@ -8,7 +8,8 @@ seen, so the same learners tune any parameter of any solver.
 - :class:`TsallisINF`: the 1/2-Tsallis-entropy bandit of Zimmert and Seldin
   (2021): ``p_i = 4 / (eta_t (L_i - x))^2`` with ``x`` found by Newton's
   method so that the ``p_i`` sum to one, ``eta_t = 2 / sqrt(t)`` and
-  importance-weighted cumulative loss estimates ``L_i``. Khodak et al.
+  importance-weighted cumulative loss estimates ``L_i`` (with Zimmert and
+  Seldin's reduced-variance baseline). Khodak et al.
   (ICLR 2024) show its total cost approaches that of the best fixed grid value.
 - :class:`ChebCB`: a contextual bandit for a scalar context in a known interval:
   the context is mapped to [-1, 1], each arm's cost is regressed by least
@@ -164,6 +165,12 @@ class TsallisINF(Learner):
         Candidate values (for SOR: 20 points in [1, 1.95]).
     scale : float, optional
         Divide costs by this constant; default the running mean cost.
+    baseline : float, optional
+        ``B`` of the reduced-variance importance-weighted estimator of Zimmert
+        and Seldin, ``(loss - B) / p_i`` on the chosen arm (in normalized
+        units): by default 1 (the mean cost) with the running-mean
+        normalization and 1/2 (the middle of [0, 1]) with a fixed ``scale``;
+        0 gives the plain importance-weighted estimator.
     seed : int or Generator, optional
 
     Examples
@@ -177,16 +184,21 @@ class TsallisINF(Learner):
     1
     """
 
-    def __init__(self, grid, *, scale: float | None = None, seed=None):
+    def __init__(self, grid, *, scale: float | None = None, baseline: float | None = None, seed=None):
         super().__init__(grid, scale=scale, seed=seed)
-        self.cumulative = np.zeros(self.K)  # importance-weighted cost sums, in cost units
+        if baseline is None:
+            baseline = 1.0 if scale is None else 0.5
+        self.baseline = check_in_range("baseline", baseline, 0.0, np.inf, closed="left")
+        self.cumulative = np.zeros(self.K)  # importance-weighted (cost - baseline) sums, in cost units
 
     def probabilities(self, context=None):
         eta = 2.0 / np.sqrt(self.t + 1)
         return tsallis_probabilities(self.cumulative / self._normalizer(), eta)
 
     def _learn(self, i, cost):
-        self.cumulative[i] += cost / self._prob
+        # reduced-variance estimator: (loss - B) / p on the chosen arm, plus B on every arm (a shift
+        # that leaves the probabilities unchanged, so it is not stored)
+        self.cumulative[i] += (cost - self.baseline * self._normalizer()) / self._prob
 
 
 class TsallisINFBins(Learner):
@@ -251,8 +263,8 @@ class ChebCB(Learner):
         which iteration counts that blow up near a singular context fit
         better; with ``'log'`` the gaps are measured in log-cost.
     ridge : float
-        Ridge term of each arm's least squares: a pull towards cost 0, so an
-        arm tried rarely looks cheap and is tried again (the fit is linear in
+        Ridge term of each arm's least squares: a slight pull towards cost 0,
+        so an arm never tried looks cheap and is tried (the fit is linear in
         the costs, so this does not depend on their units).
     scale : float, optional
         Divide costs by this constant; default the running mean cost.
@@ -272,7 +284,7 @@ class ChebCB(Learner):
     """
 
     def __init__(self, grid, *, low: float, high: float, degree: int = 5, gamma: float = 1000.0,
-                 ridge: float = 1.0, target: str = "cost", scale: float | None = None, seed=None):
+                 ridge: float = 1e-3, target: str = "cost", scale: float | None = None, seed=None):
         super().__init__(grid, scale=scale, seed=seed)
         if not high > low:
             raise ValueError(f"The context interval needs low < high; got low={low!r}, high={high!r}.")
