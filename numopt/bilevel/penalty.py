@@ -24,7 +24,9 @@ on ``g(x, .)``; ``(x, y)`` descend on ``h_sigma`` with the Danskin gradient
     paper's fixed O(sigma) step, O(eps^-3) gradient calls with sigma = O(eps)); by
     default it is chosen by an Armijo backtracking on the surrogate
     psi_sigma(x), evaluated by the inner loop the step needs anyway (our
-    choice, it removes the unknown smoothness constant). Stops when sigma
+    choice, it removes the unknown smoothness constant); a trial whose inner
+    loops do not reach their accuracy (after ``inner_restarts`` more loops)
+    is rejected, since an unconverged z makes psi_sigma look too small. Stops when sigma
     reached its target and the stationarity measure is below ``tol``.
 ``PenaltyStochastic`` ('penalty-stochastic', minibatch oracles, double loop)
     Same loops with minibatches of ``batch_size`` samples and fixed step
@@ -65,7 +67,8 @@ class PenaltyMethod(BilevelSolver):
     """Deterministic penalty method with inner loops (see the module docstring).
 
     Options: ``sigma`` (target, O(eps)), ``sigma0``, ``sigma_decay``,
-    ``inner_steps`` (most inner steps per loop), ``inner_rtol``, ``lr_x``
+    ``inner_steps`` (most inner steps per loop), ``inner_rtol``,
+    ``inner_restarts`` (extra inner loops a trial x step may use), ``lr_x``
     (None: Armijo search on psi_sigma; a number c: fixed step c * sigma),
     ``tol`` (None: ``sigma``, the eps of an eps-stationary point found with
     sigma = O(eps)), plus ``seed``, ``monitor``, ``record_every``, ``max_norm`` and
@@ -83,12 +86,14 @@ class PenaltyMethod(BilevelSolver):
 
     name = "penalty"
     default_options = {**COMMON_OPTIONS, "sigma": 1e-2, "sigma0": 1.0, "sigma_decay": 0.8,
-                       "inner_steps": 100, "inner_rtol": 0.01, "lr_x": None, "tol": None}
+                       "inner_steps": 100, "inner_rtol": 0.01, "inner_restarts": 4, "lr_x": None,
+                       "tol": None}
 
     def validate_options(self, options):
         super().validate_options(options)
         check_in_range("sigma_decay", options["sigma_decay"], 0.0, 1.0, closed="right")
         check_in_range("inner_rtol", options["inner_rtol"], 0.0, 1.0)
+        check_positive("inner_restarts", options["inner_restarts"], strict=False, integer=True)
         if options["tol"] is None:
             options["tol"] = options["sigma"]
         check_positive("tol", options["tol"])
@@ -165,6 +170,10 @@ class PenaltyMethod(BilevelSolver):
             if not np.any(s):
                 break
             y, z, psi, Ly, Lz = self._inner(state, x_new, state.y, state.z, lam)
+            for _ in range(o["inner_restarts"]):
+                if state.inner_done:
+                    break
+                y, z, psi, Ly, Lz = self._inner(state, x_new, y, z, lam)
             # an unfinished inner loop underestimates psi (g(x, z) above its minimum): reject the step
             if state.inner_done and psi <= state.psi - 1e-4 / alpha * (s @ s) + state.psi_noise:
                 state.x, state.y, state.z, state.psi, state.Ly, state.Lz = x_new, y, z, psi, Ly, Lz

@@ -45,7 +45,7 @@ def test_implicit_recovers_closed_form_solution(qp):
 def test_penalty_solution_within_order_sigma(qp, sigma):
     res = minimize_bilevel(qp.problem, method="penalty", sigma=sigma, maxiter=400)
     assert res.success, res.message
-    assert res.stationarity <= sigma
+    assert res.stationarity <= 2 * sigma  # reported with an accurate lower minimizer in place of z
     # the minimizer of psi_sigma is O(sigma) away from x*; F at the result is O(sigma) from F*
     assert np.linalg.norm(res.x - qp.x_star) < 5 * sigma
     assert qp.hyper_objective(res.x) - qp.hyper_objective(qp.x_star) < 5 * sigma
