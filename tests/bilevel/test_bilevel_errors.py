@@ -13,7 +13,8 @@ def qp():
 
 
 def _f():
-    return BilevelFunction(lambda x, y: 0.5 * np.sum((y - 1.0) ** 2), grad=lambda x, y: (np.zeros_like(x), y - 1.0))
+    return BilevelFunction(lambda x, y: 0.5 * np.sum((y - 1.0) ** 2),
+                           grad=lambda x, y: (np.zeros_like(x), y - 1.0))
 
 
 @pytest.mark.parametrize("sigma", [0.0, -1e-3, np.inf, np.nan])
@@ -56,7 +57,8 @@ def test_implicit_refuses_constrained_lower_level(qp):
 
 def test_inconsistent_shapes_between_f_and_g():
     f = BilevelFunction(lambda x, y: np.sum(y ** 2) + np.sum(x ** 2), grad=lambda x, y: (2 * x, 2 * y))
-    g = BilevelFunction(lambda x, y: np.sum((y[:2] - x) ** 2), grad=lambda x, y: (2 * (x - y[:2]), 2 * (y[:2] - x)))
+    g = BilevelFunction(lambda x, y: np.sum((y[:2] - x) ** 2),
+                        grad=lambda x, y: (2 * (x - y[:2]), 2 * (y[:2] - x)))
     with pytest.raises(ValueError, match="x/y shapes of f and g disagree"):
         minimize_bilevel(f, g, np.zeros(2), np.zeros(3))
 
