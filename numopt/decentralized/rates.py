@@ -19,6 +19,7 @@ minimum of the total rate under the condition (the paper calls its program a rel
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from .graphs import as_graph, edge_array, graph_constants
 
@@ -71,13 +72,14 @@ def sdp_rates(G, solver: str | None = None, **solver_options) -> np.ndarray:
     G = as_graph(G)
     E = edge_array(G)
     n, m = G.number_of_nodes(), len(E)
-    B = np.zeros((n, m))
-    B[E[:, 0], np.arange(m)] = 1.0
-    B[E[:, 1], np.arange(m)] = -1.0
+    i, j, e = E[:, 0], E[:, 1], np.arange(m)
+    # vec(Lam) = K lam with K sparse (four entries per edge; column-major vec as in cvxpy)
+    rows = np.r_[i + n * i, j + n * j, i + n * j, j + n * i]
+    K = sp.csc_matrix((np.r_[np.ones(2 * m), -np.ones(2 * m)], (rows, np.r_[e, e, e, e])), shape=(n * n, m))
     lam = cp.Variable(m, nonneg=True)
     a = cp.Variable(nonneg=True)
     X = cp.Variable((n, n), symmetric=True)
-    Lam = B @ cp.diag(lam) @ B.T
+    Lam = cp.reshape(K @ lam, (n, n), order="F")
     J = np.ones((n, n)) / n
     I = np.eye(n)
     cons = [
