@@ -185,7 +185,7 @@ def mpi_runs(ctx, ranks=(2, 4, 8), t_max: float = 300.0, speed: float = 60.0) ->
 def decentralized(ctx):
     """DADAO vs ADOM+ (+MC), MSDA, continuized, gradient tracking; SDP vs uniform rates; MPI runtime."""
     if ctx.quick:
-        compare_on_graphs(ctx, n=16, t_max=3000.0, maxtime=2.0, label="quick")
+        compare_on_graphs(ctx, n=16, t_max=3000.0, maxtime=1.0, label="quick")
         sdp_versus_uniform(ctx, n=16, t_max=3000.0, kinds=("barbell", "geometric"))
         return
     compare_on_graphs(ctx, n=100, t_max=20000.0, maxtime=120.0, label="n100")
