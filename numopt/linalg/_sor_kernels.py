@@ -21,13 +21,14 @@ from numba import njit, prange
 FORWARD, BACKWARD, SYMMETRIC = 0, 1, 2
 
 
-@njit(cache=True, inline="always")
-def _relax_row(data, indices, indptr, diag, b, x, omega, i):
-    # x_i + omega r_i / a_ii with r_i the current residual equals the update above
-    s = b[i]
-    for k in range(indptr[i], indptr[i + 1]):
-        s -= data[k] * x[indices[k]]
-    x[i] += omega * s / diag[i]
+@njit(cache=True)
+def _sweep_rows(data, indices, indptr, diag, b, x, omega, start, stop, step):
+    # x_i + omega r_i / a_ii, with r_i the residual of the current x, is the update above
+    for i in range(start, stop, step):
+        s = b[i]
+        for k in range(indptr[i], indptr[i + 1]):
+            s -= data[k] * x[indices[k]]
+        x[i] += omega * s / diag[i]
 
 
 @njit(cache=True)
@@ -35,29 +36,33 @@ def sweep(data, indices, indptr, diag, b, x, omega, kind):
     """One SOR sweep in place: ``kind`` 0 forward, 1 backward, 2 forward then backward."""
     n = b.shape[0]
     if kind != BACKWARD:
-        for i in range(n):
-            _relax_row(data, indices, indptr, diag, b, x, omega, i)
+        _sweep_rows(data, indices, indptr, diag, b, x, omega, 0, n, 1)
     if kind != FORWARD:
-        for i in range(n - 1, -1, -1):
-            _relax_row(data, indices, indptr, diag, b, x, omega, i)
+        _sweep_rows(data, indices, indptr, diag, b, x, omega, n - 1, -1, -1)
 
 
 @njit(cache=True, parallel=True)
-def _color_pass(data, indices, indptr, diag, b, x, omega, rows):
-    for m in prange(rows.shape[0]):
-        _relax_row(data, indices, indptr, diag, b, x, omega, rows[m])
-
-
-@njit(cache=True)
 def colored_sweep(data, indices, indptr, diag, b, x, omega, kind, order, color_ptr):
-    """SOR sweep over colors: ``order[color_ptr[c]:color_ptr[c+1]]`` are the rows of color ``c``."""
+    """SOR sweep over colors: ``order[color_ptr[c]:color_ptr[c+1]]`` are the rows of color ``c``.
+
+    Colors are visited in order (reversed for the backward half), the rows of
+    one color in parallel.
+    """
     ncolors = color_ptr.shape[0] - 1
-    if kind != BACKWARD:
-        for c in range(ncolors):
-            _color_pass(data, indices, indptr, diag, b, x, omega, order[color_ptr[c]:color_ptr[c + 1]])
-    if kind != FORWARD:
-        for c in range(ncolors - 1, -1, -1):
-            _color_pass(data, indices, indptr, diag, b, x, omega, order[color_ptr[c]:color_ptr[c + 1]])
+    npass = 2 * ncolors if kind == SYMMETRIC else ncolors
+    for p in range(npass):
+        if kind == BACKWARD:
+            c = ncolors - 1 - p
+        elif p < ncolors:
+            c = p
+        else:  # backward half of a symmetric sweep
+            c = 2 * ncolors - 1 - p
+        for m in prange(color_ptr[c], color_ptr[c + 1]):
+            i = order[m]
+            s = b[i]
+            for k in range(indptr[i], indptr[i + 1]):
+                s -= data[k] * x[indices[k]]
+            x[i] += omega * s / diag[i]
 
 
 @njit(cache=True)
@@ -73,19 +78,15 @@ def residual_norm(data, indices, indptr, b, x):
 
 
 @njit(cache=True)
-def solve(data, indices, indptr, diag, b, x, omega, kind, order, color_ptr, tol, maxiter):
-    """Sweep until ``||b - A x|| <= tol`` or ``maxiter`` sweeps; returns ``(nit, residual norm)``.
+def solve(data, indices, indptr, diag, b, x, omega, kind, tol, maxiter):
+    """Natural-order sweeps until ``||b - A x|| <= tol`` or ``maxiter`` sweeps; returns ``(nit, residual norm)``.
 
-    An empty ``color_ptr`` selects the natural ordering. The residual is
-    checked after every sweep, so ``nit`` is the exact sweep count.
+    The residual is checked after every sweep, so ``nit`` is the exact sweep count.
     """
     rnorm = residual_norm(data, indices, indptr, b, x)
     nit = 0
     while rnorm > tol and nit < maxiter and np.isfinite(rnorm):
-        if color_ptr.shape[0] == 0:
-            sweep(data, indices, indptr, diag, b, x, omega, kind)
-        else:
-            colored_sweep(data, indices, indptr, diag, b, x, omega, kind, order, color_ptr)
+        sweep(data, indices, indptr, diag, b, x, omega, kind)
         rnorm = residual_norm(data, indices, indptr, b, x)
         nit += 1
     return nit, rnorm
@@ -95,21 +96,10 @@ def solve(data, indices, indptr, diag, b, x, omega, kind, order, color_ptr, tol,
 def solve_many(data, indices, indptr, diag, b, omegas, kind, tol, maxiter, out):
     """Sweep counts from ``x0 = 0`` for each ``omegas[k]`` (natural order) into ``out[k]``."""
     x = np.empty_like(b)
-    empty = np.empty(0, dtype=np.int64)
     for k in range(omegas.shape[0]):
         x[:] = 0.0
-        nit, _ = solve(data, indices, indptr, diag, b, x, omegas[k], kind, empty, empty, tol, maxiter)
+        nit, _ = solve(data, indices, indptr, diag, b, x, omegas[k], kind, tol, maxiter)
         out[k] = nit
-
-
-@njit(cache=True)
-def ssor_apply(data, indices, indptr, diag, r, omega, order, color_ptr, z):
-    """``z <- M_SSOR^{-1} r``: one symmetric SOR sweep on ``A z = r`` from ``z = 0``."""
-    z[:] = 0.0
-    if color_ptr.shape[0] == 0:
-        sweep(data, indices, indptr, diag, r, z, omega, SYMMETRIC)
-    else:
-        colored_sweep(data, indices, indptr, diag, r, z, omega, SYMMETRIC, order, color_ptr)
 
 
 @njit(cache=True)

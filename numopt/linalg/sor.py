@@ -299,14 +299,14 @@ def sor(A, b, x0=None, *, omega: float = 1.0, rtol: float = 1e-8, atol: float = 
     if backend == "numpy":
         raise ValueError("SOR sweeps run in Numba kernels (backend='numba') or on a GPU (backend='cupy').")
     b, x0 = to_host(b), to_host(x0)
-    if callback is not None or record_history:
+    if callback is not None or record_history or len(S.color_ptr):  # colored sweeps: one kernel call each
         solver = SOR(omega=omega, rtol=rtol, atol=atol, sweep=sweep, maxiter=maxiter,
                      record_history=record_history)
         return finish(run(solver, (S, b), x0, callback=callback))
     check_tolerances(rtol, atol)
     tol = max(rtol * float(np.linalg.norm(b)), atol)
     t0 = time.perf_counter()
-    nit, rnorm = _k.solve(*S.arrays, b, x0, omega, code, S.order, S.color_ptr, tol, maxiter)
+    nit, rnorm = _k.solve(*S.arrays, b, x0, omega, code, tol, maxiter)
     return loop_result(x0, nit, rnorm, tol, time.perf_counter() - t0)
 
 
@@ -353,9 +353,7 @@ def ssor_preconditioner(A, omega: float = 1.0, *, ordering="natural") -> LinearO
 
     def apply(r):
         r = np.ascontiguousarray(np.ravel(r), dtype=np.float64)
-        z = np.empty_like(r)
-        _k.ssor_apply(*S.arrays, r, omega, S.order, S.color_ptr, z)
-        return z
+        return S.sweep(r, np.zeros_like(r), omega, "symmetric")
 
     return LinearOperator(S.A.shape, matvec=apply, rmatvec=apply, dtype=np.float64)
 
