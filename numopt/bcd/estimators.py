@@ -53,8 +53,8 @@ class _L1Estimator:
     def _penalty(self, m):
         raise NotImplementedError
 
-    def _targets(self, y):
-        return y
+    def _targets(self, y, m):
+        return as_float_array(y, "y", shape=(m,))
 
     def fit(self, X, y):
         """Fit on data ``X`` (m x d, dense or sparse) and targets ``y``; returns ``self``."""
@@ -62,7 +62,7 @@ class _L1Estimator:
         check_positive("tol", self.tol, strict=False)
         Xd = _design(X, self.fit_intercept)
         m, d = Xd.shape
-        y = self._targets(as_float_array(y, "y", shape=(m,)))
+        y = self._targets(y, m)
         lam = np.full(d, self._penalty(m))
         if self.fit_intercept:
             lam[-1] = 0.0
@@ -179,7 +179,10 @@ class L1LogisticRegression(_L1Estimator):
         check_positive("C", self.C)
         return 1.0 / self.C
 
-    def _targets(self, y):
+    def _targets(self, y, m):
+        y = np.asarray(y)
+        if y.shape != (m,):
+            raise ValueError(f"y must have shape ({m},); got {y.shape}.")
         classes = np.unique(y)
         if classes.size != 2:
             raise ValueError(f"y must hold exactly two classes; got {classes.size}.")
