@@ -27,6 +27,7 @@ __all__ = [
     "predict_entries_ref",
     "robust_solve",
     "robust_solve_ref",
+    "row_hash",
     "sketch_bucket",
 ]
 
@@ -34,19 +35,32 @@ _P = 2147483647  # 2^31 - 1: products of two residues stay below 2^62 in int64
 
 
 @njit(cache=True)
-def sketch_bucket(seed, row, t, z, s):
-    """Bucket in ``[0, s)`` and sign of the ``z``-th nonzero of column ``t`` of row ``row``'s sketch.
-
-    A deterministic integer hash (multiply-add modulo the prime 2^31 - 1), so the
-    sketch is the same with and without JIT and for any thread schedule.
-    """
-    h = (seed % _P + 1) % _P
-    h = (h * 1103515245 + row % _P) % _P
-    h = (h * 48271 + 12345 + t % _P) % _P
-    h = (h * 69621 + 7 * z + 1) % _P
+def _mix(h):
+    """Integer mixing of a residue modulo 2^31 - 1 (multiply-add and xor-shift rounds)."""
     h = (h * 1103515245 + 12345) % _P
-    bucket = h % s
-    sign = 1.0 if (h // s) % 2 == 0 else -1.0
+    h ^= h >> 13
+    h = (h * 48271 + 1) % _P
+    h ^= h >> 11
+    return (h * 69621 + 7) % _P
+
+
+@njit(cache=True)
+def row_hash(seed, row):
+    """Hash of row ``row``'s sketch; :func:`sketch_bucket` derives each sketch nonzero from it."""
+    return _mix(_mix(seed % _P) ^ (row % _P))
+
+
+@njit(cache=True)
+def sketch_bucket(h, t, z, zeta, s):
+    """Bucket in ``[0, s)`` and sign of the ``z``-th nonzero of column ``t`` of the sketch with hash ``h``.
+
+    A deterministic integer hash (products of residues below 2^31 stay inside
+    int64), so the sketch is the same with and without JIT and for any thread
+    schedule.
+    """
+    g = _mix(h ^ ((t * zeta + z) % _P))
+    bucket = g % s
+    sign = 1.0 if (g // s) % 2 == 0 else -1.0
     return bucket, sign
 
 
@@ -60,22 +74,102 @@ def _gather(F, indices, lo, hi):
 
 
 @njit(cache=True)
-def _small_solve(A, b, lam):
-    """Exact ridge solution for one row: normal equations, or min-norm lstsq when underdetermined."""
+def _gram(A, lam):
+    """``A^T A + lam I`` accumulated row by row (plain loops: no BLAS threads inside prange)."""
     cnt, k = A.shape
-    if cnt < k and lam == 0.0:
-        return np.linalg.lstsq(A, b)[0]
-    G = A.T @ A
+    G = np.zeros((k, k))
+    for t in range(cnt):
+        for a in range(k):
+            v = A[t, a]
+            for c in range(a, k):
+                G[a, c] += v * A[t, c]
     for a in range(k):
         G[a, a] += lam
-    return np.linalg.solve(G, A.T @ b)
+        for c in range(a + 1, k):
+            G[c, a] = G[a, c]
+    return G
+
+
+@njit(cache=True)
+def _matvec(A, x):
+    cnt, k = A.shape
+    y = np.empty(cnt)
+    for t in range(cnt):
+        acc = 0.0
+        for a in range(k):
+            acc += A[t, a] * x[a]
+        y[t] = acc
+    return y
+
+
+@njit(cache=True)
+def _rmatvec(A, y):
+    cnt, k = A.shape
+    x = np.zeros(k)
+    for t in range(cnt):
+        v = y[t]
+        for a in range(k):
+            x[a] += A[t, a] * v
+    return x
+
+
+@njit(cache=True)
+def _cholesky_solve(G, b):
+    """Solve ``G x = b`` for symmetric ``G`` by Cholesky; ``ok`` is False if ``G`` is not numerically PD."""
+    k = b.size
+    L = np.zeros((k, k))
+    x = np.zeros(k)
+    for j in range(k):
+        d = G[j, j]
+        for p in range(j):
+            d -= L[j, p] * L[j, p]
+        if not d > 1e-13 * abs(G[j, j]) or d <= 0.0:
+            return x, False
+        L[j, j] = np.sqrt(d)
+        for i in range(j + 1, k):
+            acc = G[i, j]
+            for p in range(j):
+                acc -= L[i, p] * L[j, p]
+            L[i, j] = acc / L[j, j]
+    y = np.empty(k)
+    for i in range(k):
+        acc = b[i]
+        for p in range(i):
+            acc -= L[i, p] * y[p]
+        y[i] = acc / L[i, i]
+    for i in range(k - 1, -1, -1):
+        acc = y[i]
+        for p in range(i + 1, k):
+            acc -= L[p, i] * x[p]
+        x[i] = acc / L[i, i]
+    return x, True
+
+
+@njit(cache=True)
+def _small_solve(A, b, lam):
+    """Exact ridge solution for one row: Cholesky of the Gram matrix, min-norm lstsq when singular."""
+    cnt, k = A.shape
+    if cnt >= k or lam > 0.0:
+        x, ok = _cholesky_solve(_gram(A, lam), _rmatvec(A, b))
+        if ok:
+            return x
+    if lam > 0.0:
+        Aa = np.zeros((cnt + k, k))
+        Aa[:cnt, :] = A
+        ba = np.zeros(cnt + k)
+        ba[:cnt] = b
+        for a in range(k):
+            Aa[cnt + a, a] = np.sqrt(lam)
+        return np.linalg.lstsq(Aa, ba)[0]
+    return np.linalg.lstsq(A, b)[0]
 
 
 @njit(cache=True, parallel=True)
 def exact_solve(indptr, indices, data, F, lam, out):
-    """Exact per-row ridge regressions (Gram matrix + LU): cost O(|row| k^2 + k^3) per row.
+    """Exact per-row ridge regressions (Gram matrix + Cholesky): O(|row| k^2 + k^3) per row.
 
-    Rows with no observations get ``out[i] = 0`` (the ridge / minimum-norm solution).
+    Rows with no observations get ``out[i] = 0`` (the ridge / minimum-norm solution);
+    singular rows (fewer than ``k`` observations, ``lam = 0``) the minimum-norm solution.
     """
     nrow = indptr.size - 1
     for i in prange(nrow):
@@ -112,27 +206,63 @@ def _solve_upper_t(R, y):
 
 
 @njit(cache=True)
+def _householder_r(BT):
+    """R factor (k x k, upper) of ``B = BT.T`` by Householder reflections on the rows of ``BT``."""
+    k, nb = BT.shape
+    for j in range(k):
+        nrm = 0.0
+        for i in range(j, nb):
+            nrm += BT[j, i] * BT[j, i]
+        nrm = np.sqrt(nrm)
+        if nrm == 0.0:
+            continue
+        alpha = -nrm if BT[j, j] >= 0.0 else nrm
+        v = BT[j, j:].copy()
+        v[0] -= alpha
+        vv = 0.0
+        for i in range(v.size):
+            vv += v[i] * v[i]
+        BT[j, j] = alpha
+        for i in range(j + 1, nb):
+            BT[j, i] = 0.0
+        if vv == 0.0:
+            continue
+        for c in range(j + 1, k):
+            dot = 0.0
+            for i in range(v.size):
+                dot += v[i] * BT[c, j + i]
+            f = 2.0 * dot / vv
+            for i in range(v.size):
+                BT[c, j + i] -= f * v[i]
+    R = np.zeros((k, k))
+    for a in range(k):
+        for c in range(a, k):
+            R[a, c] = BT[c, a]
+    return R
+
+
+@njit(cache=True)
 def _preconditioner(A, lam, seed, row, s, zeta):
     """R factor of the sketched (ridge-augmented) design: sparse sign sketch with ``zeta`` nonzeros."""
     cnt, k = A.shape
+    ns = cnt if cnt <= s else s
+    extra = k if lam > 0.0 else 0
+    BT = np.zeros((k, ns + extra))  # transposed sketch: columns of B are contiguous rows here
     if cnt <= s:
-        SA = A.copy()
+        for t in range(cnt):
+            for a in range(k):
+                BT[a, t] = A[t, a]
     else:
-        SA = np.zeros((s, k))
         w = 1.0 / np.sqrt(zeta)
+        h = row_hash(seed, row)
         for t in range(cnt):
             for z in range(zeta):
-                bucket, sign = sketch_bucket(seed, row, t, z, s)
+                bucket, sign = sketch_bucket(h, t, z, zeta, s)
                 for a in range(k):
-                    SA[bucket, a] += sign * w * A[t, a]
-    if lam > 0.0:
-        B = np.zeros((SA.shape[0] + k, k))
-        B[: SA.shape[0], :] = SA
-        for a in range(k):
-            B[SA.shape[0] + a, a] = np.sqrt(lam)
-    else:
-        B = SA
-    R = np.linalg.qr(B)[1]
+                    BT[a, bucket] += sign * w * A[t, a]
+    for a in range(extra):
+        BT[a, ns + a] = np.sqrt(lam)
+    R = _householder_r(BT)
     # guard against an exactly rank-deficient design: floor tiny pivots
     big = 0.0
     for a in range(k):
@@ -152,9 +282,8 @@ def _pcgls(A, b, lam, R, x, rtol, maxiter):
     Stops when the preconditioned gradient has dropped by ``rtol`` relative to the
     warm start, or reaches rounding level. Returns the number of iterations.
     """
-    r = b - A @ x
-    g = A.T @ r - lam * x
-    sv = _solve_upper_t(R, g)
+    r = b - _matvec(A, x)
+    sv = _solve_upper_t(R, _rmatvec(A, r) - lam * x)
     gamma = sv @ sv
     bnorm = np.sqrt(b @ b)
     thr = max(rtol * rtol * gamma, (1e-14 * bnorm) ** 2)
@@ -162,15 +291,14 @@ def _pcgls(A, b, lam, R, x, rtol, maxiter):
     it = 0
     while it < maxiter and gamma > thr:
         t = _solve_upper(R, p)
-        q = A @ t
+        q = _matvec(A, t)
         delta = q @ q + lam * (t @ t)
         if delta <= 0.0:
             break
         alpha = gamma / delta
         x += alpha * t
         r -= alpha * q
-        g = A.T @ r - lam * x
-        sv = _solve_upper_t(R, g)
+        sv = _solve_upper_t(R, _rmatvec(A, r) - lam * x)
         gamma_new = sv @ sv
         p = sv + (gamma_new / gamma) * p
         gamma = gamma_new
@@ -261,9 +389,10 @@ def _sketch_ref(A, seed, row, s, zeta):
     if cnt <= s:
         return A.copy()
     S = np.zeros((s, cnt))
+    h = row_hash(seed, row)
     for t in range(cnt):
         for z in range(zeta):
-            bucket, sign = sketch_bucket(seed, row, t, z, s)
+            bucket, sign = sketch_bucket(h, t, z, zeta, s)
             S[bucket, t] += sign / np.sqrt(zeta)
     return S @ A
 

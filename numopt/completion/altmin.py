@@ -122,8 +122,8 @@ class AltMin(IterativeSolver):
         "clip": 4.0,
         "svd_oversample": 10,
         "svd_power_iters": 4,
-        "sketch_factor": 4.0,
-        "sketch_nnz": 4,
+        "sketch_factor": 2.0,
+        "sketch_nnz": 2,
         "inner_rtol": 0.1,
         "inner_maxiter": 10,
         "orthonormalize": None,
@@ -330,7 +330,7 @@ def complete(rows, cols, values, shape, rank: int, method: str = "robust", *, re
         ``fun``, ``residual``, ``nit``); raise ``StopIteration`` to stop.
     **options
         ``maxiter`` (100), ``maxtime``, ``tol`` (1e-10), ``ftol`` (1e-9), ``clip`` (4.0),
-        ``svd_oversample``, ``svd_power_iters``, ``sketch_factor`` (4.0), ``sketch_nnz`` (4),
+        ``svd_oversample``, ``svd_power_iters``, ``sketch_factor`` (2.0), ``sketch_nnz`` (2),
         ``inner_rtol`` (0.1), ``inner_maxiter`` (10), ``orthonormalize``, ``record_history``,
         ``progress``; see :class:`AltMin`.
 

@@ -107,10 +107,10 @@ def observations(rows, cols, values, shape, *, duplicates: str = "error") -> Obs
     m, n = _check_shape(shape)
     check_choice("duplicates", duplicates, ["error", "average"])
     values = as_float_array(values, "values", ndim=1).astype(np.float64, copy=False)
-    rows = _check_index("rows", rows, values.size, m, "axis 0 (rows)")
-    cols = _check_index("cols", cols, values.size, n, "axis 1 (columns)")
     if values.size == 0:
         raise ValueError("values is empty: at least one observed entry is needed.")
+    rows = _check_index("rows", rows, values.size, m, "axis 0 (rows)")
+    cols = _check_index("cols", cols, values.size, n, "axis 1 (columns)")
     key = rows * n + cols
     if not np.all(key[1:] > key[:-1]):
         order = np.argsort(key, kind="stable")
