@@ -206,7 +206,9 @@ def bench_sweep(ctx):
     timings = {}
     S = SweepMatrix(A)
     timings["numopt Numba (natural)"] = best_time(lambda: S.sweep(b, x, 1.5))
-    S = SweepMatrix(A, "red-black")
+    S = SweepMatrix(A, "red-black", parallel=False)
+    timings["numopt Numba (red-black, serial)"] = best_time(lambda: S.sweep(b, x, 1.5))
+    S = SweepMatrix(A, "red-black", parallel=True)
     threads = numba.get_num_threads()
     for t in sorted({1, threads}):
         numba.set_num_threads(t)

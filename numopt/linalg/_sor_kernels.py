@@ -22,9 +22,10 @@ FORWARD, BACKWARD, SYMMETRIC = 0, 1, 2
 
 
 @njit(cache=True)
-def _sweep_rows(data, indices, indptr, diag, b, x, omega, start, stop, step):
+def _sweep_rows(data, indices, indptr, diag, b, x, omega, order, start, stop, step):
     # x_i + omega r_i / a_ii, with r_i the residual of the current x, is the update above
-    for i in range(start, stop, step):
+    for m in range(start, stop, step):
+        i = order[m]
         s = b[i]
         for k in range(indptr[i], indptr[i + 1]):
             s -= data[k] * x[indices[k]]
@@ -32,13 +33,18 @@ def _sweep_rows(data, indices, indptr, diag, b, x, omega, start, stop, step):
 
 
 @njit(cache=True)
-def sweep(data, indices, indptr, diag, b, x, omega, kind):
-    """One SOR sweep in place: ``kind`` 0 forward, 1 backward, 2 forward then backward."""
-    n = b.shape[0]
+def sweep(data, indices, indptr, diag, b, x, omega, kind, order):
+    """One SOR sweep in place over the rows ``order[0], order[1], ...`` (reversed for the backward half).
+
+    ``kind`` is 0 forward, 1 backward, 2 forward then backward. ``order`` is
+    ``arange(n)`` for the natural ordering; rows grouped by color give the
+    colored sweep, run serially.
+    """
+    n = order.shape[0]
     if kind != BACKWARD:
-        _sweep_rows(data, indices, indptr, diag, b, x, omega, 0, n, 1)
+        _sweep_rows(data, indices, indptr, diag, b, x, omega, order, 0, n, 1)
     if kind != FORWARD:
-        _sweep_rows(data, indices, indptr, diag, b, x, omega, n - 1, -1, -1)
+        _sweep_rows(data, indices, indptr, diag, b, x, omega, order, n - 1, -1, -1)
 
 
 @njit(cache=True, parallel=True)
@@ -46,7 +52,7 @@ def colored_sweep(data, indices, indptr, diag, b, x, omega, kind, order, color_p
     """SOR sweep over colors: ``order[color_ptr[c]:color_ptr[c+1]]`` are the rows of color ``c``.
 
     Colors are visited in order (reversed for the backward half), the rows of
-    one color in parallel.
+    one color in parallel; the result equals :func:`sweep` along ``order``.
     """
     ncolors = color_ptr.shape[0] - 1
     npass = 2 * ncolors if kind == SYMMETRIC else ncolors
@@ -78,27 +84,29 @@ def residual_norm(data, indices, indptr, b, x):
 
 
 @njit(cache=True)
-def solve(data, indices, indptr, diag, b, x, omega, kind, tol, maxiter):
-    """Natural-order sweeps until ``||b - A x|| <= tol`` or ``maxiter`` sweeps; returns ``(nit, residual norm)``.
+def solve(data, indices, indptr, diag, b, x, omega, kind, order, tol, maxiter):
+    """Serial sweeps along ``order`` until ``||b - A x|| <= tol`` or ``maxiter`` sweeps.
+
+    Returns ``(nit, residual norm)``.
 
     The residual is checked after every sweep, so ``nit`` is the exact sweep count.
     """
     rnorm = residual_norm(data, indices, indptr, b, x)
     nit = 0
     while rnorm > tol and nit < maxiter and np.isfinite(rnorm):
-        sweep(data, indices, indptr, diag, b, x, omega, kind)
+        sweep(data, indices, indptr, diag, b, x, omega, kind, order)
         rnorm = residual_norm(data, indices, indptr, b, x)
         nit += 1
     return nit, rnorm
 
 
 @njit(cache=True)
-def solve_many(data, indices, indptr, diag, b, omegas, kind, tol, maxiter, out):
-    """Sweep counts from ``x0 = 0`` for each ``omegas[k]`` (natural order) into ``out[k]``."""
+def solve_many(data, indices, indptr, diag, b, omegas, kind, order, tol, maxiter, out):
+    """Sweep counts from ``x0 = 0`` for each ``omegas[k]`` (serial sweeps along ``order``) into ``out``."""
     x = np.empty_like(b)
     for k in range(omegas.shape[0]):
         x[:] = 0.0
-        nit, _ = solve(data, indices, indptr, diag, b, x, omegas[k], kind, tol, maxiter)
+        nit, _ = solve(data, indices, indptr, diag, b, x, omegas[k], kind, order, tol, maxiter)
         out[k] = nit
 
 

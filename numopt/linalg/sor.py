@@ -50,6 +50,9 @@ __all__ = [
     "ssor_preconditioner",
 ]
 
+#: colored orderings of at least this many rows sweep each color in parallel by default
+PARALLEL_MIN_ROWS = 20_000
+
 SWEEPS = {"forward": _k.FORWARD, "backward": _k.BACKWARD, "symmetric": _k.SYMMETRIC}
 ORDERINGS = ("natural", "red-black", "multicolor")
 
@@ -100,6 +103,11 @@ class SweepMatrix:
         Square matrix with a positive diagonal.
     ordering : {'natural', 'red-black', 'multicolor'} or array of int
         Row order of a sweep; an integer array gives each row's color.
+    parallel : bool, optional
+        Relax the rows of one color in parallel (Numba ``prange``); default:
+        for colored orderings with at least :data:`PARALLEL_MIN_ROWS` rows,
+        below which thread start-up costs more than the sweep. Serial and
+        parallel colored sweeps give the same result.
 
     Examples
     --------
@@ -109,7 +117,7 @@ class SweepMatrix:
     (2, 16)
     """
 
-    def __init__(self, A, ordering="natural"):
+    def __init__(self, A, ordering="natural", *, parallel: bool | None = None):
         A = _as_csr(A)
         diag = A.diagonal()
         bad = np.flatnonzero(~(diag > 0))
@@ -136,12 +144,14 @@ class SweepMatrix:
                 raise ValueError("ordering: two coupled rows (a_ij != 0, i != j) share a color.")
         self.ordering = ordering if isinstance(ordering, str) else "colors"
         if colors is None:
-            self.order = np.empty(0, dtype=np.int64)
+            self.order = np.arange(self.n, dtype=np.int64)
             self.color_ptr = np.empty(0, dtype=np.int64)
         else:
             self.order = np.argsort(colors, kind="stable").astype(np.int64)
             counts = np.bincount(colors)
             self.color_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.parallel = bool(len(self.color_ptr)) and (self.n >= PARALLEL_MIN_ROWS if parallel is None
+                                                       else bool(parallel))
 
     @property
     def ncolors(self) -> int:
@@ -156,10 +166,10 @@ class SweepMatrix:
     def sweep(self, b, x, omega, kind="forward"):
         """One sweep in place on ``x`` (host arrays)."""
         code = SWEEPS[check_choice("sweep", kind, SWEEPS)]
-        if len(self.color_ptr):
+        if self.parallel:
             _k.colored_sweep(*self.arrays, b, x, omega, code, self.order, self.color_ptr)
         else:
-            _k.sweep(*self.arrays, b, x, omega, code)
+            _k.sweep(*self.arrays, b, x, omega, code, self.order)
         return x
 
 
@@ -254,8 +264,9 @@ def sor(A, b, x0=None, *, omega: float = 1.0, rtol: float = 1e-8, atol: float = 
     sweep : {'forward', 'backward', 'symmetric'}
         Direction of each sweep.
     ordering : {'natural', 'red-black', 'multicolor'} or array of int
-        Row ordering (see :class:`SweepMatrix`); colored orderings run each
-        color in parallel. Ignored when ``A`` is a :class:`SweepMatrix`.
+        Row ordering (see :class:`SweepMatrix`); colored orderings of large
+        matrices run each color in parallel. Ignored when ``A`` is a
+        :class:`SweepMatrix`.
     backend : {'numba', 'cupy'}, optional
         Default: ``'cupy'`` for CuPy input, else ``'numba'``. The GPU needs a
         colored ordering.
@@ -299,20 +310,20 @@ def sor(A, b, x0=None, *, omega: float = 1.0, rtol: float = 1e-8, atol: float = 
     if backend == "numpy":
         raise ValueError("SOR sweeps run in Numba kernels (backend='numba') or on a GPU (backend='cupy').")
     b, x0 = to_host(b), to_host(x0)
-    if callback is not None or record_history or len(S.color_ptr):  # colored sweeps: one kernel call each
+    if callback is not None or record_history or S.parallel:  # a parallel sweep is one kernel call
         solver = SOR(omega=omega, rtol=rtol, atol=atol, sweep=sweep, maxiter=maxiter,
                      record_history=record_history)
         return finish(run(solver, (S, b), x0, callback=callback))
     check_tolerances(rtol, atol)
     tol = max(rtol * float(np.linalg.norm(b)), atol)
     t0 = time.perf_counter()
-    nit, rnorm = _k.solve(*S.arrays, b, x0, omega, code, tol, maxiter)
+    nit, rnorm = _k.solve(*S.arrays, b, x0, omega, code, S.order, tol, maxiter)
     return loop_result(x0, nit, rnorm, tol, time.perf_counter() - t0)
 
 
 def sor_iterations(A, b, omegas, *, rtol: float = 1e-8, atol: float = 0.0, maxiter: int = 10000,
                    sweep: str = "forward") -> np.ndarray:
-    """Sweep counts of :func:`sor` from ``x0 = 0`` (natural order) for each of ``omegas``, in one kernel call.
+    """Sweep counts of :func:`sor` from ``x0 = 0`` for each of ``omegas``, in one serial kernel call.
 
     A count equal to ``maxiter`` means that value did not converge.
 
@@ -329,7 +340,8 @@ def sor_iterations(A, b, omegas, *, rtol: float = 1e-8, atol: float = 0.0, maxit
     check_positive("maxiter", maxiter, integer=True)
     tol = max(rtol * float(np.linalg.norm(b)), atol)
     out = np.empty(len(omegas), dtype=np.int64)
-    _k.solve_many(*S.arrays, b, omegas, SWEEPS[check_choice("sweep", sweep, SWEEPS)], tol, maxiter, out)
+    _k.solve_many(*S.arrays, b, omegas, SWEEPS[check_choice("sweep", sweep, SWEEPS)], S.order, tol, maxiter,
+                  out)
     return out
 
 

@@ -156,10 +156,9 @@ def solve_sequence(systems: Iterable, solver="sor", learner: Learner | float = 1
     return out
 
 
-def _counts_in_kernel(solver, parameter, opts, S) -> bool:
-    """Cold-start natural-order SOR counts can all be taken in one kernel call."""
-    return (solver == "sor" and parameter == "omega" and not len(S.color_ptr)
-            and set(opts) <= {"rtol", "atol", "maxiter", "sweep"})
+def _counts_in_kernel(solver, parameter, opts) -> bool:
+    """Cold-start SOR counts for a whole grid can be taken in one kernel call."""
+    return solver == "sor" and parameter == "omega" and set(opts) <= {"rtol", "atol", "maxiter", "sweep"}
 
 
 def cost_table(systems: Iterable, grid, solver="sor", *, context=None, parameter: str = "omega",
@@ -198,7 +197,7 @@ def cost_table(systems: Iterable, grid, solver="sor", *, context=None, parameter
         x0 = _start(system, x, warm_start)
         contexts.append(np.nan if ctx is None else ctx)
         if x0 is None and system.on_solution is None and not warm_start and _counts_in_kernel(solver, parameter,
-                                                                                             opts, A):
+                                                                                             opts):
             nits = sor_iterations(A, system.b, grid, **opts)
             costs.append(nits)
             infos.append(np.where(nits < opts.get("maxiter", 10000), 0, nits))

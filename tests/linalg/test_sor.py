@@ -42,11 +42,13 @@ def test_sweep_matches_dense_reference(problem, kind, omega):
     np.testing.assert_allclose(got, dense_sweep(A, b, x, omega, kind), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("parallel", [False, True])
 @pytest.mark.parametrize("ordering", ["red-black", "multicolor"])
-@pytest.mark.parametrize("kind", ["forward", "symmetric"])
-def test_colored_sweep_is_natural_sweep_of_permuted_matrix(problem, ordering, kind):
+@pytest.mark.parametrize("kind", ["forward", "backward", "symmetric"])
+def test_colored_sweep_is_natural_sweep_of_permuted_matrix(problem, ordering, kind, parallel):
     A, b, x = problem
-    S = SweepMatrix(A, ordering)
+    S = SweepMatrix(A, ordering, parallel=parallel)
+    assert S.parallel == parallel
     P = S.order
     got = S.sweep(b, x.copy(), 1.3, kind)
     ref = dense_sweep(A[P][:, P], b[P], x[P], 1.3, kind)
@@ -87,7 +89,7 @@ def test_numpy_kernel_helpers_agree():
     assert kernels.residual_norm(A.data, A.indices, A.indptr, b, x) == pytest.approx(np.linalg.norm(b - A @ x))
     out = np.zeros(3, dtype=np.int64)
     S = SweepMatrix(A)
-    kernels.solve_many(*S.arrays, b, np.array([1.0, 1.5, 1.8]), 0, 1e-8 * np.linalg.norm(b), 10000, out)
+    kernels.solve_many(*S.arrays, b, np.array([1.0, 1.5, 1.8]), 0, S.order, 1e-8 * np.linalg.norm(b), 10000, out)
     assert list(out) == [sor(A, b, omega=w).nit for w in (1.0, 1.5, 1.8)]
 
 
