@@ -125,7 +125,7 @@ def _time_to(res, target):
 def _hyper_configs(quick):
     scale = 1 if quick else 4
     return {
-        "penalty": dict(sigma=1e-2, sigma0=1e-2, lr_x=1000.0, inner_steps=20, record_every=1),
+        "penalty": dict(sigma=1e-2, sigma0=1e-2, lr_x=1000.0, inner_steps=20, tol=1e-5, record_every=1),
         "penalty-stochastic": dict(sigma=1e-2, sigma0=1e-2, batch_size=64, lr_x=1000.0, inner_steps=10,
                                    step_power=0.0, record_every=5 * scale),
         "penalty-single-loop": dict(sigma=1e-2, sigma0=1e-2, batch_size=32, lr_x=1000.0, k0=1000.0,
