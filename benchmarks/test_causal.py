@@ -61,3 +61,24 @@ def test_swap_evaluation(benchmark):
     _kernels.move_deltas(L, P[:2], Q[:2], M[:2])
     benchmark(_kernels.move_deltas, L, P, Q, M)
     benchmark.extra_info["moves_per_call"] = 500
+
+
+@pytest.mark.skipif(not available_peers()["gcastle"], reason="gcastle not installed")
+def test_gcastle_notears_agrees_with_ours(benchmark, sem):
+    from numopt.causal.peers import gcastle_notears
+
+    B, X, S = sem
+    res = benchmark.pedantic(gcastle_notears, args=(X,), rounds=1, iterations=1)
+    ours = notears_linear(X)
+    _record(benchmark, B, S, res.x)
+    benchmark.extra_info["max_weight_difference_to_numopt"] = float(np.abs(res.x - ours.x).max())
+    assert np.array_equal(res.x != 0, ours.x != 0)
+
+
+@pytest.mark.skipif(not available_peers()["gcastle"], reason="gcastle not installed")
+def test_gcastle_golem(benchmark, sem):
+    from numopt.causal.peers import gcastle_golem
+
+    B, X, S = sem
+    res = benchmark.pedantic(gcastle_golem, args=(X,), kwargs={"num_iter": 5000}, rounds=1, iterations=1)
+    _record(benchmark, B, S, res.x)

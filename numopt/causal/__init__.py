@@ -5,7 +5,7 @@ the TOPO search (:func:`topo`, :class:`TopoDAG`), NOTEARS linear, adapters to
 gcastle and dagma, simulators, structure metrics, the Sachs data and plots.
 """
 
-from .acyclicity import acyclicity, h_expm, h_logdet, path_weights
+from .acyclic import acyclicity, h_expm, h_logdet, path_weights
 from .metrics import count_accuracy, is_dag, remove_cycles, shd, to_binary
 from .notears import NotearsLinear, notears_linear
 from .scores import LinearScore, LogisticScore, MLPScore, greedy_order

@@ -121,7 +121,7 @@ def remove_cycles(W):
     --------
     >>> from numopt.causal import remove_cycles
     >>> W, removed = remove_cycles(np.array([[0, 2.0, 0], [0, 0, 1.0], [0.5, 0, 0]]))
-    >>> W[2, 0], removed
+    >>> float(W[2, 0]), removed
     (0.0, 1)
     """
     W = as_float_array(W, "W", ndim=2, copy=True)

@@ -4,6 +4,8 @@ Each adapter takes ``X`` (n, d), runs the peer with its own defaults unless
 told otherwise, and returns an :class:`~numopt.OptimizeResult` whose ``x`` is
 the thresholded weighted adjacency with any remaining cycle broken (weakest
 edges first, counted in ``n_removed``), so every returned graph is a DAG.
+The gcastle examples are not run as doctests (importing gcastle takes tens of
+seconds); ``benchmarks/test_causal.py`` runs them against numopt's NOTEARS.
 :func:`available_peers` says which are installed.
 """
 
@@ -54,13 +56,16 @@ def _result(W_raw, threshold, t0, method):
 def dagma_linear(X, lambda1: float = 0.03, w_threshold: float = 0.3, **kwargs) -> OptimizeResult:
     """DAGMA linear (Bello et al. 2022), least squares loss, through the ``dagma`` package.
 
+    ``kwargs`` go to ``DagmaLinear.fit`` (``T``, ``warm_iter``, ``max_iter``, ``s``, ...).
+
     Examples
     --------
     >>> from numopt.causal.peers import dagma_linear
     >>> rng = np.random.default_rng(0)
     >>> x0 = rng.normal(size=300); X = np.c_[x0, 1.5 * x0 + rng.normal(size=300)]
-    >>> (dagma_linear(X).x != 0).sum()
-    1
+    >>> dagma_linear(X, T=2, warm_iter=2000, max_iter=4000).x.round(1)
+    array([[0. , 1.3],
+           [0. , 0. ]])
     """
     _need("dagma")
     from dagma.linear import DagmaLinear
@@ -87,8 +92,9 @@ def gcastle_notears(X, lambda1: float = 0.1, w_threshold: float = 0.3, **kwargs)
     >>> from numopt.causal.peers import gcastle_notears
     >>> rng = np.random.default_rng(0)
     >>> x0 = rng.normal(size=300); X = np.c_[x0, 1.5 * x0 + rng.normal(size=300)]
-    >>> (gcastle_notears(X).x != 0).sum()
-    1
+    >>> gcastle_notears(X).x.round(1)  # doctest: +SKIP
+    array([[0. , 1.4],
+           [0. , 0. ]])
     """
     _need("gcastle")
     X = as_float_array(X, "X", ndim=2)
@@ -107,7 +113,7 @@ def gcastle_golem(X, lambda_1: float = 0.02, lambda_2: float = 5.0, num_iter: in
     >>> from numopt.causal.peers import gcastle_golem
     >>> rng = np.random.default_rng(0)
     >>> x0 = rng.normal(size=300); X = np.c_[x0, 1.5 * x0 + rng.normal(size=300)]
-    >>> gcastle_golem(X, num_iter=200).x.shape
+    >>> gcastle_golem(X, num_iter=2000).x.shape  # doctest: +SKIP
     (2, 2)
     """
     _need("gcastle")

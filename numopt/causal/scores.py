@@ -173,9 +173,9 @@ class LinearScore(_Score):
     >>> rng = np.random.default_rng(0)
     >>> x0 = rng.normal(size=500); X = np.c_[x0, 2 * x0 + rng.normal(size=500)]
     >>> S = LinearScore(X)
-    >>> S.start([0, 1]).total < S.start([1, 0]).total
+    >>> bool(S.start([0, 1]).total < S.start([1, 0]).total)
     True
-    >>> round(S.weights(S.start([0, 1]))[0, 1], 1)
+    >>> round(float(S.weights(S.start([0, 1]))[0, 1]), 1)
     2.0
     """
 
@@ -218,7 +218,7 @@ class LinearScore(_Score):
         >>> from numopt.causal import LinearScore
         >>> rng = np.random.default_rng(0)
         >>> x0 = rng.normal(size=500); X = np.c_[x0, 2 * x0 + rng.normal(size=500)]
-        >>> round(LinearScore(X).refit_support(np.array([[0, 1], [0, 0]]))[0, 1], 1)
+        >>> round(float(LinearScore(X).refit_support(np.array([[0, 1], [0, 0]]))[0, 1]), 1)
         2.0
         """
         B = np.asarray(B) != 0
@@ -312,7 +312,7 @@ class LogisticScore(_Score):
     >>> from numopt.causal import LogisticScore, simulate_linear_sem
     >>> X = simulate_linear_sem(np.array([[0, 3.0], [0, 0]]), 400, "logistic", seed=1)
     >>> S = LogisticScore(X, lambda1=0.01)
-    >>> fit = S.start([0, 1]); S.weights(fit)[0, 1] > 1
+    >>> fit = S.start([0, 1]); bool(S.weights(fit)[0, 1] > 1)
     True
     """
 

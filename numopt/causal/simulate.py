@@ -68,7 +68,7 @@ def simulate_parameter(B, w_ranges=((-2.0, -0.5), (0.5, 2.0)), seed=None) -> np.
     --------
     >>> from numopt.causal import simulate_parameter
     >>> W = simulate_parameter(np.array([[0, 1], [0, 0]]), seed=0)
-    >>> 0.5 <= abs(W[0, 1]) <= 2.0, W[1, 0]
+    >>> bool(0.5 <= abs(W[0, 1]) <= 2.0), float(W[1, 0])
     (True, 0.0)
     """
     B = np.asarray(B)

@@ -37,7 +37,7 @@ import numpy as np
 from .._core.driver import IterativeSolver, SolverState, run
 from .._core.result import OptimizeResult, Status
 from .._core.validate import check_choice, check_positive, check_rng
-from .acyclicity import path_weights
+from .acyclic import path_weights
 from .metrics import remove_cycles
 from .scores import LinearScore, LogisticScore, MLPScore, greedy_order
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from numopt.causal import h_expm, h_logdet, path_weights, simulate_dag, simulate_parameter
+from numopt.causal import acyclicity, h_expm, h_logdet, path_weights, simulate_dag, simulate_parameter
 from numopt.causal.topo import order_from_graph
 
 
@@ -53,3 +53,11 @@ def test_logdet_outside_domain_is_an_error():
         h_logdet(np.array([[0.0, 2.0], [2.0, 0.0]]))
     with pytest.raises(ValueError, match="square"):
         h_expm(np.zeros((2, 3)))
+
+
+def test_dispatch_and_choice_errors():
+    W = np.array([[0.0, 0.3], [0.2, 0.0]])
+    assert acyclicity(W, "expm")[0] == h_expm(W)[0]
+    assert acyclicity(W)[0] == h_logdet(W)[0]
+    with pytest.raises(ValueError, match="kind"):
+        acyclicity(W, "trace")

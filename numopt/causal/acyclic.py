@@ -123,9 +123,9 @@ def path_weights(W, kind: str = "logdet", s: float = 1.0, order=None) -> np.ndar
     --------
     >>> from numopt.causal import path_weights
     >>> W = np.array([[0, 2.0, 0], [0, 0, 1.0], [0, 0, 0]])   # 0 -> 1 -> 2
-    >>> path_weights(W)[2, 0]     # adding 2 -> 0 closes the cycle 0 -> 1 -> 2 -> 0
+    >>> float(path_weights(W)[2, 0])     # adding 2 -> 0 closes the cycle 0 -> 1 -> 2 -> 0
     4.0
-    >>> path_weights(W)[0, 2]     # adding 0 -> 2 is safe
+    >>> float(path_weights(W)[0, 2])     # adding 0 -> 2 is safe
     0.0
     """
     W = _square(W)
