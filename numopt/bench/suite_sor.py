@@ -35,7 +35,9 @@ def shifted_tables(T: int, variance: str, seeds, cache: Path, progress: bool = F
         if not path.exists():
             seq = shifted_laplacians(T, variance=variance, seed=seed)
             table = cost_table(seq, GRID, "sor", warm_start=False, progress=progress)
-            np.savez(path, costs=table.costs, contexts=table.contexts)
+            partial = path.with_suffix(".partial.npz")
+            np.savez(partial, costs=table.costs, contexts=table.contexts)
+            partial.replace(path)  # atomic: a concurrent run never reads half a file
         data = np.load(path)
         out.append((data["costs"], data["contexts"]))
     return out
