@@ -89,7 +89,16 @@ def make_graph(kind: str, n: int, *, radius: float = 0.3, p: float | None = None
 
 
 def as_graph(G, n_nodes: int | None = None) -> nx.Graph:
-    """Check that ``G`` is a connected networkx graph on nodes ``0..n-1`` (matching ``n_nodes``)."""
+    """Check that ``G`` is a connected networkx graph on nodes ``0..n-1`` (matching ``n_nodes``).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> as_graph(nx.Graph([(0, 1), (2, 3)]))
+    Traceback (most recent call last):
+    ...
+    ValueError: graph is disconnected (2 connected components): consensus is impossible; connect the graph.
+    """
     if not isinstance(G, nx.Graph) or G.is_directed():
         raise TypeError(f"graph must be an undirected networkx.Graph; got {type(G).__name__}.")
     n = G.number_of_nodes()
@@ -107,13 +116,27 @@ def as_graph(G, n_nodes: int | None = None) -> nx.Graph:
 
 
 def edge_array(G) -> np.ndarray:
-    """Edges as an (|E|, 2) int64 array with i < j, in a fixed order."""
+    """Edges as an (|E|, 2) int64 array with i < j, in a fixed order.
+
+    Examples
+    --------
+    >>> edge_array(make_graph("path", 3)).tolist()
+    [[0, 1], [1, 2]]
+    """
     E = np.array(sorted((min(u, v), max(u, v)) for u, v in G.edges()), dtype=np.int64)
     return E.reshape(-1, 2)
 
 
 def rate_laplacian(n: int, edges, rates) -> sp.csr_matrix:
-    """Sparse Laplacian sum_e rates[e] (e_i - e_j)(e_i - e_j)^T."""
+    """Sparse Laplacian sum_e rates[e] (e_i - e_j)(e_i - e_j)^T.
+
+    Examples
+    --------
+    >>> rate_laplacian(3, [[0, 1], [1, 2]], [1.0, 2.0]).toarray()
+    array([[ 1., -1.,  0.],
+           [-1.,  3., -2.],
+           [ 0., -2.,  2.]])
+    """
     edges = np.asarray(edges, dtype=np.int64)
     w = np.asarray(rates, dtype=float)
     i, j = edges[:, 0], edges[:, 1]

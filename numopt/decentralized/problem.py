@@ -27,7 +27,17 @@ LOSSES = ("ridge", "logistic")
 
 
 def check_constants(L, mu) -> tuple[float, float]:
-    """Validate the smoothness ``L`` and strong convexity ``mu`` (0 < mu <= L)."""
+    """Validate the smoothness ``L`` and strong convexity ``mu`` (0 < mu <= L).
+
+    Examples
+    --------
+    >>> check_constants(2, 1)
+    (2.0, 1.0)
+    >>> check_constants(1.0, 0.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: mu must be > 0 (every f_i strongly convex); got mu=0.0.
+    """
     for name, v in (("L", L), ("mu", mu)):
         if isinstance(v, bool) or not np.isscalar(v) or not np.isfinite(float(v)):
             raise ValueError(f"{name} must be a finite real number; got {v!r}.")
@@ -370,6 +380,12 @@ def libsvm_problem(name: str, n_nodes: int, loss: str = "logistic", reg: float =
 
     Rows are shuffled with ``seed``; ``max_rows`` keeps only the first rows after shuffling.
     Each row is scaled to unit Euclidean norm so that L <= 1/4 + reg (logistic).
+
+    Examples
+    --------
+    >>> p = libsvm_problem("heart_scale", n_nodes=10, seed=0)
+    >>> p.n_nodes, p.dim
+    (10, 13)
     """
     from ..problems.libsvm import load
 

@@ -98,7 +98,14 @@ def sdp_rates(G, solver: str | None = None, **solver_options) -> np.ndarray:
 
 
 def resolve_rates(G, rates) -> np.ndarray:
-    """Absolute per-edge rates from 'uniform', 'sdp' or an array (one positive-or-zero rate per edge)."""
+    """Absolute per-edge rates from 'uniform', 'sdp' or an array (one positive-or-zero rate per edge).
+
+    Examples
+    --------
+    >>> from numopt.decentralized import make_graph
+    >>> resolve_rates(make_graph("path", 3), [1.0, 2.0])
+    array([1., 2.])
+    """
     if isinstance(rates, str):
         if rates == "uniform":
             return uniform_rates(G)
