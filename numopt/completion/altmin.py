@@ -210,7 +210,7 @@ class AltMin(IterativeSolver):
         if reg > 0:
             penalty = 0.5 * reg * float((state.U * state.U).sum() + (state.V * state.V).sum())
         state.fun = 0.5 * sq + penalty
-        state.residual = np.sqrt(sq) / max(self.data_norm, 1e-300)
+        state.residual = float(np.sqrt(sq) / max(self.data_norm, 1e-300))
 
     def _solve(self, side, F, X0, half: int):
         """New factor for the rows of ``side`` with the other factor ``F`` fixed."""
