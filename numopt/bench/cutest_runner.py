@@ -40,6 +40,7 @@ from .._core.oracle import ConstrainedProblem
 from .._core.validate import check_choice, check_positive
 
 __all__ = [
+    "BASELINE_SOLVERS",
     "SOLVERS",
     "SolverUnavailable",
     "TimeLimitReached",
@@ -233,6 +234,9 @@ SOLVERS: dict[str, Callable] = {
     "ipopt": _ipopt,
     "adasketch-newton": numopt_method("adasketch-newton"),
 }
+
+#: The columns of the ``cutest-baseline`` suite (other entries of :data:`SOLVERS` run when named).
+BASELINE_SOLVERS: tuple[str, ...] = ("slsqp", "trust-constr", "ipopt", "adasketch-newton")
 
 
 def run_one(name: str, solver: str, *, time_limit: float = 10.0, tol: float = KKT_TOL) -> dict:

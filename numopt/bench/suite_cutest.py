@@ -17,9 +17,9 @@ def cutest_baseline(ctx):
     """SLSQP, trust-constr and IPOPT on CUTEst equality-constrained problems (S2MPJ), KKT <= 1e-6."""
     try:
         from ..problems import cutest
-        from .cutest_runner import compare
+        from .cutest_runner import BASELINE_SOLVERS, compare
 
         names = cutest.PAPER_PROBLEMS if ctx.quick else cutest.select("equality")
     except ImportError as exc:
         ctx.skip(f"CUTEst problems unavailable: {exc}")
-    compare(ctx, names, time_limit=5.0 if ctx.quick else 60.0)
+    compare(ctx, names, BASELINE_SOLVERS, time_limit=5.0 if ctx.quick else 60.0)
