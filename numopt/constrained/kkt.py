@@ -56,7 +56,7 @@ def assemble_kkt(B, G, shift: float = 0.0, gamma: float = 0.0, dense_max: int = 
     if n + m <= dense_max or not (sp.issparse(B) or sp.issparse(G)):
         Bd = dense_hessian(B, n) + shift * np.eye(n)
         Gd = G.toarray() if sp.issparse(G) else np.asarray(G, dtype=float)
-        return np.block([[Bd, Gd.T], [Gd, -gamma * np.eye(m)]])
+        return np.block([[Bd, Gd.T], [Gd, -gamma * np.eye(m) if gamma else np.zeros((m, m))]])
     Bs = sp.csr_matrix(B) + shift * sp.identity(n, format="csr")
     Gs = sp.csr_matrix(G)
     return sp.bmat([[Bs, Gs.T], [Gs, -gamma * sp.identity(m) if gamma else None]], format="csr")
