@@ -315,11 +315,12 @@ def grow_forest(t, h_indptr, h_indices, max_size, comp, out, popped, saved):
 def tree_solve(h_indptr, h_indices, h_data, block, rhs, pos, out):
     """Solve H[block, block] u = rhs when the graph of H on ``block`` is a forest: linear time.
 
-    Breadth-first order from a root of each tree, elimination from the leaves
-    to the roots, then substitution from the roots to the leaves (Gaussian
-    elimination without fill, the exact Gaussian belief propagation on a
-    tree). ``pos`` has length n, is -1 everywhere on entry and exit. Returns 0
-    on success, 1 when the block contains a cycle, 2 on a non-positive pivot.
+    Depth-first order from a root of each tree (which follows the memory
+    layout of paths and combs), elimination from the leaves to the roots,
+    then substitution from the roots to the leaves (Gaussian elimination
+    without fill, the exact Gaussian belief propagation on a tree). ``pos``
+    has length n and is -1 everywhere on entry and exit. Returns 0 on
+    success, 1 when the block contains a cycle, 2 on a non-positive pivot.
     Cost O(|block| + edges inside the block + rows' nonzeros).
     """
     nb = block.size
@@ -327,21 +328,24 @@ def tree_solve(h_indptr, h_indices, h_data, block, rhs, pos, out):
         pos[block[k]] = k
     parent = np.full(nb, -1, np.int64)
     order = np.empty(nb, np.int64)
+    stack = np.empty(nb, np.int64)
     seen = np.zeros(nb, np.bool_)
     diag = np.zeros(nb)
     wpar = np.zeros(nb)
     status = 0
-    head = 0
     tail = 0
     for root in range(nb):
         if seen[root] or status:
             continue
         seen[root] = True
-        order[tail] = root
-        tail += 1
-        while head < tail and status == 0:
-            k = order[head]
-            head += 1
+        top = 0
+        stack[top] = root
+        top += 1
+        while top > 0 and status == 0:
+            top -= 1
+            k = stack[top]
+            order[tail] = k
+            tail += 1
             v = block[k]
             for p in range(h_indptr[v], h_indptr[v + 1]):
                 u = h_indices[p]
@@ -357,8 +361,8 @@ def tree_solve(h_indptr, h_indices, h_data, block, rhs, pos, out):
                 seen[q] = True
                 parent[q] = k
                 wpar[q] = h_data[p]
-                order[tail] = q
-                tail += 1
+                stack[top] = q
+                top += 1
     if status == 0:
         d = diag.copy()
         b = rhs.copy()
