@@ -92,7 +92,8 @@ def solve(spec, **options):
     spec = dict(spec)
     x0 = spec.pop("x0")
     spec.pop("xstar"), spec.pop("fstar")
-    return numopt.minimize(x0=x0, method="adasketch-newton", options={"seed": 0, **options}, **spec)
+    options = {"seed": 0, "inner_maxiter": 20_000, **options}
+    return numopt.minimize(x0=x0, method="adasketch-newton", options=options, **spec)
 
 
 @pytest.mark.parametrize("name", sorted(PROBLEMS))
