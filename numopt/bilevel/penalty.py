@@ -24,9 +24,13 @@ on ``g(x, .)``; ``(x, y)`` descend on ``h_sigma`` with the Danskin gradient
     paper's fixed O(sigma) step, O(eps^-3) gradient calls with sigma = O(eps)); by
     default it is chosen by an Armijo backtracking on the surrogate
     psi_sigma(x), evaluated by the inner loop the step needs anyway (our
-    choice, it removes the unknown smoothness constant); a trial whose inner
-    loops do not reach their accuracy (after ``inner_restarts`` more loops)
-    is rejected, since an unconverged z makes psi_sigma look too small. Stops when sigma
+    choice, it removes the unknown smoothness constant). An unconverged z
+    makes psi_sigma look too small, so the search needs inner loops that
+    reach their accuracy; when they cannot for three trial steps in a row
+    (each with ``inner_restarts`` more loops, e.g. an ill-conditioned lower
+    level), the method switches to
+    Barzilai-Borwein steps (safeguarded to a factor 10 per iteration) and
+    reports ``x_step_rule='barzilai-borwein'``. Stops when sigma
     reached its target and the stationarity measure is below ``tol``.
 ``PenaltyStochastic`` ('penalty-stochastic', minibatch oracles, double loop)
     Same loops with minibatches of ``batch_size`` samples and fixed step
@@ -105,6 +109,8 @@ class PenaltyMethod(BilevelSolver):
         state.psi_sigma = None
         state.stalled = False
         state.measure = np.inf
+        state.x_rule = "armijo"
+        state.bb_s = state.bb_d = None
 
     def _inner(self, state, x, y, z, lam):
         """Projected gradient on y (f + lam g) and z (g) until both gradient mappings are small."""
@@ -158,12 +164,22 @@ class PenaltyMethod(BilevelSolver):
             self._refresh(state, lam)
         state.sigma = sigma
         x, dx = state.x, state.dx
-        if o["lr_x"] is not None:
-            state.x = p.proj_x(x - o["lr_x"] * o["sigma"] * dx)
+        if o["lr_x"] is not None or state.x_rule == "barzilai-borwein":
+            if o["lr_x"] is not None:
+                alpha = o["lr_x"] * o["sigma"]
+            else:
+                alpha = state.alpha
+                curv = state.bb_s @ state.bb_d if state.bb_s is not None else 0.0
+                if curv > 0:
+                    alpha = float(np.clip((state.bb_s @ state.bb_s) / curv, 0.1 * alpha, 10.0 * alpha))
+                state.alpha = alpha
+            state.x = p.proj_x(x - alpha * dx)
             state.y, state.z, state.psi, state.Ly, state.Lz = self._inner(state, state.x, state.y, state.z, lam)
             self._refresh(state, lam)
+            state.bb_s, state.bb_d = state.x - x, state.dx - dx
             return self.after_step(state)
         alpha = 2.0 * state.alpha if state.alpha is not None else 1.0 / state.Ly
+        unfinished = 0
         for _ in range(40):
             x_new = p.proj_x(x - alpha * dx)
             s = x_new - x
@@ -174,7 +190,16 @@ class PenaltyMethod(BilevelSolver):
                 if state.inner_done:
                     break
                 y, z, psi, Ly, Lz = self._inner(state, x_new, y, z, lam)
-            # an unfinished inner loop underestimates psi (g(x, z) above its minimum): reject the step
+            unfinished = 0 if state.inner_done else unfinished + 1
+            if unfinished == 3:
+                # the inner loops cannot reach the accuracy the search needs (an unfinished loop
+                # underestimates psi): take this step and continue with Barzilai-Borwein steps
+                state.x_rule = "barzilai-borwein"
+                state.x, state.y, state.z, state.psi, state.Ly, state.Lz = x_new, y, z, psi, Ly, Lz
+                state.alpha = alpha
+                self._refresh(state, lam)
+                state.bb_s, state.bb_d = s, state.dx - dx
+                return self.after_step(state)
             if state.inner_done and psi <= state.psi - 1e-4 / alpha * (s @ s) + state.psi_noise:
                 state.x, state.y, state.z, state.psi, state.Ly, state.Lz = x_new, y, z, psi, Ly, Lz
                 state.alpha = alpha
@@ -184,6 +209,11 @@ class PenaltyMethod(BilevelSolver):
         state.stalled = sigma == o["sigma"]
         state.alpha = alpha
         return self.after_step(state)
+
+    def postprocess(self, state, status):
+        res = super().postprocess(state, status)
+        res["x_step_rule"] = "fixed" if self.options["lr_x"] is not None else state.x_rule
+        return res
 
     def converged(self, state):
         at_target = state.sigma == self.options["sigma"]

@@ -122,13 +122,26 @@ class BilevelFunction:
             _, tangent = jax.jvp(gy, (y,), (v,))
             return tangent
 
-        self._jax_grad = jax.jit(grad)
-        self._jax_hvp = jax.jit(hvp)
+        self._jax_eager = (grad, hvp)
+        self._jax_grad, self._jax_hvp = jax.jit(grad), jax.jit(hvp)
 
-    def _call_jax(self, fn, *args):
+    def _call_jax(self, which, *args):
         jax = _jax()
         with jax.enable_x64(True):
-            out = fn(*args)
+            fn = self._jax_grad if which == "grad" else self._jax_hvp
+            try:
+                out = fn(*args)
+            except Exception as exc:
+                if self.n_samples is None or not _is_trace_error(exc):
+                    raise
+                # fun indexes NumPy data with the (traced) minibatch indices: run without jit,
+                # where the indices stay concrete (slower; use jax.numpy data to keep jit)
+                warnings.warn(f"{self.name} cannot be jit-compiled with traced minibatch indices "
+                              f"({type(exc).__name__}); using eager JAX (slow). Hold the data in "
+                              "jax.numpy arrays to allow jit.", stacklevel=4)
+                self._jax_grad, self._jax_hvp = self._jax_eager
+                fn = self._jax_grad if which == "grad" else self._jax_hvp
+                out = fn(*args)
             return tuple(np.asarray(o, dtype=float).reshape(-1) for o in out)
 
     def _fd_grad(self, x, y, idx):
@@ -165,7 +178,7 @@ class BilevelFunction:
         if self.grad_mode == "jax":
             if self._jax_grad is None:
                 self._build_jax()
-            return self._call_jax(self._jax_grad, x, y, *self._args(idx))
+            return self._call_jax("grad", x, y, *self._args(idx))
         return self._fd_grad(x, y, idx)
 
     def hvp(self, x, y, v, idx=None) -> tuple[np.ndarray, np.ndarray]:
@@ -179,7 +192,7 @@ class BilevelFunction:
         if self.grad_mode == "jax":
             if self._jax_hvp is None:
                 self._build_jax()
-            return self._call_jax(self._jax_hvp, x, y, v, *self._args(idx))
+            return self._call_jax("hvp", x, y, v, *self._args(idx))
         vnorm = np.linalg.norm(v)
         if vnorm == 0:
             return np.zeros_like(x), np.zeros_like(y)

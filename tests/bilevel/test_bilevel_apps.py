@@ -96,3 +96,12 @@ def test_hyper_cleaning_downweights_corrupted_samples():
     assert res.x[bad].mean() < res.x[~bad].mean() - 0.1
     metrics = task.evaluate(res.x, res.y)
     assert 0 <= metrics["test_accuracy"] <= 1 and metrics["flagged_f1"] > 0
+
+
+def test_default_penalty_switches_to_barzilai_borwein_on_ill_conditioned_lower_level():
+    task = hyper_cleaning_task(n_train=100, n_val=60, seed=1)
+    res = minimize_bilevel(task.problem, method="penalty", sigma=1e-2, sigma0=1e-2, inner_steps=20,
+                           inner_restarts=0, maxiter=6)
+    assert res.x_step_rule == "barzilai-borwein"
+    assert np.isfinite(res.upper_value) and res.upper_value < task.problem.f.value(task.problem.x0,
+                                                                                      np.zeros(task.problem.m))

@@ -126,3 +126,30 @@ def test_minimize_bilevel_with_jax_functions():
     assert res.success
     np.testing.assert_allclose(res.x, [0.4, 0.4], atol=1e-3)
     assert res.lower_gap >= -1e-12 and res.lower_gap < 1e-3
+
+
+def test_jax_minibatch_functions():
+    import jax
+    import jax.numpy as jnp
+
+    data = np.random.default_rng(0).standard_normal((40, 2))
+    with jax.enable_x64(True):  # float64 data (JAX defaults to float32)
+        data_j = jnp.asarray(data)
+
+    def f(x, y, idx):
+        d = data_j if idx is None else data_j[idx]
+        return 0.5 * jnp.mean(jnp.sum((y - d) ** 2, axis=1))
+
+    fn = BilevelFunction(f, n_samples=40)
+    x, y, idx = np.zeros(1), np.ones(2), np.array([3, 7, 7])
+    np.testing.assert_allclose(fn.grad(x, y, idx)[1], y - data[idx].mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(fn.grad(x, y)[1], y - data.mean(axis=0), rtol=1e-12)
+
+    def f_numpy_data(x, y, idx):  # NumPy data indexed by the batch: no jit, with a warning
+        d = data if idx is None else data[idx]
+        return 0.5 * jnp.mean(jnp.sum((y - d) ** 2, axis=1))
+
+    slow = BilevelFunction(f_numpy_data, n_samples=40)
+    with pytest.warns(UserWarning, match="eager JAX"):
+        g = slow.grad(x, y, idx)[1]
+    np.testing.assert_allclose(g, y - data[idx].mean(axis=0), rtol=1e-12)
