@@ -21,20 +21,21 @@ on ``g(x, .)``; ``(x, y)`` descend on ``h_sigma`` with the Danskin gradient
     or ``inner_steps`` steps (under the error-bound condition the inner loops
     converge linearly, so this is O(log(1/eps)) steps); then one projected
     step on x. The x step is ``lr_x * sigma`` when ``lr_x`` is given (the
-    paper's fixed O(sigma) step, O(eps^-3) gradient calls with sigma = O(eps)); by
-    default it is chosen by an Armijo backtracking on the surrogate
+    paper's fixed O(sigma) step: O(eps^-3) gradient calls with
+    sigma = O(eps)); by default it is chosen by an Armijo backtracking on the surrogate
     psi_sigma(x), evaluated by the inner loop the step needs anyway (our
     choice, it removes the unknown smoothness constant). An unconverged z
     makes psi_sigma look too small, so the search needs inner loops that
     reach their accuracy; when they cannot for three trial steps in a row
     (each with ``inner_restarts`` more loops, e.g. an ill-conditioned lower
-    level), the method switches to
-    Barzilai-Borwein steps (safeguarded to a factor 10 per iteration) and
-    reports ``x_step_rule='barzilai-borwein'``. Stops when sigma
-    reached its target and the stationarity measure is below ``tol``.
+    level), the method switches to Barzilai-Borwein steps (safeguarded to a
+    factor 10 per iteration) and reports ``x_step_rule='barzilai-borwein'``.
+    Stops when sigma reached its target and the stationarity measure is
+    below ``tol``.
 ``PenaltyStochastic`` ('penalty-stochastic', minibatch oracles, double loop)
-    Same loops with minibatches of ``batch_size`` samples and fixed step
-    rules: y step ``lr_y c_k / (L_f + L_g / sigma_k)``, z step ``lr_z c_k / L_g``,
+    Same loops (``inner_steps`` each) with minibatches of ``batch_size``
+    samples, sigma_k = max(sigma, sigma0 (1 + k/k0)^(-sigma_power)) and fixed
+    step rules: y step ``lr_y c_k / (L_f + L_g / sigma_k)``, z step ``lr_z c_k / L_g``,
     x step ``lr_x c_k / (L_f + L_g / sigma_k)`` (so O(sigma_k)), with
     c_k = (1 + k/k0)^(-step_power) and L_f, L_g the y-curvatures of f and g
     estimated by power iteration on gradient differences (on a minibatch of
