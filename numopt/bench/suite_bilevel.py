@@ -142,7 +142,7 @@ def bilevel_hyperparameter(ctx):
 
     cases = [("australian_scale", "logistic", None)] if ctx.quick else \
         [("a9a", "logistic", 4000), ("australian_scale", "ridge", None)]
-    budget = 3.0 if ctx.quick else 20.0
+    budget = 2.0 if ctx.quick else 20.0
     for name, loss, rows in cases:
         try:
             train, val, test = libsvm_split(name, seed=ctx.seed, max_rows=rows)
@@ -175,7 +175,7 @@ def bilevel_hypercleaning(ctx):
     from ..problems.bilevel_apps import hyper_cleaning_task
 
     n_train, n_val = (300, 200) if ctx.quick else (800, 400)
-    budget = 3.0 if ctx.quick else 20.0
+    budget = 2.0 if ctx.quick else 20.0
     task = hyper_cleaning_task(n_train=n_train, n_val=n_val, corruption=0.3, seed=ctx.seed)
     bad = task.info["corrupted"]
     acc, fit = task.info["accuracy"], task.info["fit_weighted"]
