@@ -83,3 +83,16 @@ def test_constrained_lower_level_against_brute_force():
     assert res.success
     assert abs(res.x[0] - x_ref) < 5e-3
     assert 0.0 <= res.y[0] <= 0.25
+
+
+def test_ball_and_simplex_constraints_on_the_upper_level(qp):
+    from numopt.bilevel import BilevelProblem, Ball, Simplex
+
+    for X in (Ball(0.5), Simplex(1.0)):
+        p = BilevelProblem(qp.problem.f, qp.problem.g, qp.problem.x0, qp.problem.y0, proj_x=X)
+        ref = minimize_bilevel(p, method="implicit", tol=1e-8, maxiter=500)
+        res = minimize_bilevel(p, method="penalty", sigma=1e-3, maxiter=400)
+        assert np.allclose(X.project(ref.x), ref.x) and np.allclose(X.project(res.x), res.x)
+        assert np.linalg.norm(ref.x - qp.x_star) > 0.1  # the constraint is active
+        assert np.linalg.norm(res.x - ref.x) < 1e-2
+        assert abs(qp.hyper_objective(res.x) - qp.hyper_objective(ref.x)) < 1e-2
