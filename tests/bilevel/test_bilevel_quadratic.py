@@ -86,7 +86,7 @@ def test_constrained_lower_level_against_brute_force():
 
 
 def test_ball_and_simplex_constraints_on_the_upper_level(qp):
-    from numopt.bilevel import BilevelProblem, Ball, Simplex
+    from numopt.bilevel import Ball, BilevelProblem, Simplex
 
     for X in (Ball(0.5), Simplex(1.0)):
         p = BilevelProblem(qp.problem.f, qp.problem.g, qp.problem.x0, qp.problem.y0, proj_x=X)
