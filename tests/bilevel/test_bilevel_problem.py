@@ -153,3 +153,20 @@ def test_jax_minibatch_functions():
     with pytest.warns(UserWarning, match="eager JAX"):
         g = slow.grad(x, y, idx)[1]
     np.testing.assert_allclose(g, y - data[idx].mean(axis=0), rtol=1e-12)
+
+
+def test_callback_sees_iterates_and_can_stop():
+    from numopt import Status
+    from numopt.problems.bilevel_apps import quadratic_bilevel
+
+    qp = quadratic_bilevel(n=2, m=3, seed=0)
+    seen = []
+
+    def callback(intermediate_result):
+        seen.append((intermediate_result.nit, intermediate_result.sigma))
+        if intermediate_result.nit == 3:
+            raise StopIteration
+
+    res = minimize_bilevel(qp.problem, method="penalty", sigma=1e-2, callback=callback)
+    assert res.status == Status.CALLBACK.code and res.nit == 3
+    assert [s[0] for s in seen] == [1, 2, 3] and seen[0][1] == 1.0 and seen[1][1] == 0.8
