@@ -5,7 +5,7 @@ into ``out``), on device arrays. The exact update forms every row's Gram matrix
 with a scatter-add and calls a batched solve; the robust update builds every
 row's sketch with the same integer hash as the CPU kernels, takes batched R
 factors, and runs preconditioned CGLS on all rows at once (rows that meet their
-tolerance stop moving).
+tolerance stop moving); rows no longer than the sketch take the exact solution.
 """
 
 from __future__ import annotations
@@ -125,11 +125,12 @@ def robust_solve(indptr, indices, data, F, lam, X0, sketch_rows, zeta, rtol, max
         gamma = cp.where(ok, gamma_new, gamma)
         it += ok
     # empty rows and underdetermined rows without ridge: exact minimum-norm answers
-    x[counts == 0] = 0.0
-    it[counts == 0] = 0
-    under = (counts > 0) & (counts < k) & (lam == 0.0)
-    _min_norm_rows(indptr, indices, data, F, under, x)
-    it[under] = 0
+    # rows no longer than the sketch are solved exactly, as on the CPU
+    xe = cp.zeros_like(x)
+    exact_solve(indptr, indices, data, F, lam, xe)
+    short = counts <= s
+    x[short] = xe[short]
+    it[short] = 0
     out[...] = x
     iters[...] = it
 

@@ -311,14 +311,15 @@ def robust_solve(indptr, indices, data, F, lam, X0, sketch_rows, zeta, rtol, max
     """Approximate per-row ridge regressions by sketch-and-precondition (the robust update).
 
     For each row: sketch the design ``A_i`` with a sparse sign embedding of
-    ``sketch_rows`` rows and ``zeta`` nonzeros per column (cost ``zeta |row| k``;
-    rows with ``|row| <= sketch_rows`` use ``A_i`` itself), take ``R`` from the QR of
+    ``sketch_rows`` rows and ``zeta`` nonzeros per column (cost ``zeta |row| k``),
+    take ``R`` from the QR of
     the sketch (``O(sketch_rows k^2)``), and run preconditioned CGLS from the warm
     start ``X0[i]`` until the preconditioned gradient falls by ``rtol`` or
     ``maxiter`` iterations (``O(|row| k)`` each). ``iters[i]`` gets the iteration count.
+    Rows with at most ``sketch_rows`` observations gain nothing from sketching and
+    are solved exactly (as in :func:`exact_solve`, ``iters[i] = 0``).
     """
     nrow = indptr.size - 1
-    k = F.shape[1]
     for i in prange(nrow):
         lo, hi = indptr[i], indptr[i + 1]
         if hi == lo:
@@ -327,8 +328,9 @@ def robust_solve(indptr, indices, data, F, lam, X0, sketch_rows, zeta, rtol, max
             continue
         A = _gather(F, indices, lo, hi)
         b = data[lo:hi].copy()
-        if hi - lo < k and lam == 0.0:
-            out[i, :] = np.linalg.lstsq(A, b)[0]
+        if hi - lo <= sketch_rows:
+            # no compression to gain: the exact solve costs no more than the preconditioner
+            out[i, :] = _small_solve(A, b, lam)
             iters[i] = 0
             continue
         R = _preconditioner(A, lam, seed, i, sketch_rows, zeta)
@@ -435,8 +437,8 @@ def robust_solve_ref(indptr, indices, data, F, lam, X0, sketch_rows, zeta, rtol,
         if A.shape[0] == 0:
             out[i] = 0.0
             continue
-        if A.shape[0] < k and lam == 0.0:
-            out[i] = np.linalg.lstsq(A, b, rcond=None)[0]
+        if A.shape[0] <= sketch_rows:
+            exact_solve_ref(indptr[i:i + 2] - indptr[i], indices[sl], data[sl], F, lam, out[i:i + 1])
             continue
         SA = _sketch_ref(A, seed, i, sketch_rows, zeta)
         if lam > 0:

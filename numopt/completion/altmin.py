@@ -24,7 +24,11 @@ into independent small ridge regressions, one per row of the other factor.
   2. *Warm start.* Each regression starts from the current model (the previous
      factor expressed in the basis of the new one), so the distance to the exact
      update is proportional to the progress still to be made.
-  3. *Relative forcing.* CG stops once the preconditioned gradient has dropped
+  3. *Short rows.* A row with at most ``sketch_factor * k`` observations gains
+     nothing from sketching (the sketch would be as large as the design), so it
+     is solved exactly; its cost ``O(|Omega_i| k^2)`` is at most that of forming
+     the preconditioner.
+  4. *Relative forcing.* CG stops once the preconditioned gradient has dropped
      by ``inner_rtol`` (or after ``inner_maxiter`` iterations). The update error
      is then a fixed fraction of the step, which is the kind of error the robust
      analysis tolerates (it adds to the contraction factor instead of creating a
