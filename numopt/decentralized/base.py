@@ -125,7 +125,3 @@ class GossipSolver(IterativeSolver):
     def advance(self, state, t_end: float) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-
-def check_finite_rows(G) -> bool:
-    """True when every entry of the gradient block is finite."""
-    return bool(np.all(np.isfinite(G)))

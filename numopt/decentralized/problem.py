@@ -190,6 +190,7 @@ class LocalDataProblem(SeparableProblem):
         self._x_star = self._solve()
 
     def block(self, i: int):
+        """(A_i, b_i): the rows of node i."""
         r0, r1 = self.node_ptr[i], self.node_ptr[i + 1]
         return self.A[r0:r1], self.b[r0:r1]
 
