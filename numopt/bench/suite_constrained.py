@@ -171,7 +171,7 @@ def sketch_kernels(ctx):
     A = sp.random(N, N, density=10 / N, random_state=rng, format="csr") + 10 * sp.identity(N, format="csr")
     A = sp.csr_matrix(A)
     b = A @ rng.standard_normal(N)
-    steps = 20000
+    steps = 10 * N
     sketch_solve(A[:50, :50], b[:50], maxiter=10, seed=0)  # compile the kernels outside the timing
     rows = []
     times = {}

@@ -272,6 +272,18 @@ def _rk_stepper(rows: _Rows, b, sampling, backend, rng):
                 return z, rows.matvec(z) - b
         return step
 
+    if rows.kind == "csr":
+        A = rows.A
+
+        def step(z, r, chunk):
+            for i in draw(chunk):
+                lo, hi = A.indptr[i], A.indptr[i + 1]
+                cols, vals = A.indices[lo:hi], A.data[lo:hi]
+                if norms[i] > 0.0:
+                    z[cols] -= ((vals @ z[cols] - b[i]) / norms[i]) * vals
+            return z, rows.matvec(z) - b
+        return step
+
     def step(z, r, chunk):
         for i in draw(chunk):
             row = rows.row(int(i))
