@@ -103,7 +103,8 @@ def _run_all(ctx, task, configs, budget, n_train, label, metric):
             for method, res in runs.items():
                 tr = res.trace
                 xs = np.asarray(tr[xkey], float) / (n_train if xkey == "nsamples" else 1.0)
-                curves[method] = (np.maximum(xs, 1e-3), np.asarray(tr[key], float))
+                keep = xs > 0  # log axis: the record at the start (no oracle call yet) is left out
+                curves[method] = (xs[keep], np.asarray(tr[key], float)[keep])
             fig = convergence_plot(curves, xlabel=xlabel, ylabel=ylabel, title=label, logy=key == "upper")
             fig.axes[0].set_xscale("log")
             ctx.figure(f"{label}: {ylabel} vs {xlabel}", fig, f"{_slug(label)}_{key}_vs_{xkey}")
