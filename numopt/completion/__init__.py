@@ -11,6 +11,7 @@ from .altmin import AltMin, complete
 from .estimator import MatrixCompleter
 from .metrics import heldout_rmse, relative_error
 from .observations import Observations, observations
+from .selection import select_rank
 from .spectral import randomized_svd, spectral_init
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "observations",
     "randomized_svd",
     "relative_error",
+    "select_rank",
     "spectral_init",
 ]
