@@ -190,8 +190,8 @@ def movielens(path: str | os.PathLike | None = None, *, test_size: float = 0.2, 
 
     Examples
     --------
-    >>> d = movielens(seed=0)  # doctest: +SKIP
-    >>> d.shape, d.nnz, d.test[2].size  # doctest: +SKIP
+    >>> d = movielens(seed=0)
+    >>> d.shape, d.nnz, d.test[2].size
     ((610, 9724), 80669, 20167)
     """
     if path is None:
