@@ -399,6 +399,11 @@ def prox_cd_epoch(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, orde
     """
     total = 0.0
     wtmp = np.empty(1)
+    longest = 0
+    for t in range(order.size):
+        longest = max(longest, a_indptr[order[t] + 1] - a_indptr[order[t]])
+    lbuf = np.empty(longest)
+    wbuf = np.empty(longest)
     for t in range(order.size):
         j = order[t]
         lo = a_indptr[j]
@@ -434,6 +439,8 @@ def prox_cd_epoch(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, orde
                 i = a_indices[p]
                 z[i] += a_data[p] * step * d
                 li = _row_loss(loss, z, y, i, 1, wtmp)
+                lbuf[p - lo] = li
+                wbuf[p - lo] = wtmp[0]
                 df += li - lrow[i]
             change = df + lam[j] * abs(xj + step * d) - pen_old
             if loss == 0 or change <= 1e-4 * (g * step * d + lam[j] * abs(xj + step * d) - pen_old):
@@ -446,9 +453,8 @@ def prox_cd_epoch(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, orde
             continue
         for p in range(lo, hi):
             i = a_indices[p]
-            li = _row_loss(loss, z, y, i, 1, wtmp)
-            total += li - lrow[i]
-            lrow[i] = li
-            w[i] = wtmp[0]
+            total += lbuf[p - lo] - lrow[i]
+            lrow[i] = lbuf[p - lo]
+            w[i] = wbuf[p - lo]
         x[j] = xj + step * d
     return total

@@ -159,7 +159,8 @@ class GLMProblem(BlockProblem):
         elif loss == "logistic" and not np.all(np.isin(y, (-1.0, 1.0))):
             raise ValueError("y must hold labels -1 and +1 for the logistic loss.")
         check_positive("l2", l2, strict=False)
-        self.A, self.Ar, self.y, self.loss, self.C = A, A.tocsr(), y, loss, C
+        self.A, self.y, self.loss, self.C = A, y, loss, C
+        self._Ar = None
         self.m, self.d = m, d
         self.n = d * C
         self.l1 = _penalty(l1, self.n, "l1")
@@ -173,6 +174,13 @@ class GLMProblem(BlockProblem):
     @property
     def has_graph(self):
         return self.C == 1
+
+    @property
+    def Ar(self):
+        """A in CSR form (built on first use: only gradient tracking reads rows)."""
+        if self._Ar is None:
+            self._Ar = self.A.tocsr()
+        return self._Ar
 
     def _class_factor(self, cls_a, cls_b):
         if self.C == 1:
@@ -191,7 +199,7 @@ class GLMProblem(BlockProblem):
         Z = self.A @ x.reshape(self.d, self.C)
         K = kernels("numpy")
         _, W = K.row_losses(LOSSES[self.loss], Z.reshape(-1), self.y, np.arange(self.m), self.C)
-        return np.asarray(self.Ar.T @ W).reshape(-1) + self.l2 * x
+        return np.asarray(self.A.T @ W).reshape(-1) + self.l2 * x
 
     def _coord_lipschitz(self):
         col_sq = np.asarray(self.A.multiply(self.A).sum(axis=0)).reshape(-1)
@@ -211,7 +219,7 @@ class GLMProblem(BlockProblem):
             M = self._scale * (M - M.mean(axis=1, keepdims=True))
         else:
             M = self._scale * M
-        return np.asarray(self.Ar.T @ M).reshape(-1) + self.l2 * v
+        return np.asarray(self.A.T @ M).reshape(-1) + self.l2 * v
 
     def _columns(self, idx):
         feats, cls = np.divmod(np.asarray(idx), self.C)
@@ -260,7 +268,7 @@ class GLMProblem(BlockProblem):
         lrow, W = K.row_losses(LOSSES[self.loss], st.z, self.y, np.arange(self.m), self.C)
         st.lrow = np.ascontiguousarray(lrow)
         st.w = np.ascontiguousarray(W.reshape(-1))
-        st.g = np.asarray(self.Ar.T @ W).reshape(-1) + self.l2 * st.x
+        st.g = np.asarray(self.A.T @ W).reshape(-1) + self.l2 * st.x
         st.fsmooth = float(lrow.sum() + 0.5 * self.l2 * (st.x @ st.x))
         return self._finish_state(st)
 
@@ -270,7 +278,8 @@ class GLMProblem(BlockProblem):
         delta = np.ascontiguousarray(delta, dtype=float)
         xold = st.x[idx]
         st.x[idx] = xold + delta
-        A, Ar = self.A, self.Ar
+        A = self.A
+        Ar = self.Ar if st.track_grad else A  # rows are read only when the gradient is tracked
         df, nc = st.K.glm_apply(A.indptr, A.indices, A.data, Ar.indptr, Ar.indices, Ar.data, self.C,
                                 LOSSES[self.loss], self.y, st.z, st.w, st.lrow, st.g, idx, delta,
                                 st.track_grad, st.row_mark, st.rows_buf, st.col_mark, st.cols_buf)
@@ -322,7 +331,7 @@ class GLMProblem(BlockProblem):
         """Exact gradient of the smooth part at the state (a full pass when untracked)."""
         if st.track_grad:
             return st.g
-        return np.asarray(self.Ar.T @ st.w.reshape(self.m, self.C)).reshape(-1) + self.l2 * st.x
+        return np.asarray(self.A.T @ st.w.reshape(self.m, self.C)).reshape(-1) + self.l2 * st.x
 
 
 class QuadraticProblem(BlockProblem):
