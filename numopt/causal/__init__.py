@@ -8,6 +8,7 @@ gcastle and dagma, simulators, structure metrics, the Sachs data and plots.
 from .acyclic import acyclicity, h_expm, h_logdet, path_weights
 from .metrics import count_accuracy, is_dag, remove_cycles, shd, to_binary
 from .notears import NotearsLinear, notears_linear
+from .plot import draw_graphs
 from .scores import LinearScore, LogisticScore, MLPScore, greedy_order
 from .simulate import simulate_dag, simulate_linear_sem, simulate_nonlinear_sem, simulate_parameter
 from .topo import TOPO, TopoDAG, order_from_graph, topo
@@ -21,6 +22,7 @@ __all__ = [
     "TopoDAG",
     "acyclicity",
     "count_accuracy",
+    "draw_graphs",
     "greedy_order",
     "h_expm",
     "h_logdet",
