@@ -202,8 +202,11 @@ def _ipopt(problem: ConstrainedProblem, time_limit: float) -> dict:
 
 
 def numopt_method(method: str, **options) -> Callable:
-    """Adapter running ``numopt.minimize(problem, method=method)`` with ``maxtime`` set to the time limit.
+    """Adapter running ``numopt.minimize(problem, method=method, options=options)``.
 
+    The time limit counts CPU seconds like for the peers: a callback stops the
+    run (``StopIteration``) after the first iteration that ends past it; the
+    driver's wall-clock ``maxtime`` is set to 20 times the limit as a backstop.
     The solver's module is imported on first use; when it cannot be, the
     adapter raises :class:`SolverUnavailable`.
 
@@ -215,14 +218,23 @@ def numopt_method(method: str, **options) -> Callable:
 
     def solve(problem: ConstrainedProblem, time_limit: float) -> dict:
         from .._core.minimize import get_solver, minimize
+        from .._core.result import Status
 
         try:
             get_solver(method)
         except (ImportError, AttributeError) as exc:
             raise SolverUnavailable(f"numopt method {method!r} cannot be imported ({exc})") from exc
-        res = minimize(problem, method=method, options={"maxtime": float(time_limit), **options})
-        return {"x": res.x, "nit": res.nit, "message": res.message,
-                "timed_out": res.message.startswith("Time limit")}
+        deadline = time.process_time() + time_limit
+
+        def stop_at_deadline(intermediate_result):
+            if time.process_time() > deadline:
+                raise StopIteration
+
+        res = minimize(problem, method=method, callback=stop_at_deadline,
+                       options={"maxtime": 20.0 * time_limit, **options})
+        timed_out = res.status in (Status.CALLBACK.code, Status.MAXTIME.code)
+        return {"x": res.x, "nit": res.nit, "message": "time limit reached" if timed_out else res.message,
+                "timed_out": timed_out}
 
     return solve
 

@@ -81,3 +81,19 @@ def test_summarize_counts_solved_and_medians():
              "nfev": 5, "time": 1.0} for i in range(3)]
     (entry,) = runner.summarize(rows, ["a"])
     assert entry["solved"] == "2/3" and entry["median nit"] == 15.0 and entry["total cpu (s)"] == 3.0
+
+
+def test_numopt_method_adapter_stops_at_the_cpu_limit(monkeypatch):
+    from pathlib import Path
+
+    from numopt._core import minimize as minimize_module
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[2]))
+    monkeypatch.setitem(minimize_module.METHODS, "test-gd", "tests._core.test_driver:GradientDescent")
+    monkeypatch.setitem(runner.SOLVERS, "gd", runner.numopt_method("test-gd", step=1e-12, maxiter=10**9))
+    row = runner.run_one("HS28", "gd", time_limit=0.05)
+    assert not row["success"] and row["message"] == "time limit reached" and row["nit"] >= 1
+    monkeypatch.setitem(runner.SOLVERS, "nowhere", runner.numopt_method("adasketch-newton-missing"))
+    monkeypatch.setitem(minimize_module.METHODS, "adasketch-newton-missing", "numopt.no_such_module:Solver")
+    with pytest.raises(runner.SolverUnavailable, match="cannot be imported"):
+        runner.run_one("HS28", "nowhere")
