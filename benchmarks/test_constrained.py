@@ -43,7 +43,8 @@ def test_sketch_solvers(benchmark, sketch):
     A = sp.random(n, n, density=0.02, random_state=rng, format="csr") + 5 * sp.identity(n, format="csr")
     b = A @ rng.standard_normal(n)
     res = benchmark.pedantic(sketch_solve, args=(sp.csr_matrix(A), b),
-                             kwargs={"sketch": sketch, "rtol": 1e-6, "seed": 0, "block_size": 20},
+                             kwargs={"sketch": sketch, "rtol": 1e-6, "seed": 0, "block_size": 20,
+                                     "maxiter": 20_000},
                              rounds=3, iterations=1)
     benchmark.extra_info.update(nit=res.nit, residual=res.residual / np.linalg.norm(b), success=res.success)
     assert res.success
