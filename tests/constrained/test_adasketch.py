@@ -277,3 +277,14 @@ def test_sparse_hessian_and_jacobian_inputs():
                           hess=lambda x: H, constraints=LinearConstraint(A, [5, -3], [5, -3]),
                           options={"dense_max": 3, "seed": 0, "sketch": "rk"})
     assert res.success and np.allclose(res.x, 1.0, atol=1e-6)
+
+
+def test_operator_kkt_with_hessian_vector_products():
+    from numopt.problems.pde_control import pde_control
+
+    p = pde_control(5)
+    res = numopt.minimize(p, method="adasketch-newton",
+                          options={"inner": "exact", "hessian": "hessp", "dense_max": 10})
+    ref = numopt.minimize(p, method="adasketch-newton", options={"inner": "exact"})
+    assert res.success and res.regularization_used == "direction"
+    assert np.allclose(res.x, ref.x, atol=1e-7)
