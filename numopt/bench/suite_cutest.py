@@ -14,7 +14,7 @@ from . import suite
 
 @suite("cutest-baseline", family="constrained")
 def cutest_baseline(ctx):
-    """SLSQP, trust-constr and IPOPT on CUTEst equality-constrained problems (S2MPJ), KKT <= 1e-6."""
+    """SLSQP, trust-constr, IPOPT and adasketch-newton on CUTEst equality-constrained problems, KKT <= 1e-6."""
     try:
         from ..problems import cutest
         from .cutest_runner import BASELINE_SOLVERS, compare
