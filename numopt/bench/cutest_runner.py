@@ -291,8 +291,12 @@ def run_one(name: str, solver: str, *, time_limit: float = 10.0, tol: float = KK
 
 
 def run_all(names, solvers=None, *, time_limit: float = 10.0, tol: float = KKT_TOL,
-            progress: bool = False) -> tuple[list[dict], dict[str, str]]:
+            progress: bool = False, log=None) -> tuple[list[dict], dict[str, str]]:
     """Every solver on every problem. Returns ``(rows, unavailable)`` (solver -> reason).
+
+    With ``log`` (a path), each row is also appended to that file as a line of
+    JSON as soon as it is measured, so that a long run that is stopped leaves
+    its results so far.
 
     Examples
     --------
@@ -317,6 +321,10 @@ def run_all(names, solvers=None, *, time_limit: float = 10.0, tol: float = KKT_T
                 rows.append(run_one(name, s, time_limit=time_limit, tol=tol))
             except SolverUnavailable as exc:
                 unavailable[s] = str(exc)
+            else:
+                if log is not None:
+                    with open(log, "a") as fh:
+                        fh.write(json.dumps(rows[-1], default=float) + "\n")
         if bar is not None:
             bar.update(1)
     if bar is not None:
@@ -371,7 +379,8 @@ def compare(ctx, names, solvers=None, *, time_limit: float = 10.0, tol: float = 
     """Run ``solvers`` side by side on ``names`` and report through the bench context ``ctx``.
 
     Writes the per-solver summary (separate groups for m <= n and m > n), a
-    per-problem table, the raw rows as ``results.json`` and Dolan-Moré
+    per-problem table, the raw rows as ``results.json`` (and, while running,
+    ``results.jsonl``, one line per run) and Dolan-Moré
     performance profiles (time and iterations; failures count as infinite).
     Returns the rows.
     """
@@ -379,7 +388,10 @@ def compare(ctx, names, solvers=None, *, time_limit: float = 10.0, tol: float = 
 
     solvers = list(SOLVERS) if solvers is None else list(solvers)
     names = list(names)
-    rows, unavailable = run_all(names, solvers, time_limit=time_limit, tol=tol, progress=ctx.progress)
+    ctx.outdir.mkdir(parents=True, exist_ok=True)
+    log = ctx.outdir / "results.jsonl"
+    log.unlink(missing_ok=True)
+    rows, unavailable = run_all(names, solvers, time_limit=time_limit, tol=tol, progress=ctx.progress, log=log)
     ran = [s for s in solvers if s not in unavailable]
     summary = summarize(rows, solvers, unavailable)
     ctx.table(f"Solved at KKT <= {tol:g} from x0 ({len(names)} problems, {time_limit:g} CPU s limit each)",
@@ -395,7 +407,6 @@ def compare(ctx, names, solvers=None, *, time_limit: float = 10.0, tol: float = 
             entry[s] = _cell(by_key.get((name, s)))
         detail.append(entry)
     ctx.table("Per problem", detail)
-    ctx.outdir.mkdir(parents=True, exist_ok=True)
     (ctx.outdir / "results.json").write_text(json.dumps(rows, indent=1, default=float))
     if ran:
         for metric, label in (("time", "CPU time"), ("nit", "iterations")):

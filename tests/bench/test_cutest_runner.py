@@ -74,6 +74,7 @@ def test_compare_writes_tables_profiles_and_raw_rows(tmp_path, monkeypatch):
     assert "unavailable: x" in summary
     assert (tmp_path / "profile_time.png").exists() and (tmp_path / "profile_nit.png").exists()
     assert len(json.loads((tmp_path / "results.json").read_text())) == 3
+    assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 3
 
 
 def test_summarize_counts_solved_and_medians():
