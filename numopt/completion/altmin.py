@@ -76,8 +76,8 @@ class AltMin(IterativeSolver):
     Driven by :func:`numopt.run` with an :class:`~numopt.completion.observations.Observations`
     problem and ``x0 = None`` (spectral start) or ``(U0, V0)``. Prefer :func:`complete`.
 
-    Options
-    -------
+    Parameters
+    ----------
     method : {'robust', 'exact'}
     rank : int
     reg : float
