@@ -65,10 +65,11 @@ def _build_classes():
         head: eqx.nn.Conv
         dim: int = eqx.field(static=True)
         width: int = eqx.field(static=True)
+        identity_skip: bool = eqx.field(static=True)
 
-        def __init__(self, dim: int, width: int = 16, blocks: int = 2, *, key):
+        def __init__(self, dim: int, width: int = 16, blocks: int = 2, identity_skip: bool = False, *, key):
             keys = jax.random.split(key, 3 * blocks + 2)
-            self.dim, self.width = dim, width
+            self.dim, self.width, self.identity_skip = dim, width, identity_skip
             self.lift = eqx.nn.Conv(dim, 1, width, 3, padding=1, key=keys[0])
             self.fine = tuple(ResBlock(dim, width, k) for k in keys[1:1 + blocks])
             self.coarse = tuple(ResBlock(dim, width, k) for k in keys[1 + blocks:1 + 2 * blocks])
@@ -87,8 +88,8 @@ def _build_classes():
             h = h + _upsample(c, self.dim)
             for block in self.post:
                 h = block(h)
-            out = self.head(h)[0]
-            return out[tuple(slice(0, s) for s in shape)]
+            out = self.head(h)[0][tuple(slice(0, s) for s in shape)]
+            return u + out if self.identity_skip else out
 
     def _pool(h, dim):
         ch, *sizes = h.shape
@@ -108,8 +109,14 @@ def _build_classes():
 _NET_CLASS = None
 
 
-def DirectionNet(dim: int, width: int = 16, blocks: int = 2, *, seed: int = 0):
+def DirectionNet(dim: int, width: int = 16, blocks: int = 2, *, identity_skip: bool = False, seed: int = 0):
     """A freshly initialized direction network for ``dim``-D grids (an ``equinox.Module``).
+
+    With ``identity_skip`` the network returns ``u + net(u)``: untrained, it
+    proposes (nearly) the residual itself, i.e. conjugate gradients, so the
+    training loss starts below 1 and cannot settle on the trivial plateau
+    ``q^T b = 0`` (loss exactly 1) that a plain network can fall into on large
+    3-D grids.
 
     Examples
     --------
@@ -124,7 +131,7 @@ def DirectionNet(dim: int, width: int = 16, blocks: int = 2, *, seed: int = 0):
         raise ValueError(f"dim must be 2 or 3; got {dim}.")
     if _NET_CLASS is None:
         _NET_CLASS = _build_classes()
-    return _NET_CLASS(dim, width, blocks, key=jax.random.PRNGKey(seed))
+    return _NET_CLASS(dim, width, blocks, identity_skip, key=jax.random.PRNGKey(seed))
 
 
 class DirectionModel:
@@ -198,7 +205,8 @@ class DirectionModel:
         _, _, eqx = _jax()
         leaves = _leaves(eqx.filter(self.net, eqx.is_array))
         config = {"dim": self.net.dim, "width": self.net.width, "blocks": len(self.net.fine),
-                  "grid_shape": list(self.grid_shape), "meta": self.meta}
+                  "identity_skip": self.net.identity_skip, "grid_shape": list(self.grid_shape),
+                  "meta": self.meta}
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, config=np.array(json.dumps(config)),
@@ -212,7 +220,8 @@ class DirectionModel:
         with np.load(path) as data:
             config = json.loads(str(data["config"]))
             arrays = [data[k] for k in sorted(k for k in data.files if k.startswith("leaf_"))]
-        net = DirectionNet(config["dim"], config["width"], config["blocks"])
+        net = DirectionNet(config["dim"], config["width"], config["blocks"],
+                           identity_skip=config.get("identity_skip", False))
         params, static = eqx.partition(net, eqx.is_array)
         flat, treedef = jax.tree_util.tree_flatten(params)
         if len(flat) != len(arrays) or any(a.shape != b.shape for a, b in zip(flat, arrays)):

@@ -115,7 +115,8 @@ def dcdm_loss(net, A_jax, B, grid_shape, mask=None):
     return jnp.mean(jnp.sum(R * R, axis=1))
 
 
-def train_dcdm(A, grid_shape, *, mask=None, width: int = 16, blocks: int = 2, n_ritz: int = 200,
+def train_dcdm(A, grid_shape, *, mask=None, width: int = 16, blocks: int = 2, identity_skip: bool = False,
+               n_ritz: int = 200,
                n_train: int = 512, n_val: int = 64, epochs: int = 10, batch_size: int = 16,
                learning_rate: float = 1e-3, seed: int = 0, checkpoint_dir=None, progress: bool = False,
                init: DirectionModel | None = None):
@@ -129,8 +130,8 @@ def train_dcdm(A, grid_shape, *, mask=None, width: int = 16, blocks: int = 2, n_
         The grid (2-D or 3-D).
     mask : array of bool, optional
         Active cells.
-    width, blocks : int
-        Channels and residual blocks per stage of :func:`DirectionNet`.
+    width, blocks, identity_skip
+        Architecture of :func:`DirectionNet`.
     n_ritz : int
         Lanczos steps for the Ritz basis of the training data.
     n_train, n_val : int
@@ -178,7 +179,8 @@ def train_dcdm(A, grid_shape, *, mask=None, width: int = 16, blocks: int = 2, n_
     val_set = training_vectors(ritz, n_val, seed=seeds[2]).astype(np.float32)
     A_jax = jsparse.BCOO.from_scipy_sparse(sp.csr_matrix(A, dtype=np.float32))
 
-    net = init.net if init is not None else DirectionNet(len(grid_shape), width, blocks, seed=seed)
+    net = init.net if init is not None else DirectionNet(len(grid_shape), width, blocks,
+                                                         identity_skip=identity_skip, seed=seed)
     optimizer = optax.adam(learning_rate)
     opt_state = optimizer.init(eqx.filter(net, eqx.is_array))
 
@@ -243,6 +245,8 @@ def register_cli(subparsers) -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--blocks", type=int, default=2)
+    p.add_argument("--identity-skip", action="store_true",
+                   help="learn a correction to the residual: q = u + net(u)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--init", help="continue from these weights (.npz)")
     p.add_argument("--checkpoints", default="checkpoints", help="folder for last.npz / best.npz")
@@ -261,7 +265,8 @@ def _cmd_train(args) -> int:
     if args.bc == "neumann":
         A = A + sp.identity(A.shape[0], format="csr") * 1e-8 * A.diagonal().max()
     init = DirectionModel.load(args.init) if args.init else None
-    model, hist = train_dcdm(A, shape, width=args.width, blocks=args.blocks, n_ritz=args.n_ritz,
+    model, hist = train_dcdm(A, shape, width=args.width, blocks=args.blocks, identity_skip=args.identity_skip,
+                             n_ritz=args.n_ritz,
                              n_train=args.n_train, n_val=args.n_val, epochs=args.epochs,
                              batch_size=args.batch_size,
                              learning_rate=args.lr, seed=args.seed, checkpoint_dir=args.checkpoints,
