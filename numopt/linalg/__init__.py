@@ -1,20 +1,14 @@
 """Linear solvers: randomized sketching solvers, SOR/SSOR, Krylov baselines, deep conjugate directions.
 
 Every solver follows scipy.sparse.linalg: ``solver(A, b, x0=None, *, rtol, atol, maxiter, callback)``
-and returns a :class:`numopt.LinearSolveResult` that also unpacks as ``(x, info)``.
+and returns a :class:`numopt.LinearSolveResult` that also unpacks as ``(x, info)``. The deep
+conjugate direction method lives in :mod:`numopt.linalg.dcdm` (its network needs the ``learn`` extra).
 """
 
-__all__: list[str] = []
-
-from .krylov import cg, pcg  # noqa: E402
-
-__all__ += ["cg", "pcg"]
-
-from .sketch import SKETCHES, sketch_solve  # noqa: E402
-
-__all__ += ["SKETCHES", "sketch_solve"]
-
-from .sor import (  # noqa: E402
+from .ichol import IncompleteCholesky
+from .krylov import cg, pcg
+from .sketch import SKETCHES, sketch_solve
+from .sor import (
     SweepMatrix,
     color_rows,
     jacobi_spectral_radius,
@@ -25,9 +19,18 @@ from .sor import (  # noqa: E402
     ssor_preconditioner,
 )
 
-__all__ += ["SweepMatrix", "color_rows", "jacobi_spectral_radius", "optimal_omega", "sor", "sor_iterations",
-            "ssor_pcg", "ssor_preconditioner"]
-
-from .ichol import IncompleteCholesky  # noqa: E402
-
-__all__ += ["IncompleteCholesky"]
+__all__ = [
+    "SKETCHES",
+    "IncompleteCholesky",
+    "SweepMatrix",
+    "cg",
+    "color_rows",
+    "jacobi_spectral_radius",
+    "optimal_omega",
+    "pcg",
+    "sketch_solve",
+    "sor",
+    "sor_iterations",
+    "ssor_pcg",
+    "ssor_preconditioner",
+]

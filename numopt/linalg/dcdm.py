@@ -67,7 +67,8 @@ def dcdm(A, b, x0=None, *, model: Callable | None = None, k: int = 2, rtol: floa
     callback : callable, optional
         ``callback(xk)`` after each iteration.
     record_history : bool
-        Keep the relative residual after every iteration in ``history``.
+        Keep ``history = {"nit": [...], "residual": [...]}`` (residual norms, the
+        same layout as :func:`numopt.linalg.cg`).
 
     Returns
     -------
@@ -109,7 +110,7 @@ def dcdm(A, b, x0=None, *, model: Callable | None = None, k: int = 2, rtol: floa
     r = b - matvec(x) if x0 is not None else b.copy()
     rnorm = float(np.linalg.norm(r))
     scale = bnorm if bnorm > 0 else 1.0
-    history = [rnorm / scale] if record_history else None
+    history = {"nit": [0], "residual": [rnorm]} if record_history else None
     directions: deque = deque(maxlen=k)
     n_fallback = 0
     nit = 0
@@ -139,7 +140,8 @@ def dcdm(A, b, x0=None, *, model: Callable | None = None, k: int = 2, rtol: floa
         rnorm = float(np.linalg.norm(r))
         directions.append((q, Aq, qAq))
         if history is not None:
-            history.append(rnorm / scale)
+            history["nit"].append(nit)
+            history["residual"].append(rnorm)
         if callback is not None:
             callback(x)
     if info == 0:
@@ -153,7 +155,7 @@ def dcdm(A, b, x0=None, *, model: Callable | None = None, k: int = 2, rtol: floa
     res = LinearSolveResult(x=x, info=info, nit=nit, residual=rnorm / scale, n_fallback=n_fallback,
                             success=info == 0, message=message)
     if history is not None:
-        res["history"] = np.asarray(history)
+        res["history"] = history
     return res
 
 

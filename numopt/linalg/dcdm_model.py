@@ -78,6 +78,7 @@ def _build_classes():
 
         def __call__(self, u):
             shape = u.shape
+            u = u.astype(self.lift.weight.dtype)
             pads = [(0, s % 2) for s in shape]
             h = self.lift(jnp.pad(u, pads)[None])
             for block in self.fine:
@@ -126,12 +127,14 @@ def DirectionNet(dim: int, width: int = 16, blocks: int = 2, *, identity_skip: b
     (6, 6)
     """
     global _NET_CLASS
-    jax, _, _ = _jax()
+    jax, _, eqx = _jax()
     if dim not in (2, 3):
         raise ValueError(f"dim must be 2 or 3; got {dim}.")
     if _NET_CLASS is None:
         _NET_CLASS = _build_classes()
-    return _NET_CLASS(dim, width, blocks, identity_skip, key=jax.random.PRNGKey(seed))
+    net = _NET_CLASS(dim, width, blocks, identity_skip, key=jax.random.PRNGKey(seed))
+    # float32 whatever jax_enable_x64 says, so weights and inputs always agree
+    return jax.tree_util.tree_map(lambda a: a.astype(np.float32) if eqx.is_array(a) else a, net)
 
 
 class DirectionModel:

@@ -97,6 +97,7 @@ def dcdm_loss(net, A_jax, B, grid_shape, mask=None):
     selects the active cells of the grid (None: all).
     """
     jax, jnp, _ = _jax()
+    B = jnp.asarray(B, dtype=jnp.float32)
     if mask is None:
         Q = jax.vmap(lambda b: net(b.reshape(grid_shape)).reshape(-1))(B)
     else:
