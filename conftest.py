@@ -19,6 +19,12 @@ except Exception:
 
 # GPU kernels import CuPy at module level: their doctests only run where a GPU is present.
 collect_ignore_glob = [] if _have_cupy else ["numopt/**/*_gpu.py", "numopt/**/_gpu.py"]
+# Adapters to peers of the `bench` extra: their examples run only where the peer is installed.
+for _module, _path in (("dagma", "numopt/causal/peers.py"),):
+    try:
+        __import__(_module)
+    except ImportError:
+        collect_ignore_glob.append(_path)
 # Entry points that run on import.
 collect_ignore_glob += ["numopt/__main__.py", "numopt/**/__main__.py"]
 
