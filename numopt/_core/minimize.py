@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-
-from .adapters import from_scipy
-from .driver import IterativeSolver, run
-from .oracle import Problem
+from ..oracles import Problem, from_scipy
+from .driver import run
+from .registry import METHODS, get_solver, register_method
 from .result import OptimizeResult
-from .validate import check_choice
 
 __all__ = ["METHODS", "get_solver", "minimize", "register_method"]
-
-#: method name -> "module:SolverClass" (imported on first use).
-METHODS: dict[str, str] = {
-    "adasketch-newton": "numopt.constrained:AdaSketchNewton",
-    "bcd": "numopt.bcd:BlockCoordinateDescent",
-}
-
-
-def register_method(name: str, target: str) -> None:
-    """Make ``numopt.minimize(..., method=name)`` use the solver class at ``'module:Class'``."""
-    METHODS[name.lower()] = target
-
-
-def get_solver(method: str) -> type[IterativeSolver]:
-    """The solver class registered under ``method`` (case-insensitive)."""
-    if not isinstance(method, str):
-        raise TypeError(f"method must be a string; got {type(method).__name__}.")
-    key = check_choice("method", method.lower(), sorted(METHODS))
-    module, _, cls = METHODS[key].partition(":")
-    return getattr(importlib.import_module(module), cls)
 
 
 def minimize(fun, x0=None, args=(), method: str | None = None, jac=None, hess=None, hessp=None,

@@ -6,7 +6,7 @@ from enum import Enum
 
 import numpy as np
 
-__all__ = ["LinearSolveResult", "OptimizeResult", "Status"]
+__all__ = ["STATUS_CODES", "LinearSolveResult", "OptimizeResult", "Status"]
 
 
 class Status(Enum):
@@ -14,7 +14,8 @@ class Status(Enum):
 
     ``Status.code`` gives the integer stored in ``OptimizeResult.status``
     (0 is success, as in scipy) and ``Status.success`` says whether the
-    solver met its tolerance.
+    solver met its tolerance. Codes are fixed in :data:`STATUS_CODES`: a new
+    member gets a new number and never renumbers the existing ones.
 
     Examples
     --------
@@ -23,6 +24,8 @@ class Status(Enum):
     (1, False)
     >>> Status.SUCCESS.value
     'Optimization terminated successfully.'
+    >>> Status.from_code(7) is Status.SINGULAR
+    True
     """
 
     SUCCESS = "Optimization terminated successfully."
@@ -38,11 +41,12 @@ class Status(Enum):
     MAXFEV = "Maximum number of function evaluations reached."
     INNER_MAXITER = "Inner solver hit its iteration limit before its accuracy test."
     NO_IMPROVEMENT = "Converged: no candidate move improves the objective."
+    BREAKDOWN = "Breakdown of the iteration: a search direction with p^T A p <= 0 (A not positive definite)."
 
     @property
     def code(self) -> int:
-        """Integer code: position in the enum (``SUCCESS`` is 0)."""
-        return list(Status).index(self)
+        """Stable integer code (``SUCCESS`` is 0); see :data:`STATUS_CODES`."""
+        return STATUS_CODES[self.name]
 
     @property
     def success(self) -> bool:
@@ -52,7 +56,29 @@ class Status(Enum):
     @classmethod
     def from_code(cls, code: int) -> Status:
         """Member whose :attr:`code` is ``code``."""
-        return list(cls)[int(code)]
+        for name, value in STATUS_CODES.items():
+            if value == int(code):
+                return cls[name]
+        raise ValueError(f"code={code!r} is not a numopt status code; valid codes: {sorted(STATUS_CODES.values())}.")
+
+
+#: The public integer of every :class:`Status` member. Append new members; never renumber.
+STATUS_CODES: dict[str, int] = {
+    "SUCCESS": 0,
+    "MAXITER": 1,
+    "MAXTIME": 2,
+    "CALLBACK": 3,
+    "NONFINITE": 4,
+    "LINESEARCH": 5,
+    "DIVERGED": 6,
+    "SINGULAR": 7,
+    "INFEASIBLE": 8,
+    "STAGNATION": 9,
+    "MAXFEV": 10,
+    "INNER_MAXITER": 11,
+    "NO_IMPROVEMENT": 12,
+    "BREAKDOWN": 13,
+}
 
 
 class OptimizeResult(dict):

@@ -25,7 +25,7 @@ from types import SimpleNamespace
 import numpy as np
 import scipy.sparse as sp
 
-from .._core.oracle import Problem
+from ..oracles import Problem
 from .._core.validate import as_float_array, check_choice, check_finite, check_positive, check_symmetric
 
 __all__ = [

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.driver import IterativeSolver, SolverState
-from .._core.oracle import MissingCapabilityError
+from ..oracles import MissingCapabilityError
 from .._core.result import OptimizeResult, Status
 from .._core.validate import as_float_array, check_choice, check_positive, check_rng
 from .active_set import manifold_newton

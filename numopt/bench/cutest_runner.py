@@ -2,7 +2,7 @@
 
 Every solver is an entry of :data:`SOLVERS`: a callable
 ``solve(problem, time_limit) -> dict`` that takes a
-:class:`~numopt._core.oracle.ConstrainedProblem` (equality constraints only)
+:class:`~numopt.oracles.ConstrainedProblem` (equality constraints only)
 and returns at least ``x`` (the point it stops at), ``nit`` and ``message``. It raises
 :class:`SolverUnavailable` when its library is missing. Adding a solver is one
 line, for example::
@@ -36,7 +36,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._core.oracle import ConstrainedProblem
+from ..oracles import ConstrainedProblem
 from .._core.validate import check_choice, check_positive
 
 __all__ = [

@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._core.oracle import Problem
+from ..oracles import Problem
 from .._core.validate import as_float_array, check_positive
 from .sets import as_set
 

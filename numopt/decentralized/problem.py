@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from .._core.oracle import Problem
+from ..oracles import Problem
 from .._core.validate import as_float_array, check_choice, check_positive, check_rng
 
 __all__ = ["LocalDataProblem", "SeparableProblem", "from_dataset", "libsvm_problem", "logistic_problem",

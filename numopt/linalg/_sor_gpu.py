@@ -23,7 +23,7 @@ import cupy as cp
 import cupyx.scipy.sparse as csp
 
 from .._core.result import LinearSolveResult
-from .krylov import check_tolerances
+from .system import check_tolerances
 from .sor import loop_result
 
 _RELAX = cp.RawKernel(r"""

@@ -33,7 +33,7 @@ import scipy.sparse.linalg as spla
 
 from .._core.result import LinearSolveResult
 from .._core.validate import check_positive, check_symmetric
-from .krylov import check_tolerances, prepare_system
+from .system import check_tolerances, prepare_system
 
 __all__ = ["dcdm"]
 

@@ -10,71 +10,21 @@ positive definite, or a non-finite value appeared). The iteration runs in
 :func:`numopt.run`, so ``record_history=True`` records the residual norm of
 every iteration and ``callback(xk)`` is called after each one.
 
-:func:`prepare_system` validates ``(A, b, x0)`` for every linear solver of
-:mod:`numopt.linalg`.
+``residual`` in the result is the true ``||b - A x||`` and ``rel_residual``
+its ratio to ``||b||`` (see :func:`numopt.linalg.system.finish`).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator
 
 from .._core.backend import array_namespace
 from .._core.driver import IterativeSolver, SolverState, run
 from .._core.result import LinearSolveResult, Status
-from .._core.validate import as_float_array, check_finite, check_positive, check_square
+from .._core.validate import check_positive
+from .system import as_operator, check_tolerances, finish, prepare_system
 
-__all__ = ["cg", "pcg", "prepare_system"]
-
-
-def prepare_system(A, b, x0=None):
-    """Validate a square system ``A x = b`` and starting point; return ``(A, b, x0)``.
-
-    ``A`` may be a dense array, a scipy sparse matrix (or array) or a
-    ``LinearOperator``; ``b`` and ``x0`` become float vectors of length ``n``
-    (``x0`` defaults to zeros). CuPy arrays stay on the GPU.
-
-    Examples
-    --------
-    >>> A, b, x0 = prepare_system(np.eye(2), [1, 2])
-    >>> b, x0
-    (array([1., 2.]), array([0., 0.]))
-    >>> prepare_system(np.eye(2), [1, 2, 3])
-    Traceback (most recent call last):
-    ...
-    ValueError: b must have shape (2,); got (3,).
-    """
-    check_square(A, "A")
-    n = A.shape[0]
-    if not isinstance(A, LinearOperator):
-        if sp.issparse(A) or type(A).__module__.split(".")[0] in ("cupyx", "cupy"):
-            check_finite(A, "A")
-        else:
-            A = as_float_array(A, "A")
-    xp = array_namespace(b)
-    b = as_float_array(b, "b", shape=(n,), xp=xp)
-    x0 = xp.zeros(n, dtype=b.dtype) if x0 is None else as_float_array(x0, "x0", shape=(n,), copy=True, xp=xp)
-    return A, b, x0
-
-
-def check_tolerances(rtol, atol) -> None:
-    """Raise unless ``rtol, atol >= 0`` and not both zero."""
-    check_positive("rtol", rtol, strict=False)
-    check_positive("atol", atol, strict=False)
-    if rtol == 0 and atol == 0:
-        raise ValueError("rtol and atol cannot both be 0: the iteration could never stop.")
-
-
-def _operator(A, name: str):
-    """``v -> A v`` for a matrix, a LinearOperator or a callable (the preconditioner case)."""
-    if isinstance(A, LinearOperator):
-        return A.matvec
-    if hasattr(A, "shape") and hasattr(A, "__matmul__"):
-        return A.__matmul__
-    if callable(A):
-        return A
-    raise TypeError(f"{name} must be a matrix, a LinearOperator or a callable; got {type(A).__name__}.")
+__all__ = ["ConjugateGradient", "cg", "pcg"]
 
 
 class ConjugateGradient(IterativeSolver):
@@ -100,24 +50,24 @@ class ConjugateGradient(IterativeSolver):
 
     def init(self, problem, x0):
         A, b = problem
-        self.matvec = _operator(A, "A")
+        matvec = as_operator(A, "A")
         M = self.options["M"]
-        self.precond = None if M is None else _operator(M, "M")
+        precond = None if M is None else as_operator(M, "M")
         xp = array_namespace(b)
-        self.xp = xp
-        self.tol = max(self.options["rtol"] * float(xp.linalg.norm(b)), self.options["atol"])
-        x = x0
-        r = b - self.matvec(x) if bool(xp.any(x)) else b.copy()
-        z = r if self.precond is None else self.precond(r)
+        tol = max(self.options["rtol"] * float(xp.linalg.norm(b)), self.options["atol"])
+        x = x0.copy()
+        r = b - matvec(x) if bool(xp.any(x)) else b.copy()
+        z = r if precond is None else precond(r)
         rz = float(xp.dot(r, z))
-        return SolverState(x=x, r=r, p=z.copy(), rz=rz, rnorm=float(xp.linalg.norm(r)), breakdown=None)
+        return SolverState(x=x, r=r, p=z.copy(), rz=rz, rnorm=float(xp.linalg.norm(r)), breakdown=None,
+                           matvec=matvec, precond=precond, xp=xp, tol=tol)
 
     def step(self, s):
-        xp = self.xp
+        xp = s.xp
         if s.rz <= 0 and s.rnorm > 0:
             s.breakdown = "r^T M r <= 0: the preconditioner M is not positive definite."
             return s
-        Ap = self.matvec(s.p)
+        Ap = s.matvec(s.p)
         pAp = float(xp.dot(s.p, Ap))
         if not pAp > 0:
             s.breakdown = "p^T A p <= 0: A is not positive definite."
@@ -125,7 +75,7 @@ class ConjugateGradient(IterativeSolver):
         alpha = s.rz / pAp
         s.x = s.x + alpha * s.p
         s.r = s.r - alpha * Ap
-        z = s.r if self.precond is None else self.precond(s.r)
+        z = s.r if s.precond is None else s.precond(s.r)
         rz_new = float(xp.dot(s.r, z))
         s.p = z + (rz_new / s.rz) * s.p
         s.rz = rz_new
@@ -134,30 +84,14 @@ class ConjugateGradient(IterativeSolver):
 
     def terminate(self, s):
         if s.breakdown is not None or not np.isfinite(s.rnorm):
-            return Status.NONFINITE if s.breakdown is None else Status.SINGULAR
-        return Status.SUCCESS if s.rnorm <= self.tol else None
+            return Status.NONFINITE if s.breakdown is None else Status.BREAKDOWN
+        return Status.SUCCESS if s.rnorm <= s.tol else None
 
     def history_record(self, s):
         return {"residual": s.rnorm}
 
     def postprocess(self, s, status):
-        return LinearSolveResult(x=s.x, residual=s.rnorm, breakdown=s.breakdown)
-
-
-def _info(result) -> int:
-    status = Status.from_code(result["status"])
-    if status.success:
-        return 0
-    if status in (Status.MAXITER, Status.MAXTIME, Status.CALLBACK):
-        return int(result["nit"])
-    return -1
-
-
-def finish(result) -> LinearSolveResult:
-    """Turn a driver result of a linear solver into a LinearSolveResult with ``info`` set."""
-    out = LinearSolveResult(result)
-    out["info"] = _info(out)
-    return out
+        return LinearSolveResult(x=s.x, breakdown=s.breakdown)
 
 
 def cg(A, b, x0=None, *, rtol: float = 1e-5, atol: float = 0.0, maxiter: int | None = None, M=None,
@@ -188,7 +122,7 @@ def cg(A, b, x0=None, *, rtol: float = 1e-5, atol: float = 0.0, maxiter: int | N
     -------
     LinearSolveResult
         ``x``, ``info`` (0 converged, ``nit`` if stopped early, -1 breakdown),
-        ``nit``, ``residual`` (final recurrence residual norm), ``success``,
+        ``nit``, ``residual`` (``||b - A x||``), ``rel_residual`` (``residual / ||b||``), ``success``,
         ``message`` and ``history`` when asked for.
 
     Examples
@@ -202,7 +136,7 @@ def cg(A, b, x0=None, *, rtol: float = 1e-5, atol: float = 0.0, maxiter: int | N
     A, b, x0 = prepare_system(A, b, x0)
     maxiter = 10 * A.shape[0] if maxiter is None else check_positive("maxiter", maxiter, integer=True)
     solver = ConjugateGradient(rtol=rtol, atol=atol, M=M, maxiter=maxiter, record_history=record_history)
-    return finish(run(solver, (A, b), x0, callback=callback))
+    return finish(run(solver, (A, b), x0, callback=callback), A, b)
 
 
 def pcg(A, b, x0=None, *, M, rtol: float = 1e-5, atol: float = 0.0, maxiter: int | None = None,

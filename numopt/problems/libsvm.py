@@ -34,7 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
-from .._core.oracle import ScalarFunction, UnconstrainedProblem
+from ..oracles import ScalarFunction, UnconstrainedProblem
 from .._core.validate import as_float_array, check_finite, check_positive, close_matches
 
 __all__ = [

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .._core.oracle import ConstrainedProblem, ScalarFunction, VectorFunction
+from ..oracles import ConstrainedProblem, ScalarFunction, VectorFunction
 from .._core.validate import check_positive
 from .pde import poisson
 

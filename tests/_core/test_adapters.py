@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.optimize import LinearConstraint, NonlinearConstraint, minimize, rosen, rosen_der, rosen_hess
 
-from numopt._core.adapters import from_jax, from_scipy, split_constraints
-from numopt._core.oracle import (
+from numopt.oracles import from_jax, from_scipy, split_constraints
+from numopt.oracles import (
     ConstrainedProblem,
     ScalarFunction,
     UnconstrainedProblem,

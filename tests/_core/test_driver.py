@@ -5,7 +5,7 @@ import pytest
 
 from numopt import OptimizeResult, Status
 from numopt._core.driver import IterativeSolver, SolverState, run
-from numopt._core.oracle import ScalarFunction, UnconstrainedProblem
+from numopt.oracles import ScalarFunction, UnconstrainedProblem
 
 
 class GradientDescent(IterativeSolver):

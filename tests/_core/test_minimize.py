@@ -5,7 +5,7 @@ import pytest
 
 import numopt
 from numopt._core import minimize as minimize_module
-from numopt._core.adapters import from_scipy
+from numopt.oracles import from_scipy
 
 
 @pytest.fixture

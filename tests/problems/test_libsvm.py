@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from numopt._core.oracle import finite_difference_jacobian
+from numopt.oracles import finite_difference_jacobian
 from numopt.problems import libsvm
 
 SHARED = os.environ.get("NUMOPT_DATA", "")

@@ -1,17 +1,24 @@
-"""Build numopt problems from scipy-style arguments and from JAX functions."""
+"""Build numopt problems from scipy-style arguments and from JAX functions.
+
+CUTEst/S2MPJ problems come through :func:`numopt.problems.cutest.load`, which
+builds the same :class:`~numopt.oracles.ConstrainedProblem`.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, NonlinearConstraint
 
-from .oracle import ConstrainedProblem, Problem, ScalarFunction, UnconstrainedProblem, VectorFunction
-from .validate import as_float_array, check_choice
+from .._core.validate import as_float_array, check_choice
+from .base import Problem
+from .functions import ScalarFunction, VectorFunction
+from .nlp import ConstrainedProblem, UnconstrainedProblem
 
-__all__ = ["from_jax", "from_scipy", "split_constraints"]
+__all__ = ["from_jax", "from_scipy", "jax_x64", "split_constraints"]
 
 
 def _linear_vector_function(A, offset):
@@ -133,7 +140,7 @@ def from_scipy(fun, x0, args=(), jac=None, hess=None, hessp=None, constraints=No
     Examples
     --------
     >>> import numpy as np
-    >>> from numopt._core.adapters import from_scipy
+    >>> from numopt.oracles import from_scipy
     >>> p = from_scipy(lambda x: (x[0] - 1) ** 2 + x[1] ** 2, np.zeros(2),
     ...                constraints={"type": "eq", "fun": lambda x: x[0] + x[1] - 1})
     >>> p.m_eq, p.equality_only
@@ -158,18 +165,53 @@ def from_scipy(fun, x0, args=(), jac=None, hess=None, hessp=None, constraints=No
     return ConstrainedProblem(objective, eq=eq, ineq=ineq, bounds=lbub, n=x0.size, x0=x0, name=name)
 
 
+@contextlib.contextmanager
+def jax_x64():
+    """Context in which JAX computes in 64-bit floats; the global ``jax_enable_x64`` flag is left alone.
+
+    Examples
+    --------
+    >>> import jax, jax.numpy as jnp
+    >>> from numopt.oracles import jax_x64
+    >>> before = jax.config.jax_enable_x64
+    >>> with jax_x64():
+    ...     print(jnp.ones(1).dtype)
+    float64
+    >>> jax.config.jax_enable_x64 == before
+    True
+    """
+    import jax
+
+    context = getattr(jax, "enable_x64", None)
+    if context is None or not hasattr(context, "__call__"):  # older JAX: the experimental context
+        from jax.experimental import enable_x64 as context
+    with context(True):
+        yield
+
+
+def _in_x64(function):
+    """``function`` run (traced, compiled and evaluated) inside :func:`jax_x64`, returning NumPy arrays."""
+    def wrapped(*args):
+        with jax_x64():
+            return np.asarray(function(*args))
+
+    return wrapped
+
+
 def from_jax(fun, x0, constraints=None, name: str = "jax problem") -> Problem:
     """Build a problem whose derivatives come from JAX automatic differentiation.
 
     ``fun(x)`` and each ``constraints`` entry (a callable ``c(x) -> (m,)`` or a
     ``{'type': 'eq' | 'ineq', 'fun': c}`` dict) must be written with
     ``jax.numpy``. Gradients, Jacobians, Hessians and Hessian-vector products
-    are compiled with ``jax.jit``; 64-bit floats are switched on.
+    are compiled with ``jax.jit`` and evaluated in 64-bit floats inside a local
+    context (:func:`jax_x64`): the global ``jax_enable_x64`` flag is not changed.
 
     Examples
     --------
     >>> import numpy as np
     >>> import jax.numpy as jnp
+    >>> from numopt.oracles import from_jax
     >>> p = from_jax(lambda x: jnp.sum((x - 1.0) ** 2), np.zeros(3))
     >>> p.objective.grad(np.zeros(3))
     array([-2., -2., -2.])
@@ -179,15 +221,13 @@ def from_jax(fun, x0, constraints=None, name: str = "jax problem") -> Problem:
         import jax.numpy as jnp
     except ImportError as exc:
         raise ImportError("from_jax needs JAX: pip install 'numopt[learn]'.") from exc
-    jax.config.update("jax_enable_x64", True)
     x0 = as_float_array(x0, "x0", ndim=1)
 
-    f = jax.jit(lambda x: jnp.asarray(fun(x), dtype=jnp.float64).reshape(()))
-    g = jax.jit(jax.grad(lambda x: fun(x)))
-    H = jax.jit(jax.hessian(lambda x: fun(x)))
-    hvp = jax.jit(lambda x, p: jax.jvp(jax.grad(lambda z: fun(z)), (x,), (p,))[1])
-    objective = ScalarFunction(lambda x: float(f(x)), grad=lambda x: np.asarray(g(x)),
-                               hess=lambda x: np.asarray(H(x)), hessp=lambda x, p: np.asarray(hvp(x, p)))
+    f = _in_x64(jax.jit(lambda x: jnp.asarray(fun(x), dtype=jnp.float64).reshape(())))
+    g = _in_x64(jax.jit(jax.grad(lambda x: fun(x))))
+    H = _in_x64(jax.jit(jax.hessian(lambda x: fun(x))))
+    hvp = _in_x64(jax.jit(lambda x, p: jax.jvp(jax.grad(lambda z: fun(z)), (x,), (p,))[1]))
+    objective = ScalarFunction(lambda x: float(f(x)), grad=g, hess=H, hessp=hvp)
     if constraints is None:
         return UnconstrainedProblem(objective, n=x0.size, x0=x0, name=name)
     if callable(constraints) or isinstance(constraints, Mapping):
@@ -196,11 +236,10 @@ def from_jax(fun, x0, constraints=None, name: str = "jax problem") -> Problem:
     for con in constraints:
         kind, c = ("eq", con) if callable(con) else (con.get("type", "eq"), con["fun"])
         check_choice("constraint type", kind, ("eq", "ineq"))
-        cf = jax.jit(lambda x, c=c: jnp.atleast_1d(c(x)))
-        cj = jax.jit(jax.jacfwd(lambda x, c=c: jnp.atleast_1d(c(x))))
-        ch = jax.jit(jax.hessian(lambda x, v, c=c: jnp.dot(v, jnp.atleast_1d(c(x)))))
-        vf = VectorFunction(lambda x, cf=cf: np.asarray(cf(x)), jac=lambda x, cj=cj: np.asarray(cj(x)),
-                            hess=lambda x, v, ch=ch: np.asarray(ch(x, np.asarray(v, dtype=float))))
+        cf = _in_x64(jax.jit(lambda x, c=c: jnp.atleast_1d(c(x))))
+        cj = _in_x64(jax.jit(jax.jacfwd(lambda x, c=c: jnp.atleast_1d(c(x)))))
+        ch = _in_x64(jax.jit(jax.hessian(lambda x, v, c=c: jnp.dot(v, jnp.atleast_1d(c(x))))))
+        vf = VectorFunction(cf, jac=cj, hess=lambda x, v, ch=ch: ch(x, np.asarray(v, dtype=float)))
         vf.fun(x0)
         (eqs if kind == "eq" else ineqs).append(vf)
     return ConstrainedProblem(objective, eq=_stack(eqs), ineq=_stack(ineqs), n=x0.size, x0=x0, name=name)
