@@ -41,6 +41,10 @@ _P = 2147483647  # 2^31 - 1, the modulus of the CPU kernels' sketch hash
 class _Pattern:
     """The observed entries of one side (CSR): per-row weighted sums as sparse products.
 
+    One sparse matrix is built per call of a kernel; each product writes its
+    weights into that matrix's values (the pattern is canonical: sorted, no
+    duplicates, so the values stay aligned with the entries).
+
     Parameters
     ----------
     indptr, indices : device arrays
@@ -50,14 +54,14 @@ class _Pattern:
     """
 
     def __init__(self, indptr, indices, ncols):
-        self.indptr = indptr.astype(cp.int32)
-        self.indices = indices.astype(cp.int32)
-        self.shape = (indptr.size - 1, int(ncols))
+        self.matrix = csp.csr_matrix((cp.ones(indices.size), indices.astype(cp.int32), indptr.astype(cp.int32)),
+                                     shape=(indptr.size - 1, int(ncols)))
         self.ones = cp.ones(int(ncols))
 
     def weighted_rows(self, weights, F):
         """``out[i] = sum_t weights[t] * F[indices[t]]`` over the entries ``t`` of row ``i``."""
-        return csp.csr_matrix((weights, self.indices, self.indptr), shape=self.shape) @ F
+        self.matrix.data[...] = weights
+        return self.matrix @ F
 
     def row_sums(self, weights):
         """``out[i] = sum_t weights[t]`` over the entries ``t`` of row ``i``."""
