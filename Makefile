@@ -8,7 +8,7 @@ NUMOPT_DATA ?= $(if $(wildcard $(SHARED_DATA)),$(SHARED_DATA),$(HOME)/.cache/num
 export NUMOPT_DATA
 JOBS ?= 2
 
-.PHONY: demo test bench docs lint venv ipopt
+.PHONY: demo test test-gpu bench docs lint venv ipopt
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,20 @@ demo: venv ipopt
 test: venv ipopt
 	$(PIP) install --quiet -e '.[test]'
 	$(BIN)/python -m pytest -n $(JOBS) -q --nbmake
+
+# Needs a CUDA GPU and the `gpu` extra (a CuPy wheel matching the CUDA driver): the gpu-marked tests and
+# the GPU modules' doctests; .ci/gpu-check adds the speedup benchmark.
+GPU_TESTS := tests/completion/test_gpu.py tests/causal/test_causal_gpu.py tests/linalg/test_sor.py \
+	tests/linalg/test_sketch.py
+GPU_MODULES := numopt/completion/_gpu.py numopt/causal/_gpu.py numopt/linalg/_sor_gpu.py \
+	numopt/linalg/_sketch_gpu.py
+
+test-gpu: venv
+	$(PIP) install --quiet -e '.[test]'
+	$(BIN)/python -c "import cupy; assert cupy.cuda.runtime.getDeviceCount() > 0" || \
+		{ echo "make test-gpu needs CuPy and a CUDA GPU: pip install -e '.[gpu]'"; exit 1; }
+	$(BIN)/python -m pytest -q -m gpu $(GPU_TESTS)
+	$(BIN)/python -m pytest -q $(GPU_MODULES)
 
 bench: venv ipopt
 	$(PIP) install --quiet -e '.[bench]'

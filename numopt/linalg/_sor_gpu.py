@@ -26,6 +26,8 @@ from .._core.result import LinearSolveResult
 from .system import check_tolerances
 from .sor import loop_result
 
+__all__ = ["sor", "sweep"]
+
 _RELAX = cp.RawKernel(r"""
 extern "C" __global__
 void relax_rows(const double* data, const int* indices, const int* indptr, const double* diag,
@@ -55,7 +57,20 @@ def _device(S):
     return cached
 
 
-def _sweep(S, b, x, omega, kind):
+def sweep(S, b, x, omega, kind):
+    """One SOR sweep on the device, in place on ``x``: the colors of ``S`` in order, each in one kernel.
+
+    Parameters
+    ----------
+    S : SweepMatrix
+        A colored sweep matrix (its device copies are made on the first call).
+    b, x : cupy.ndarray
+        Right-hand side and iterate (float64, updated in place).
+    omega : float
+        Relaxation parameter.
+    kind : int
+        0 forward, 1 backward, 2 symmetric (forward then backward).
+    """
     A, indices, indptr, diag, colors = _device(S)
     passes = []
     if kind != 1:
@@ -79,7 +94,7 @@ def sor(S, b, x0, *, omega, kind, rtol, atol, maxiter) -> LinearSolveResult:
     rnorm = float(cp.linalg.norm(b - A @ x))
     nit = 0
     while rnorm > tol and nit < maxiter and math.isfinite(rnorm):
-        _sweep(S, b, x, omega, kind)
+        sweep(S, b, x, omega, kind)
         rnorm = float(cp.linalg.norm(b - A @ x))
         nit += 1
     return loop_result(x, nit, rnorm, tol, time.perf_counter() - t0)

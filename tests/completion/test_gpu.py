@@ -6,6 +6,8 @@ import types
 
 import numpy as np
 import pytest
+import scipy
+import scipy.sparse
 
 from numopt.completion import _kernels as K
 from numopt.completion import complete
@@ -36,7 +38,9 @@ def _check_against_numba(G, xp):
 
 def test_gpu_logic_with_numpy_standing_in_for_cupy(monkeypatch):
     monkeypatch.setitem(sys.modules, "cupy", np)
-    monkeypatch.setitem(sys.modules, "cupyx", types.SimpleNamespace(scatter_add=np.add.at))
+    monkeypatch.setitem(sys.modules, "cupyx", types.SimpleNamespace(scatter_add=np.add.at, scipy=scipy))
+    monkeypatch.setitem(sys.modules, "cupyx.scipy", scipy)
+    monkeypatch.setitem(sys.modules, "cupyx.scipy.sparse", scipy.sparse)
     monkeypatch.delitem(sys.modules, "numopt.completion._gpu", raising=False)
     G = importlib.import_module("numopt.completion._gpu")
     try:
