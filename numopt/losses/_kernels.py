@@ -48,6 +48,13 @@ def row_loss_and_slope(code, t, y):
     """Loss of one margin ``t`` with target ``y`` and its derivative in ``t`` (squared or logistic).
 
     The logistic loss is evaluated without overflow for any margin.
+
+    Examples
+    --------
+    >>> row_loss_and_slope(0, 3.0, 1.0)
+    (2.0, 2.0)
+    >>> row_loss_and_slope(1, 800.0, -1.0)
+    (800.0, 1.0)
     """
     if code == 0:
         r = t - y
@@ -62,7 +69,13 @@ def row_loss_and_slope(code, t, y):
 
 @njit(cache=True)
 def row_curvature(code, t, y):
-    """Second derivative in ``t`` of the squared (1) or logistic (``y^2 s (1 - s)``, s = sigmoid(y t)) loss."""
+    """Second derivative in ``t`` of the squared (1) or logistic (``y^2 s (1 - s)``, s = sigmoid(y t)) loss.
+
+    Examples
+    --------
+    >>> row_curvature(0, 5.0, 1.0), row_curvature(1, 0.0, -1.0), row_curvature(1, 800.0, 1.0)
+    (1.0, 0.25, 0.0)
+    """
     if code == 0:
         return 1.0
     e = np.exp(-abs(y * t))
@@ -74,6 +87,12 @@ def softmax_row(z, base, label, C, wout):
     """Softmax loss of the margins ``z[base:base + C]`` with class ``label``; ``wout[:C]`` gets its gradient.
 
     The gradient is the class probabilities minus the one-hot label.
+
+    Examples
+    --------
+    >>> g = np.empty(2)
+    >>> round(softmax_row(np.array([9.0, 0.0, 0.0]), 1, 1, 2, g), 6), g  # row (0, 0), class 1
+    (0.693147, array([ 0.5, -0.5]))
     """
     zmax = z[base]
     for c in range(1, C):
@@ -91,7 +110,14 @@ def softmax_row(z, base, label, C, wout):
 
 @njit(cache=True)
 def row_loss(code, z, y, i, C, wout):
-    """Loss of row ``i`` at the flat margins ``z`` (``C`` per row); its derivatives go to ``wout[:C]``."""
+    """Loss of row ``i`` at the flat margins ``z`` (``C`` per row); its derivatives go to ``wout[:C]``.
+
+    Examples
+    --------
+    >>> g = np.empty(1)
+    >>> row_loss(0, np.array([1.0, 4.0]), np.array([0.0, 1.0]), 1, 1, g), g
+    (4.5, array([3.]))
+    """
     if code == 2:
         return softmax_row(z, i * C, int(y[i]), C, wout)
     loss, slope = row_loss_and_slope(code, z[i], y[i])
@@ -121,6 +147,12 @@ def margin_losses(code, z, y, C, lrow, slopes):
     """Row losses (``lrow``, one per row) and their derivatives (``slopes``, like ``z``) at the margins ``z``.
 
     Returns the summed loss.
+
+    Examples
+    --------
+    >>> lrow, slopes = np.empty(2), np.empty(2)
+    >>> margin_losses(0, np.array([1.0, 4.0]), np.array([0.0, 1.0]), 1, lrow, slopes), lrow, slopes
+    (5.0, array([0.5, 4.5]), array([1., 3.]))
     """
     total = 0.0
     wout = np.empty(C)
@@ -139,6 +171,13 @@ def margin_curvatures(code, z, y, C, out):
 
     ``out`` has one entry per row for ``C = 1``; for softmax it holds the row Hessians
     ``diag(p) - p p^T`` (p the class probabilities) flat, ``C * C`` entries per row.
+
+    Examples
+    --------
+    >>> out = np.empty(4)
+    >>> margin_curvatures(2, np.zeros(2), np.array([1.0]), 2, out)
+    >>> out
+    array([ 0.25, -0.25, -0.25,  0.25])
     """
     p = np.empty(C)
     for i in range(y.size):
@@ -156,7 +195,15 @@ def margin_curvatures(code, z, y, C, out):
 
 @njit(cache=True)
 def margin_hessp(code, z, y, C, u, out):
-    """Row by row, the Hessian of the row loss in its margins times ``u`` (flat like ``z``)."""
+    """Row by row, the Hessian of the row loss in its margins times ``u`` (flat like ``z``).
+
+    Examples
+    --------
+    >>> out = np.empty(2)
+    >>> margin_hessp(1, np.zeros(2), np.array([1.0, -1.0]), 1, np.array([1.0, 2.0]), out)
+    >>> out
+    array([0.25, 0.5 ])
+    """
     h = np.empty(C)
     for i in range(y.size):
         _row_hess_apply(code, z, i * C, y[i], C, u, i * C, h)
@@ -219,7 +266,16 @@ def _scale(n, mean):
 
 @njit(cache=True)
 def csr_range_loss_grad(code, data, indices, indptr, y, w, C, r0, r1, mean, out):
-    """Loss of the CSR rows ``[r0, r1)`` at ``w`` (returned) and its gradient (written to ``out``)."""
+    """Loss of the CSR rows ``[r0, r1)`` at ``w`` (returned) and its gradient (written to ``out``).
+
+    Examples
+    --------
+    >>> data, indices, indptr = np.array([1.0, 2.0, 3.0]), np.array([0, 1, 1]), np.array([0, 2, 3])
+    >>> y, w = np.array([1.0, 0.0]), np.array([1.0, 1.0])  # margins 3 and 3, squared loss
+    >>> g = np.empty(2)
+    >>> csr_range_loss_grad(0, data, indices, indptr, y, w, 1, 0, 2, True, g), g
+    (3.25, array([1. , 6.5]))
+    """
     scale = _scale(r1 - r0, mean)
     out[:] = 0.0
     zbuf = np.empty(C)
@@ -232,7 +288,16 @@ def csr_range_loss_grad(code, data, indices, indptr, y, w, C, r0, r1, mean, out)
 
 @njit(cache=True)
 def csr_batch_loss_grad(code, data, indices, indptr, y, w, C, rows, mean, out):
-    """Loss of the CSR rows ``rows`` at ``w`` (returned) and its gradient (written to ``out``)."""
+    """Loss of the CSR rows ``rows`` at ``w`` (returned) and its gradient (written to ``out``).
+
+    Examples
+    --------
+    >>> data, indices, indptr = np.array([1.0, 2.0, 3.0]), np.array([0, 1, 1]), np.array([0, 2, 3])
+    >>> y, w = np.array([1.0, 0.0]), np.array([1.0, 1.0])  # margins 3 and 3, squared loss
+    >>> g = np.empty(2)
+    >>> csr_batch_loss_grad(0, data, indices, indptr, y, w, 1, np.array([1, 1]), False, g), g
+    (9.0, array([ 0., 18.]))
+    """
     scale = _scale(rows.size, mean)
     out[:] = 0.0
     zbuf = np.empty(C)
@@ -245,7 +310,15 @@ def csr_batch_loss_grad(code, data, indices, indptr, y, w, C, rows, mean, out):
 
 @njit(cache=True)
 def csr_range_loss(code, data, indices, indptr, y, w, C, r0, r1, mean):
-    """Loss of the CSR rows ``[r0, r1)`` at ``w``."""
+    """Loss of the CSR rows ``[r0, r1)`` at ``w``.
+
+    Examples
+    --------
+    >>> data, indices, indptr = np.array([1.0, 2.0, 3.0]), np.array([0, 1, 1]), np.array([0, 2, 3])
+    >>> y, w = np.array([1.0, 0.0]), np.array([1.0, 1.0])  # margins 3 and 3, squared loss
+    >>> csr_range_loss(0, data, indices, indptr, y, w, 1, 1, 2, True)
+    4.5
+    """
     zbuf = np.empty(C)
     sbuf = np.empty(C)
     total = 0.0
@@ -256,7 +329,15 @@ def csr_range_loss(code, data, indices, indptr, y, w, C, r0, r1, mean):
 
 @njit(cache=True)
 def csr_batch_loss(code, data, indices, indptr, y, w, C, rows, mean):
-    """Loss of the CSR rows ``rows`` at ``w``."""
+    """Loss of the CSR rows ``rows`` at ``w``.
+
+    Examples
+    --------
+    >>> data, indices, indptr = np.array([1.0, 2.0, 3.0]), np.array([0, 1, 1]), np.array([0, 2, 3])
+    >>> y, w = np.array([1.0, 0.0]), np.array([1.0, 1.0])  # margins 3 and 3, squared loss
+    >>> csr_batch_loss(0, data, indices, indptr, y, w, 1, np.array([0, 1]), False)
+    6.5
+    """
     zbuf = np.empty(C)
     sbuf = np.empty(C)
     total = 0.0
@@ -267,7 +348,17 @@ def csr_batch_loss(code, data, indices, indptr, y, w, C, rows, mean):
 
 @njit(cache=True)
 def csr_range_hessp(code, data, indices, indptr, y, w, v, C, r0, r1, mean, out):
-    """``out`` <- Hessian at ``w`` of the loss of the CSR rows ``[r0, r1)``, times ``v``."""
+    """``out`` <- Hessian at ``w`` of the loss of the CSR rows ``[r0, r1)``, times ``v``.
+
+    Examples
+    --------
+    >>> data, indices, indptr = np.array([1.0, 2.0, 3.0]), np.array([0, 1, 1]), np.array([0, 2, 3])
+    >>> y, w = np.array([1.0, 0.0]), np.array([1.0, 1.0])  # margins 3 and 3, squared loss
+    >>> out = np.empty(2)
+    >>> csr_range_hessp(0, data, indices, indptr, y, w, np.array([1.0, 0.0]), 1, 0, 1, True, out)
+    >>> out
+    array([1., 2.])
+    """
     scale = _scale(r1 - r0, mean)
     out[:] = 0.0
     zbuf = np.empty(C)
@@ -279,7 +370,17 @@ def csr_range_hessp(code, data, indices, indptr, y, w, v, C, r0, r1, mean, out):
 
 @njit(cache=True)
 def csr_batch_hessp(code, data, indices, indptr, y, w, v, C, rows, mean, out):
-    """``out`` <- Hessian at ``w`` of the loss of the CSR rows ``rows``, times ``v``."""
+    """``out`` <- Hessian at ``w`` of the loss of the CSR rows ``rows``, times ``v``.
+
+    Examples
+    --------
+    >>> data, indices, indptr = np.array([1.0, 2.0, 3.0]), np.array([0, 1, 1]), np.array([0, 2, 3])
+    >>> y, w = np.array([1.0, 0.0]), np.array([1.0, 1.0])  # margins 3 and 3, squared loss
+    >>> out = np.empty(2)
+    >>> csr_batch_hessp(0, data, indices, indptr, y, w, np.array([0.0, 1.0]), 1, np.array([0, 1]), True, out)
+    >>> out
+    array([1. , 6.5])
+    """
     scale = _scale(rows.size, mean)
     out[:] = 0.0
     zbuf = np.empty(C)

@@ -14,6 +14,7 @@ LOSS_SQUARED, LOSS_LOGISTIC, LOSS_SOFTMAX = 0, 1, 2
 
 
 def row_loss_and_slope(code, t, y):
+    """NumPy twin of :func:`numopt.losses._kernels.row_loss_and_slope`."""
     if code == LOSS_SQUARED:
         r = t - y
         return 0.5 * r * r, r
@@ -21,12 +22,14 @@ def row_loss_and_slope(code, t, y):
 
 
 def row_curvature(code, t, y):
+    """NumPy twin of :func:`numopt.losses._kernels.row_curvature`."""
     if code == LOSS_SQUARED:
         return np.ones_like(t, dtype=float)
     return y * y * expit(y * t) * expit(-y * t)
 
 
 def softmax_row(z, base, label, C, wout):
+    """NumPy twin of :func:`numopt.losses._kernels.softmax_row`."""
     zr = z[base:base + C]
     wout[:C] = softmax(zr)
     wout[label] -= 1.0
@@ -34,6 +37,7 @@ def softmax_row(z, base, label, C, wout):
 
 
 def row_loss(code, z, y, i, C, wout):
+    """NumPy twin of :func:`numopt.losses._kernels.row_loss`."""
     if code == LOSS_SOFTMAX:
         return softmax_row(z, i * C, int(y[i]), C, wout)
     loss, wout[0] = row_loss_and_slope(code, z[i], y[i])
@@ -62,6 +66,7 @@ def _hess_apply(code, z, y, C, u):
 
 
 def margin_losses(code, z, y, C, lrow, slopes):
+    """NumPy twin of :func:`numopt.losses._kernels.margin_losses`."""
     loss, S = _losses_and_slopes(code, z, y, C)
     lrow[:] = loss
     slopes[:] = S.reshape(-1)
@@ -69,6 +74,7 @@ def margin_losses(code, z, y, C, lrow, slopes):
 
 
 def margin_curvatures(code, z, y, C, out):
+    """NumPy twin of :func:`numopt.losses._kernels.margin_curvatures`."""
     if code == LOSS_SOFTMAX:
         P = softmax(z.reshape(-1, C), axis=1)
         H = P[:, :, None] * np.eye(C) - P[:, :, None] * P[:, None, :]
@@ -78,6 +84,7 @@ def margin_curvatures(code, z, y, C, out):
 
 
 def margin_hessp(code, z, y, C, u, out):
+    """NumPy twin of :func:`numopt.losses._kernels.margin_hessp`."""
     out[:] = _hess_apply(code, z, y, C, u).reshape(-1)
 
 
@@ -112,24 +119,30 @@ def _hessp(code, data, indices, indptr, y, w, v, C, rows, mean, out):
 
 
 def csr_range_loss_grad(code, data, indices, indptr, y, w, C, r0, r1, mean, out):
+    """NumPy twin of :func:`numopt.losses._kernels.csr_range_loss_grad`."""
     return _loss_grad(code, data, indices, indptr, y, w, C, np.arange(r0, r1), mean, out)
 
 
 def csr_batch_loss_grad(code, data, indices, indptr, y, w, C, rows, mean, out):
+    """NumPy twin of :func:`numopt.losses._kernels.csr_batch_loss_grad`."""
     return _loss_grad(code, data, indices, indptr, y, w, C, rows, mean, out)
 
 
 def csr_range_loss(code, data, indices, indptr, y, w, C, r0, r1, mean):
+    """NumPy twin of :func:`numopt.losses._kernels.csr_range_loss`."""
     return _loss(code, data, indices, indptr, y, w, C, np.arange(r0, r1), mean)
 
 
 def csr_batch_loss(code, data, indices, indptr, y, w, C, rows, mean):
+    """NumPy twin of :func:`numopt.losses._kernels.csr_batch_loss`."""
     return _loss(code, data, indices, indptr, y, w, C, rows, mean)
 
 
 def csr_range_hessp(code, data, indices, indptr, y, w, v, C, r0, r1, mean, out):
+    """NumPy twin of :func:`numopt.losses._kernels.csr_range_hessp`."""
     _hessp(code, data, indices, indptr, y, w, v, C, np.arange(r0, r1), mean, out)
 
 
 def csr_batch_hessp(code, data, indices, indptr, y, w, v, C, rows, mean, out):
+    """NumPy twin of :func:`numopt.losses._kernels.csr_batch_hessp`."""
     _hessp(code, data, indices, indptr, y, w, v, C, rows, mean, out)

@@ -321,6 +321,26 @@ class GLM:
             out += self.l2 * v
         return out
 
+    def row_losses(self, w, rows=None):
+        """Loss of each selected row at ``w`` and its derivatives in the margins, unscaled.
+
+        Returns ``(losses, slopes)`` of shapes ``(n,)`` and ``(n, C)`` (n the number of selected
+        rows): the pieces of per-sample weighted objectives, whose gradient is
+        ``X[rows].T @ (weights[:, None] * slopes)``.
+
+        Examples
+        --------
+        >>> f = GLM(np.eye(2), np.array([1.0, 3.0]), "squared")
+        >>> f.row_losses(np.zeros(2))
+        (array([0.5, 4.5]), array([[-1.],
+               [-3.]]))
+        """
+        w = self._vector(w, "w")
+        _, yr, z = self._margins(w, self._select(rows))
+        losses, slopes = np.empty(yr.size), np.empty(z.size)
+        self._K.margin_losses(self.code, z, yr, self.C, losses, slopes)
+        return losses, slopes.reshape(-1, self.C)
+
     def curvature_weights(self, w, rows=None) -> np.ndarray:
         """Second derivatives of the (mean- or sum-scaled) row losses in their margins at ``w``.
 

@@ -70,6 +70,23 @@ def test_value_and_grad(loss, C, sparse, backend, rows):
 
 @pytest.mark.parametrize("loss, C", LOSSES)
 @pytest.mark.parametrize("sparse", [False, True])
+def test_row_losses_give_weighted_objectives(loss, C, sparse):
+    f, X, y, w, _ = problem(loss, C, sparse)
+    rows = np.array([4, 0, 4, 17])
+    losses, slopes = f.row_losses(w, rows)
+    for k, i in enumerate(rows):
+        assert losses[k] == pytest.approx(plain_value(loss, X[[i]], y[[i]], w, C, 0.0), rel=1e-12)
+    weights = np.array([0.5, 2.0, 1.0, 3.0])
+
+    def weighted(u):
+        return sum(wt * plain_value(loss, X[[i]], y[[i]], u, C, 0.0) for wt, i in zip(weights, rows))
+
+    g = (X[rows].T @ (weights[:, None] * slopes)).ravel()
+    np.testing.assert_allclose(g, central_diff(weighted, w), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("loss, C", LOSSES)
+@pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("backend", ["numba", "numpy"])
 @pytest.mark.parametrize("rows", [None, slice(2, 20), np.array([1, 1, 8, 25])], ids=["all", "range", "batch"])
 def test_hessp_hess_and_curvature(loss, C, sparse, backend, rows):
