@@ -213,14 +213,14 @@ class GLM:
         n = r1 - r0 if idx is None else idx.size
         return 1.0 / n if self.reduction == "mean" else 1.0
 
-    def _dense_rows(self, sel):
+    def _selected_rows(self, sel):
         r0, r1, idx = sel
         if idx is None:
             return self.X[r0:r1], self.y[r0:r1]
         return self.X[idx], self.y[idx]
 
     def _margins(self, w, sel):
-        Xr, yr = self._dense_rows(sel)
+        Xr, yr = self._selected_rows(sel)
         return Xr, yr, np.ascontiguousarray(np.asarray(Xr @ w.reshape(-1, self.C)).reshape(-1))
 
     # ------------------------------------------------------------------ oracle
@@ -377,7 +377,7 @@ class GLM:
         constant = self.code == 0 and rows is None
         if constant and "hess" in self._cache:
             return self._cache["hess"]
-        Xr, _ = self._dense_rows(self._select(rows))
+        Xr, _ = self._selected_rows(self._select(rows))
         weights = self.curvature_weights(w, rows)
         n = self.n_variables
         if self.C == 1:
