@@ -225,6 +225,15 @@ def _csr_margins(data, indices, indptr, w, C, i, zbuf):
 
 @njit(cache=True)
 def _csr_row_loss_grad(code, data, indices, indptr, y, w, C, i, scale, out, zbuf, sbuf):
+    if C == 1:
+        t = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            t += data[p] * w[indices[p]]
+        li, slope = row_loss_and_slope(code, t, y[i])
+        slope *= scale
+        for p in range(indptr[i], indptr[i + 1]):
+            out[indices[p]] += slope * data[p]
+        return li
     _csr_margins(data, indices, indptr, w, C, i, zbuf)
     if code == 2:
         li = softmax_row(zbuf, 0, int(y[i]), C, sbuf)
