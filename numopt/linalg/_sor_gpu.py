@@ -97,4 +97,4 @@ def sor(S, b, x0, *, omega, kind, rtol, atol, maxiter) -> LinearSolveResult:
         sweep(S, b, x, omega, kind)
         rnorm = float(cp.linalg.norm(b - A @ x))
         nit += 1
-    return loop_result(x, nit, rnorm, tol, time.perf_counter() - t0)
+    return loop_result(A, b, x, nit, rnorm, tol, time.perf_counter() - t0)

@@ -224,19 +224,19 @@ class SOR(IterativeSolver):
         return {"residual": state.rnorm}
 
     def postprocess(self, state, status):
-        return LinearSolveResult(x=state.x, residual=state.rnorm)
+        return LinearSolveResult(x=state.x)
 
 
-def loop_result(x, nit, rnorm, tol, seconds) -> LinearSolveResult:
-    """Result of a sweep loop run outside the driver (Numba or GPU), with the driver's fields."""
+def loop_result(A, b, x, nit, rnorm, tol, seconds) -> LinearSolveResult:
+    """Result of a sweep loop run outside the driver (Numba or GPU) on ``A x = b``, with the driver's fields."""
     if rnorm <= tol:
         status = Status.SUCCESS
     elif not np.isfinite(rnorm):
         status = Status.NONFINITE
     else:
         status = Status.MAXITER
-    return finish(dict(x=x, residual=float(rnorm), success=status.success, status=status.code,
-                       message=status.value, nit=int(nit), time=seconds))
+    return finish(dict(x=x, success=status.success, status=status.code, message=status.value, nit=int(nit),
+                       time=seconds), A, b)
 
 
 def sor(A, b, x0=None, *, omega: float = 1.0, rtol: float = 1e-8, atol: float = 0.0, maxiter: int = 10000,
@@ -314,12 +314,12 @@ def sor(A, b, x0=None, *, omega: float = 1.0, rtol: float = 1e-8, atol: float = 
     if callback is not None or record_history or S.parallel:  # a parallel sweep is one kernel call
         solver = SOR(omega=omega, rtol=rtol, atol=atol, sweep=sweep, maxiter=maxiter,
                      record_history=record_history)
-        return finish(run(solver, (S, b), x0, callback=callback))
+        return finish(run(solver, (S, b), x0, callback=callback), S.A, b)
     check_tolerances(rtol, atol)
     tol = max(rtol * float(np.linalg.norm(b)), atol)
     t0 = time.perf_counter()
     nit, rnorm = _k.solve(*S.arrays, b, x0, omega, code, S.order, tol, maxiter)
-    return loop_result(x0, nit, rnorm, tol, time.perf_counter() - t0)
+    return loop_result(S.A, b, x0, nit, rnorm, tol, time.perf_counter() - t0)
 
 
 def sor_iterations(A, b, omegas, *, rtol: float = 1e-8, atol: float = 0.0, maxiter: int = 10000,

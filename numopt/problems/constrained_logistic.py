@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit
 
+from .._core.validate import check_positive, check_rng
+from ..losses import GLM
 from ..oracles import ConstrainedProblem, ScalarFunction, VectorFunction
-from .._core.validate import as_float_array, check_positive, check_rng
 
 __all__ = ["PAPER_DATASETS", "constrained_logistic", "load"]
 
@@ -28,6 +28,7 @@ def constrained_logistic(X, y, *, n_linear: int = 10, seed=0, name: str = "const
     ----------
     X : array or sparse matrix, shape (N, d)
     y : array, shape (N,)
+        Labels in {-1, +1}.
     n_linear : int
         Rows of the random linear constraint ``A w = b``.
     seed : None, int or Generator
@@ -36,9 +37,9 @@ def constrained_logistic(X, y, *, n_linear: int = 10, seed=0, name: str = "const
     Returns
     -------
     ConstrainedProblem
-        Exact gradient, dense Hessian ``X^T D X / N`` and Hessian-vector
-        products; constraints ``[A w - b; ||w||^2 - 1]`` with their Jacobian and
-        Hessian. ``x0`` is all ones.
+        Objective from :class:`numopt.losses.GLM`: exact gradient, dense Hessian
+        ``X^T D X / N`` and Hessian-vector products; constraints ``[A w - b; ||w||^2 - 1]``
+        with their Jacobian and Hessian. ``x0`` is all ones.
 
     Examples
     --------
@@ -48,38 +49,16 @@ def constrained_logistic(X, y, *, n_linear: int = 10, seed=0, name: str = "const
     >>> p.n, p.m_eq, p.cons(p.x0).shape
     (5, 3, (3,))
     """
-    X = sp.csr_matrix(X, dtype=float) if sp.issparse(X) else as_float_array(X, "X", ndim=2)
-    N, d = X.shape
-    y = as_float_array(y, "y", shape=(N,))
-    if not np.all(np.abs(y) == 1):
-        raise ValueError("y must hold labels -1 and +1.")
+    glm = GLM(X, y, "logistic")
+    d = glm.n_features
     check_positive("n_linear", n_linear, strict=False, integer=True)
     rng = check_rng(seed)
     A = rng.standard_normal((n_linear, d))
     b = rng.standard_normal(n_linear)
 
-    def margins(w):
-        return y * np.asarray(X @ w).ravel()
-
-    def fun(w):
-        return float(np.mean(np.logaddexp(0.0, -margins(w))))
-
-    def grad(w):
-        s = expit(-margins(w))
-        return -np.asarray(X.T @ (y * s)).ravel() / N
-
-    def weights(w):
-        p = expit(margins(w))
-        return p * (1.0 - p) / N
-
     def hess(w):
-        D = weights(w)
-        if sp.issparse(X):
-            return np.asarray((X.T @ X.multiply(D[:, None])).todense())
-        return X.T @ (X * D[:, None])
-
-    def hessp(w, v):
-        return np.asarray(X.T @ (weights(w) * np.asarray(X @ v).ravel())).ravel()
+        H = glm.hess(w)
+        return H.toarray() if sp.issparse(H) else H
 
     def cons(w):
         return np.concatenate([A @ w - b, [w @ w - 1.0]])
@@ -90,7 +69,7 @@ def constrained_logistic(X, y, *, n_linear: int = 10, seed=0, name: str = "const
     def cons_hess(w, v):
         return 2.0 * v[-1] * np.eye(d)
 
-    objective = ScalarFunction(fun, grad=grad, hess=hess, hessp=hessp)
+    objective = ScalarFunction(glm.value, grad=glm.grad, hess=hess, hessp=glm.hessp)
     eq = VectorFunction(cons, jac=jac, hess=cons_hess, m=n_linear + 1)
     return ConstrainedProblem(objective, eq=eq, n=d, x0=np.ones(d), name=name)
 

@@ -32,10 +32,10 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit
 
+from .._core.validate import check_positive, close_matches
+from ..losses import GLM
 from ..oracles import ScalarFunction, UnconstrainedProblem
-from .._core.validate import as_float_array, check_finite, check_positive, close_matches
 
 __all__ = [
     "DATASETS",
@@ -279,10 +279,10 @@ def _binary_labels(y: np.ndarray, path) -> np.ndarray:
 class DataFitProblem(UnconstrainedProblem):
     """Smooth empirical risk ``(1/N) sum_i loss(x_i^T w, y_i) + (l2/2) ||w||^2`` on data ``(X, y)``.
 
-    Besides the oracle it keeps ``X``, ``y``, ``loss`` (``'logistic'`` or
-    ``'squared'``) and ``l2``, and gives curvature bounds that coordinate and
-    first-order methods use: :meth:`lipschitz` (of the whole gradient) and
-    :meth:`coordinate_lipschitz` (of each partial derivative).
+    The oracle is a :class:`numopt.losses.GLM` (kept as ``glm``). Besides it the problem
+    keeps ``X``, ``y``, ``loss`` (``'logistic'`` or ``'squared'``) and ``l2``, and gives
+    curvature bounds that coordinate and first-order methods use: :meth:`lipschitz` (of the
+    whole gradient) and :meth:`coordinate_lipschitz` (of each partial derivative).
 
     Examples
     --------
@@ -291,64 +291,26 @@ class DataFitProblem(UnconstrainedProblem):
     ('squared', array([0.5, 2. ]), 2.0)
     """
 
-    def __init__(self, objective, X, y, loss: str, l2: float, name: str):
-        super().__init__(objective, n=X.shape[1], x0=np.zeros(X.shape[1]), name=name)
-        self.X, self.y, self.loss, self.l2 = X, y, loss, l2
-
-    @property
-    def _curvature(self) -> float:
-        # Largest second derivative of the loss in its first argument, divided by N.
-        return (0.25 if self.loss == "logistic" else 1.0) / self.X.shape[0]
+    def __init__(self, glm: GLM, name: str):
+        objective = ScalarFunction(glm.value, grad=glm.grad, hess=glm.hess, hessp=glm.hessp)
+        super().__init__(objective, n=glm.n_variables, x0=np.zeros(glm.n_variables), name=name)
+        self.glm = glm
+        self.X, self.y, self.loss, self.l2 = glm.X, glm.y, glm.loss, glm.l2
 
     def coordinate_lipschitz(self) -> np.ndarray:
         """L_j = c ||X[:, j]||^2 / N + l2 (c = 1/4 for logistic, 1 for squared loss)."""
-        X = self.X
-        sq = np.asarray(X.multiply(X).sum(axis=0)).ravel() if sp.issparse(X) else np.einsum("ij,ij->j", X, X)
-        return self._curvature * sq + self.l2
+        return self.glm.coordinate_lipschitz()
 
     def lipschitz(self) -> float:
-        """c ||X||_2^2 / N + l2, with the spectral norm from a few power iterations (an upper estimate)."""
-        X = self.X
-        if min(X.shape) <= 200 and not sp.issparse(X):
-            top = float(np.linalg.norm(X, 2)) ** 2
-        else:
-            from scipy.sparse.linalg import svds
-
-            top = float(svds(sp.csr_matrix(X), k=1, return_singular_vectors=False, random_state=0)[0]) ** 2
-        return self._curvature * top + self.l2
-
-
-def _check_data(X, y):
-    if sp.issparse(X):
-        X = sp.csr_matrix(X, dtype=np.float64)
-        check_finite(X, "X")
-    else:
-        X = as_float_array(X, "X", ndim=2).astype(np.float64, copy=False)
-    y = as_float_array(y, "y", ndim=1).astype(np.float64, copy=False)
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"y has {y.shape[0]} entries but X has {X.shape[0]} rows.")
-    if X.shape[0] == 0:
-        raise ValueError("X has no rows.")
-    return X, y
-
-
-def _gram(X, weights, l2):
-    """X^T diag(weights) X + l2 I, sparse when X is sparse."""
-    n = X.shape[1]
-    if sp.issparse(X):
-        H = (X.T @ sp.diags(weights) @ X).tocsr()
-        return (H + l2 * sp.identity(n, format="csr")) if l2 else H
-    H = X.T @ (weights[:, None] * X)
-    if l2:
-        H[np.diag_indices(n)] += l2
-    return H
+        """c ||X||_2^2 / N + l2, the spectral norm exact for small dense X, else from ``svds``."""
+        return self.glm.lipschitz()
 
 
 def logistic_regression(X, y, l2: float = 0.0) -> DataFitProblem:
     """Mean logistic loss ``(1/N) sum_i log(1 + exp(-y_i x_i^T w)) + (l2/2)||w||^2``.
 
-    Evaluated stably (``logaddexp`` and ``expit``) for any margin. Labels must
-    be -1 or +1. The Hessian is sparse when ``X`` is.
+    Evaluated stably for any margin. Labels must be -1 or +1 (``load`` maps them).
+    The Hessian is sparse when ``X`` is.
 
     Examples
     --------
@@ -357,32 +319,7 @@ def logistic_regression(X, y, l2: float = 0.0) -> DataFitProblem:
     >>> round(p.objective.fun(np.zeros(2)), 6)  # log 2
     0.693147
     """
-    X, y = _check_data(X, y)
-    if not np.all(np.abs(y) == 1.0):
-        raise ValueError("logistic_regression needs labels in {-1, +1}; map them first (libsvm.load does).")
-    check_positive("l2", l2, strict=False)
-    N = X.shape[0]
-
-    def fun(w):
-        margin = y * (X @ w)
-        return float(np.mean(np.logaddexp(0.0, -margin)) + 0.5 * l2 * (w @ w))
-
-    def grad(w):
-        margin = y * (X @ w)
-        return np.asarray(X.T @ (-y * expit(-margin))).ravel() / N + l2 * w
-
-    def weights(w):
-        s = expit(y * (X @ w))
-        return s * (1.0 - s) / N
-
-    def hess(w):
-        return _gram(X, weights(w), l2)
-
-    def hessp(w, p):
-        return np.asarray(X.T @ (weights(w) * (X @ p))).ravel() + l2 * p
-
-    objective = ScalarFunction(fun, grad=grad, hess=hess, hessp=hessp)
-    return DataFitProblem(objective, X, y, "logistic", float(l2), "logistic regression")
+    return DataFitProblem(GLM(X, y, "logistic", l2=l2), "logistic regression")
 
 
 def least_squares(X, y, l2: float = 0.0) -> DataFitProblem:
@@ -395,28 +332,7 @@ def least_squares(X, y, l2: float = 0.0) -> DataFitProblem:
     >>> p.objective.fun(np.array([1.0, 1.0])), p.objective.grad(np.zeros(2))
     (0.0, array([-0.5, -2. ]))
     """
-    X, y = _check_data(X, y)
-    check_positive("l2", l2, strict=False)
-    N = X.shape[0]
-    cache = {}
-
-    def fun(w):
-        r = X @ w - y
-        return float(0.5 * (r @ r) / N + 0.5 * l2 * (w @ w))
-
-    def grad(w):
-        return np.asarray(X.T @ (X @ w - y)).ravel() / N + l2 * w
-
-    def hess(w):
-        if "H" not in cache:
-            cache["H"] = _gram(X, np.full(N, 1.0 / N), l2)
-        return cache["H"]
-
-    def hessp(w, p):
-        return np.asarray(X.T @ (X @ p)).ravel() / N + l2 * p
-
-    objective = ScalarFunction(fun, grad=grad, hess=hess, hessp=hessp)
-    return DataFitProblem(objective, X, y, "squared", float(l2), "least squares")
+    return DataFitProblem(GLM(X, y, "squared", l2=l2), "least squares")
 
 
 @dataclass
