@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import inspect
 import time
-from types import MappingProxyType
 from collections.abc import Callable
-from types import SimpleNamespace
+from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -57,11 +56,11 @@ class IterativeSolver:
     the solver is constructed: unknown names raise an error listing the
     valid ones, and :meth:`validate_options` checks the values.
 
-    A solver is an immutable configuration: ``options`` is a read-only
-    mapping, and once :func:`run` has started with it, setting an attribute
-    on the solver raises ``AttributeError``. Everything a run creates (random
-    generators, work arrays, counters, operators) lives in the state, so one
-    solver object run twice with the same seed gives identical results.
+    A solver is a configuration: ``options`` is a read-only mapping, so a
+    run can never rewrite what the user asked for. Everything a run creates
+    (random generators, work arrays, counters, operators) belongs in the
+    state that ``init`` returns, so one solver object run twice with the same
+    seed gives identical results.
 
     Examples
     --------
@@ -96,18 +95,6 @@ class IterativeSolver:
             raise ValueError(f"maxtime must be a positive number of seconds; got {maxtime!r}.")
         self.validate_options(merged)
         self.options = MappingProxyType(merged)
-
-    def __setattr__(self, name, value):
-        if getattr(self, "_frozen", False):
-            raise AttributeError(
-                f"{type(self).__name__} is an immutable configuration: keep {name!r} in the run's state "
-                "(what init() returns), not on the solver."
-            )
-        object.__setattr__(self, name, value)
-
-    def freeze(self) -> None:
-        """Forbid attribute changes from now on (:func:`run` calls this before ``init``)."""
-        object.__setattr__(self, "_frozen", True)
 
     def validate_options(self, options: dict) -> None:
         """Check option values; override to add solver-specific checks."""
@@ -188,7 +175,6 @@ def run(solver: IterativeSolver, problem, x0, *, callback: Callable | None = Non
         ``callback(intermediate_result)`` (preferred) or ``callback(xk)``.
         Raising ``StopIteration`` ends the run with ``Status.CALLBACK``.
     """
-    solver.freeze()
     solver.check_problem(problem)
     opts = solver.options
     t0 = time.perf_counter()

@@ -59,7 +59,8 @@ class Status(Enum):
         for name, value in STATUS_CODES.items():
             if value == int(code):
                 return cls[name]
-        raise ValueError(f"code={code!r} is not a numopt status code; valid codes: {sorted(STATUS_CODES.values())}.")
+        valid = sorted(STATUS_CODES.values())
+        raise ValueError(f"code={code!r} is not a numopt status code; valid codes: {valid}.")
 
 
 #: The public integer of every :class:`Status` member. Append new members; never renumber.

@@ -25,8 +25,8 @@ from types import SimpleNamespace
 import numpy as np
 import scipy.sparse as sp
 
-from ..oracles import Problem
 from .._core.validate import as_float_array, check_choice, check_finite, check_positive, check_symmetric
+from ..oracles import Problem
 
 __all__ = [
     "BlockProblem",

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.driver import IterativeSolver, SolverState
-from ..oracles import MissingCapabilityError
 from .._core.result import OptimizeResult, Status
 from .._core.validate import as_float_array, check_choice, check_positive, check_rng
+from ..oracles import MissingCapabilityError
 from .active_set import manifold_newton
 from .partitions import FIXED_PARTITIONS, fixed_partition
 from .problems import BlockProblem, kernels

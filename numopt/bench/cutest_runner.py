@@ -36,8 +36,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..oracles import ConstrainedProblem
 from .._core.validate import check_choice, check_positive
+from ..oracles import ConstrainedProblem
 
 __all__ = [
     "BASELINE_SOLVERS",

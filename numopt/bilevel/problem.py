@@ -29,8 +29,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..oracles import Problem
 from .._core.validate import as_float_array, check_positive
+from ..oracles import Problem
 from .sets import as_set
 
 __all__ = ["BilevelFunction", "BilevelProblem"]

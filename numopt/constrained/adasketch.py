@@ -58,10 +58,10 @@ import scipy.sparse.linalg as spla
 from scipy.sparse.linalg import LinearOperator
 
 from .._core.driver import IterativeSolver, SolverState
-from ..oracles import ConstrainedProblem
 from .._core.result import OptimizeResult, Status
 from .._core.validate import as_float_array, check_choice, check_in_range, check_positive, check_rng
 from ..linalg.sketch import SAMPLINGS, SKETCHES
+from ..oracles import ConstrainedProblem
 from .kkt import (
     NormalProjector,
     assemble_kkt,

@@ -17,8 +17,8 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from ..oracles import Problem
 from .._core.validate import as_float_array, check_choice, check_positive, check_rng
+from ..oracles import Problem
 
 __all__ = ["LocalDataProblem", "SeparableProblem", "from_dataset", "libsvm_problem", "logistic_problem",
            "ridge_problem"]

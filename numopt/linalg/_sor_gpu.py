@@ -23,8 +23,8 @@ import cupy as cp
 import cupyx.scipy.sparse as csp
 
 from .._core.result import LinearSolveResult
-from .system import check_tolerances
 from .sor import loop_result
+from .system import check_tolerances
 
 __all__ = ["sor", "sweep"]
 

@@ -65,8 +65,8 @@ def extreme_eigenvalues(A, k: int = 1, *, which: str = "both", sigma: float | No
     if A.shape != (n, n):
         raise ValueError(f"A must be square; got shape {A.shape}.")
     if 2 * k > n and which == "both" or k > n:
-        raise ValueError(f"k={k} eigenvalues at each end need a matrix of order >= {2 * k if which == 'both' else k}; "
-                         f"A has order {n}.")
+        need = 2 * k if which == "both" else k
+        raise ValueError(f"k={k} eigenvalues ({which!r}) need a matrix of order >= {need}; A has order {n}.")
     want_lo, want_hi = which in ("both", "smallest"), which in ("both", "largest")
     empty = np.zeros(0)
     if n <= dense_limit and not isinstance(A, spla.LinearOperator):

@@ -9,7 +9,6 @@ atol)`` and return a :class:`numopt.LinearSolveResult` built by :func:`finish`:
 
 from __future__ import annotations
 
-import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 

@@ -183,7 +183,7 @@ def jax_x64():
     import jax
 
     context = getattr(jax, "enable_x64", None)
-    if context is None or not hasattr(context, "__call__"):  # older JAX: the experimental context
+    if context is None or not callable(context):  # older JAX: the experimental context
         from jax.experimental import enable_x64 as context
     with context(True):
         yield

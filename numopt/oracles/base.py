@@ -44,7 +44,7 @@ class Problem:
     >>> p.require("grad", solver="gradient descent")
     Traceback (most recent call last):
     ...
-    numopt.oracles.base.MissingCapabilityError: gradient descent needs grad from the problem, but Sphere 'problem' provides only: fun.
+    numopt.oracles.base.MissingCapabilityError: gradient descent needs grad from the problem, ...
     """
 
     n: int

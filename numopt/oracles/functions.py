@@ -29,7 +29,7 @@ def minibatch_indices(n_samples: int, batch_size: int, rng, *, replace: bool = F
     --------
     >>> from numopt.oracles import minibatch_indices
     >>> minibatch_indices(10, 4, 0)
-    array([2, 3, 8, 9])
+    array([2, 4, 5, 7])
     >>> minibatch_indices(3, 8, 0)
     array([0, 1, 2])
     """

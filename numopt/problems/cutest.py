@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..oracles import ConstrainedProblem, ScalarFunction, VectorFunction
 from .._core.validate import check_choice, close_matches
+from ..oracles import ConstrainedProblem, ScalarFunction, VectorFunction
 
 __all__ = ["PAPER_PROBLEMS", "ProblemInfo", "info", "load", "names", "select"]
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..oracles import ConstrainedProblem, ScalarFunction, VectorFunction
 from .._core.validate import check_positive
+from ..oracles import ConstrainedProblem, ScalarFunction, VectorFunction
 from .pde import poisson
 
 __all__ = ["pde_control", "target_state"]

@@ -4,13 +4,16 @@ import numpy as np
 import pytest
 from scipy.optimize import LinearConstraint, NonlinearConstraint, minimize, rosen, rosen_der, rosen_hess
 
-from numopt.oracles import from_jax, from_scipy, split_constraints
 from numopt.oracles import (
     ConstrainedProblem,
     ScalarFunction,
     UnconstrainedProblem,
     VectorFunction,
     finite_difference_jacobian,
+    from_jax,
+    from_scipy,
+    jax_x64,
+    split_constraints,
 )
 
 X0 = np.array([-1.2, 1.0, 0.5])
@@ -187,15 +190,25 @@ def test_from_jax_derivatives_match_finite_differences():
         return jnp.sum((x[1:] - x[:-1] ** 2) ** 2) + jnp.sum(jnp.sin(x))
 
     p = from_jax(f, X0, constraints={"type": "eq", "fun": lambda x: jnp.array([x @ x - 2.0, x[0] * x[1]])})
-    fd = ScalarFunction(lambda x: float(f(x)), grad="3-point")
     x = np.array([0.2, -0.4, 0.9])
-    np.testing.assert_allclose(p.objective.grad(x), fd.grad(x), rtol=1e-7, atol=1e-8)
-    H_fd, _ = finite_difference_jacobian(lambda z: np.asarray(jax.grad(f)(z)), x, scheme="3-point")
+    with jax_x64():  # the references in float64 too; the global flag stays as the user set it
+        fd = ScalarFunction(lambda x: float(f(x)), grad="3-point")
+        g_fd = fd.grad(x)
+        H_fd, _ = finite_difference_jacobian(lambda z: np.asarray(jax.grad(f)(z)), x, scheme="3-point")
+    np.testing.assert_allclose(p.objective.grad(x), g_fd, rtol=1e-7, atol=1e-8)
     np.testing.assert_allclose(p.objective.hess(x), H_fd, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(p.objective.hessp(x, np.ones(3)), p.objective.hess(x) @ np.ones(3), atol=1e-12)
     np.testing.assert_allclose(p.jac(x), [2 * x, [x[1], x[0], 0.0]], atol=1e-12)
     np.testing.assert_allclose(p.eq.hess(x, np.array([1.0, 2.0])),
                                2 * np.eye(3) + 2 * np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0.0]]), atol=1e-12)
+
+
+def test_from_jax_leaves_the_global_x64_flag_alone():
+    jax = pytest.importorskip("jax")
+    before = jax.config.jax_enable_x64
+    p = from_jax(lambda x: jax.numpy.sum(x**2), X0)
+    assert p.objective.grad(X0).dtype == np.float64
+    assert jax.config.jax_enable_x64 == before
 
 
 def test_constraint_count_must_be_knowable():

@@ -7,8 +7,8 @@ from scipy.optimize import LinearConstraint, NonlinearConstraint
 
 import numopt
 from numopt import Status
-from numopt.oracles import from_scipy
 from numopt.constrained import AdaSketchNewton
+from numopt.oracles import from_scipy
 
 
 def hs28():
