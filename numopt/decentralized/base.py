@@ -32,7 +32,10 @@ class GossipSolver(IterativeSolver):
     """
 
     requires = ("local_grad", "x_star")
-    default_options = {"graph": None, "t_max": 100.0, "tol": 1e-6, "record_every": None, "seed": None}
+    # One iteration is one recording interval; the run ends at simulated time t_max (status MAXITER)
+    # or after maxiter intervals, whichever comes first.
+    default_options = {"graph": None, "t_max": 100.0, "tol": 1e-6, "record_every": None, "seed": None,
+                       "maxiter": 100_000}
 
     def __init__(self, **options):
         super().__init__(**options)
@@ -47,7 +50,6 @@ class GossipSolver(IterativeSolver):
         check_positive("tol", o["tol"], strict=False)
         every = o["record_every"] if o["record_every"] is not None else o["t_max"] / 500
         self.record_every = check_positive("record_every", every)
-        self.options["maxiter"] = int(np.ceil(o["t_max"] / self.record_every - 1e-9))
 
     def check_problem(self, problem) -> None:
         if not isinstance(problem, SeparableProblem):
@@ -90,6 +92,8 @@ class GossipSolver(IterativeSolver):
             return Status.NONFINITE
         if state.rel_error <= self.options["tol"]:
             return Status.SUCCESS
+        if state.t >= self.options["t_max"]:
+            return Status.MAXITER
         return None
 
     def _measure(self, state):

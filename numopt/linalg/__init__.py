@@ -5,6 +5,7 @@ and returns a :class:`numopt.LinearSolveResult` that also unpacks as ``(x, info)
 conjugate direction method lives in :mod:`numopt.linalg.dcdm` (its network needs the ``learn`` extra).
 """
 
+from .eigen import extreme_eigenvalues, largest_eigenvalue, spectral_norm
 from .ichol import IncompleteCholesky
 from .krylov import cg, pcg
 from .sketch import SKETCHES, sketch_solve
@@ -18,12 +19,19 @@ from .sor import (
     ssor_pcg,
     ssor_preconditioner,
 )
+from .system import DEFAULT_RTOL, finish, prepare_system
 
 __all__ = [
+    "DEFAULT_RTOL",
     "SKETCHES",
     "IncompleteCholesky",
     "SweepMatrix",
     "cg",
+    "extreme_eigenvalues",
+    "finish",
+    "largest_eigenvalue",
+    "prepare_system",
+    "spectral_norm",
     "color_rows",
     "jacobi_spectral_radius",
     "optimal_omega",

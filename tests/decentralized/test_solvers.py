@@ -91,3 +91,9 @@ def test_nonfinite_local_gradient_is_a_status(method):
     q = SeparableProblem(grad, 6, 1, L=1.0, mu=1.0, x_star=[1.0])
     res = minimize(q, CYCLE, method=method, t_max=50.0, seed=0)
     assert not res.success and res.status == Status.NONFINITE.code
+
+
+def test_user_maxiter_is_kept_and_ends_the_run():
+    res = minimize(RIDGE, CYCLE, t_max=100.0, tol=0.0, seed=0, options={"maxiter": 3})
+    assert res.nit == 3 and res.status == Status.MAXITER.code
+    assert res.t == pytest.approx(3 * 100.0 / 500)

@@ -95,3 +95,29 @@ def test_bad_tolerances(system):
         cg(A, b, rtol=0.0)
     with pytest.raises(ValueError, match="maxiter"):
         cg(A, b, maxiter=0)
+
+
+def test_residual_is_true_and_rel_residual_relative():
+    from numopt.problems.pde import poisson
+
+    A = poisson((10, 10))
+    b = np.arange(100.0)
+    res = cg(A, b, rtol=1e-3)
+    true = float(np.linalg.norm(b - A @ res.x))
+    assert res.residual == true
+    assert res.rel_residual == pytest.approx(true / np.linalg.norm(b), rel=1e-15)
+    assert res.rel_residual <= 1e-3 * 1.01
+
+
+def test_solver_options_are_read_only_and_the_object_reusable():
+    from numopt import run
+    from numopt.linalg.krylov import ConjugateGradient
+
+    solver = ConjugateGradient(rtol=1e-10, maxiter=50)
+    with pytest.raises(TypeError):
+        solver.options["maxiter"] = 3
+    A = np.diag([1.0, 2.0, 3.0])
+    r1 = run(solver, (A, np.ones(3)), np.zeros(3))
+    r2 = run(solver, (A, np.ones(3)), np.zeros(3))
+    np.testing.assert_array_equal(r1.x, r2.x)
+    assert r1.nit == r2.nit == 3

@@ -1,0 +1,37 @@
+"""The one method registry and the stable status codes."""
+
+import pytest
+
+from numopt import METHODS, Status
+from numopt._core.registry import get_solver, methods, register_method
+from numopt._core.result import STATUS_CODES
+
+
+def test_every_status_has_a_fixed_unique_code():
+    assert set(STATUS_CODES) == {s.name for s in Status}
+    assert len(set(STATUS_CODES.values())) == len(STATUS_CODES)
+    # public codes never move: these are the numbers users may have stored
+    assert (Status.SUCCESS.code, Status.MAXITER.code, Status.CALLBACK.code, Status.SINGULAR.code) == (0, 1, 3, 7)
+    for s in Status:
+        assert Status.from_code(s.code) is s
+    with pytest.raises(ValueError, match="code=99"):
+        Status.from_code(99)
+
+
+def test_registry_kinds_and_errors():
+    assert {"adasketch-newton", "bcd"} <= set(methods("minimize"))
+    assert get_solver("BCD").__name__ == "BlockCoordinateDescent"
+    with pytest.raises(ValueError, match="kind='nope'"):
+        methods("nope")
+    with pytest.raises(ValueError, match="'module:Class'"):
+        register_method("x", "no-colon")
+    with pytest.raises(ValueError, match="method='bdc'.*Did you mean 'bcd'"):
+        get_solver("bdc")
+    register_method("demo-linear", "numopt.linalg.krylov:ConjugateGradient", kind="linear")
+    try:
+        assert get_solver("demo-linear", kind="linear").__name__ == "ConjugateGradient"
+        assert "demo-linear" not in METHODS
+    finally:
+        from numopt._core.registry import REGISTRY
+
+        REGISTRY["linear"].pop("demo-linear")
