@@ -23,39 +23,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-LOSS_SQUARED, LOSS_LOGISTIC, LOSS_SOFTMAX = 0, 1, 2
+from ..losses import LOSS_CODES
+from ..losses._kernels import row_loss
 
-
-@njit(cache=True)
-def _row_loss(loss, z, y, i, C, wout):
-    """Loss of row ``i`` at ``z`` and its derivative (written to ``wout``)."""
-    if loss == 0:
-        r = z[i] - y[i]
-        wout[0] = r
-        return 0.5 * r * r
-    if loss == 1:
-        t = -y[i] * z[i]
-        if t > 0:
-            e = np.exp(-t)
-            wout[0] = -y[i] / (1.0 + e)
-            return t + np.log1p(e)
-        e = np.exp(t)
-        wout[0] = -y[i] * e / (1.0 + e)
-        return np.log1p(e)
-    base = i * C
-    zmax = z[base]
-    for c in range(1, C):
-        if z[base + c] > zmax:
-            zmax = z[base + c]
-    s = 0.0
-    for c in range(C):
-        wout[c] = np.exp(z[base + c] - zmax)
-        s += wout[c]
-    for c in range(C):
-        wout[c] /= s
-    label = int(y[i])
-    wout[label] -= 1.0
-    return zmax + np.log(s) - z[base + label]
+LOSS_SQUARED, LOSS_LOGISTIC, LOSS_SOFTMAX = LOSS_CODES["squared"], LOSS_CODES["logistic"], LOSS_CODES["softmax"]
 
 
 @njit(cache=True)
@@ -91,7 +62,7 @@ def glm_apply(a_indptr, a_indices, a_data, r_indptr, r_indices, r_data, C, loss,
     for t in range(nr):
         i = rows_buf[t]
         row_mark[i] = 0
-        li = _row_loss(loss, z, y, i, C, wnew)
+        li = row_loss(loss, z, y, i, C, wnew)
         df += li - lrow[i]
         lrow[i] = li
         if update_grad:
@@ -438,7 +409,7 @@ def prox_cd_epoch(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, orde
             for p in range(lo, hi):
                 i = a_indices[p]
                 z[i] += a_data[p] * step * d
-                li = _row_loss(loss, z, y, i, 1, wtmp)
+                li = row_loss(loss, z, y, i, 1, wtmp)
                 lbuf[p - lo] = li
                 wbuf[p - lo] = wtmp[0]
                 df += li - lrow[i]

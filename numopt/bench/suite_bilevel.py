@@ -142,7 +142,7 @@ def bilevel_hyperparameter(ctx):
     from ..problems.bilevel_apps import hyperparameter_task, libsvm_split
 
     cases = [("australian_scale", "logistic", None)] if ctx.quick else \
-        [("a9a", "logistic", 4000), ("australian_scale", "ridge", None)]
+        [("a9a", "logistic", 4000), ("australian_scale", "squared", None)]
     budget = 2.0 if ctx.quick else 20.0
     for name, loss, rows in cases:
         try:

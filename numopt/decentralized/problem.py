@@ -18,12 +18,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core.validate import as_float_array, check_choice, check_positive, check_rng
+from ..losses import check_loss, loss_code
 from ..oracles import Problem
 
 __all__ = ["LocalDataProblem", "SeparableProblem", "from_dataset", "libsvm_problem", "logistic_problem",
            "ridge_problem"]
 
-LOSSES = ("ridge", "logistic")
+LOSSES = ("squared", "logistic")
 
 
 def check_constants(L, mu) -> tuple[float, float]:
@@ -152,13 +153,14 @@ class LocalDataProblem(SeparableProblem):
 
     Node i holds rows ``node_ptr[i]:node_ptr[i+1]`` (m_i rows) and
     ``f_i(x) = (1/m_i) sum_rows loss(a^T x, b) + (reg/2) ||x||^2`` with
-    ``loss = (s - b)^2 / 2`` ('ridge') or ``log(1 + exp(-b s))`` ('logistic', b in {-1, +1}).
+    ``loss = (s - b)^2 / 2`` ('squared'; 'ridge' is its deprecated alias) or
+    ``log(1 + exp(-b s))`` ('logistic', b in {-1, +1}).
 
     Examples
     --------
     >>> import numpy as np
     >>> A = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, -1.0]])
-    >>> p = LocalDataProblem(A, np.array([1.0, 2.0, 3.0, 0.0]), node_ptr=[0, 2, 4], loss="ridge", reg=0.1)
+    >>> p = LocalDataProblem(A, np.array([1.0, 2.0, 3.0, 0.0]), node_ptr=[0, 2, 4], loss="squared", reg=0.1)
     >>> p.n_nodes, p.dim, round(p.L, 3), round(p.mu, 3)
     (2, 2, 1.1, 0.6)
     >>> g = sum(p.local_grad(i, p.x_star()) for i in range(2))
@@ -166,7 +168,8 @@ class LocalDataProblem(SeparableProblem):
     True
     """
 
-    def __init__(self, A, b, node_ptr, loss: str = "ridge", reg: float = 0.1, name: str | None = None):
+    def __init__(self, A, b, node_ptr, loss: str = "squared", reg: float = 0.1, name: str | None = None):
+        loss = check_loss(loss)
         check_choice("loss", loss, LOSSES)
         check_positive("reg", reg, strict=loss == "logistic")
         A = sp.csr_matrix(A, dtype=float)
@@ -184,7 +187,7 @@ class LocalDataProblem(SeparableProblem):
         self._S = sp.csr_matrix((1.0 / self.m[self._owner], (self._owner, np.arange(A.shape[0]))),
                                 shape=(n_nodes, A.shape[0]))
         L, mu = self._constants()
-        conj = self._make_conj() if loss == "ridge" else None
+        conj = self._make_conj() if loss == "squared" else None
         super().__init__(self._grad_i, n_nodes, A.shape[1], L, mu, x_star=None, conj_grad=conj,
                          name=name or f"{loss}-{n_nodes}-nodes")
         self._x_star = self._solve()
@@ -202,7 +205,7 @@ class LocalDataProblem(SeparableProblem):
             if Ai.shape[1] <= 1500:
                 ev = np.linalg.eigvalsh((Ai.T @ Ai).toarray() / self.m[i])
                 lmax.append(ev[-1])
-                lmin.append(ev[0] if self.loss == "ridge" else 0.0)
+                lmin.append(ev[0] if self.loss == "squared" else 0.0)
             else:
                 from scipy.sparse.linalg import svds
 
@@ -210,13 +213,13 @@ class LocalDataProblem(SeparableProblem):
                 lmax.append(s**2 / self.m[i])
                 lmin.append(0.0)
         L = scale * max(lmax) + self.reg
-        mu = (max(min(lmin), 0.0) if self.loss == "ridge" else 0.0) + self.reg
+        mu = (max(min(lmin), 0.0) if self.loss == "squared" else 0.0) + self.reg
         if mu <= 0:
             raise ValueError("the local ridge objectives are not strongly convex: give reg > 0.")
         return L, mu
 
     def _coef(self, s, b):
-        if self.loss == "ridge":
+        if self.loss == "squared":
             return s - b
         return -b * _sigmoid(-b * s)
 
@@ -258,7 +261,7 @@ class LocalDataProblem(SeparableProblem):
     def fun(self, x) -> float:
         """Global objective sum_i f_i(x)."""
         s = self.A @ x
-        if self.loss == "ridge":
+        if self.loss == "squared":
             per_row = 0.5 * (s - self.b) ** 2
         else:
             per_row = np.logaddexp(0.0, -self.b * s)
@@ -272,7 +275,7 @@ class LocalDataProblem(SeparableProblem):
     def _solve(self) -> np.ndarray:
         d = self.dim
         w = np.asarray(self._S.sum(axis=0)).ravel()  # 1/m_i on each row of node i
-        if self.loss == "ridge":
+        if self.loss == "squared":
             H = self.A.T @ self.A.multiply(w[:, None]) + self.n_nodes * self.reg * sp.eye(d)
             rhs = self.A.T @ (w * self.b)
             if d <= 3000:
@@ -302,8 +305,8 @@ class LocalDataProblem(SeparableProblem):
         return x
 
     def kernel_data(self):
-        """(kind, data, indices, indptr, node_ptr, b, reg) for the Numba kernels (kind 0 ridge, 1 logistic)."""
-        return (LOSSES.index(self.loss), self.A.data, self.A.indices.astype(np.int64),
+        """(kind, data, indices, indptr, node_ptr, b, reg) for the Numba kernels (kind 0 squared, 1 logistic)."""
+        return (loss_code(self.loss), self.A.data, self.A.indices.astype(np.int64),
                 self.A.indptr.astype(np.int64), self.node_ptr, self.b, self.reg)
 
 
@@ -313,7 +316,7 @@ def _split(n_rows: int, n_nodes: int) -> np.ndarray:
     return np.linspace(0, n_rows, n_nodes + 1).round().astype(np.int64)
 
 
-def from_dataset(X, y, n_nodes: int, loss: str = "ridge", reg: float = 0.1, shuffle: bool = True, seed=None,
+def from_dataset(X, y, n_nodes: int, loss: str = "squared", reg: float = 0.1, shuffle: bool = True, seed=None,
                  name: str | None = None) -> LocalDataProblem:
     """Split the rows of ``(X, y)`` into ``n_nodes`` nearly equal local datasets.
 
@@ -344,7 +347,7 @@ def ridge_problem(n_nodes: int, m_per_node: int = 20, dim: int = 10, reg: float 
     --------
     >>> p = ridge_problem(n_nodes=5, seed=0)
     >>> p.n_nodes, p.dim, p.loss
-    (5, 10, 'ridge')
+    (5, 10, 'squared')
     """
     from sklearn.datasets import make_regression
 
@@ -352,7 +355,7 @@ def ridge_problem(n_nodes: int, m_per_node: int = 20, dim: int = 10, reg: float 
     X, y = make_regression(n_nodes * m_per_node, dim, noise=noise, random_state=rs)
     X = (X - X.mean(0)) / X.std(0)
     y = (y - y.mean()) / y.std()
-    return from_dataset(X, y, n_nodes, loss="ridge", reg=reg, shuffle=False, name=f"ridge-{n_nodes}-nodes")
+    return from_dataset(X, y, n_nodes, loss="squared", reg=reg, shuffle=False, name=f"ridge-{n_nodes}-nodes")
 
 
 def logistic_problem(n_nodes: int, m_per_node: int = 20, dim: int = 10, reg: float = 0.1,

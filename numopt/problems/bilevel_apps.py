@@ -26,8 +26,8 @@ from scipy.optimize import minimize as scipy_minimize
 from scipy.special import expit
 
 from .._core.validate import check_in_range, check_positive, check_rng
-from ..bilevel._kernels import LOSSES, glm_batch_grad
 from ..bilevel.problem import BilevelFunction, BilevelProblem
+from ..losses import GLM, check_loss
 
 __all__ = ["BilevelTask", "QuadraticBilevel", "hyper_cleaning_task", "hyperparameter_task", "libsvm_split",
            "quadratic_bilevel"]
@@ -223,41 +223,6 @@ def libsvm_split(name: str, *, fractions=(0.5, 0.25, 0.25), seed=0, max_rows: in
     return tuple((A[p], np.asarray(b, dtype=float)[p]) for p in parts)
 
 
-def _glm_loss(t, b, loss):
-    if loss == "ridge":
-        r = t - b
-        return 0.5 * r * r, r, np.ones_like(t)
-    m = -b * t
-    s = expit(m)
-    return np.logaddexp(0.0, m), -b * s, s * (1.0 - s)
-
-
-class _GLM:
-    """Mean GLM loss over the rows of A, with minibatch gradients through the Numba kernel."""
-
-    def __init__(self, A, b, loss):
-        self.A = sp.csr_matrix(A, dtype=float)
-        self.b = np.asarray(b, dtype=float)
-        self.loss = loss
-        self.code = LOSSES[loss]
-
-    def value(self, w, idx=None):
-        A, b = (self.A, self.b) if idx is None else (self.A[idx], self.b[idx])
-        return float(_glm_loss(A @ w, b, self.loss)[0].mean())
-
-    def grad(self, w, idx=None):
-        if idx is None:
-            _, slope, _ = _glm_loss(self.A @ w, self.b, self.loss)
-            return self.A.T @ slope / self.A.shape[0]
-        A = self.A
-        return glm_batch_grad(A.data, A.indices, A.indptr, np.asarray(idx, dtype=np.int64), w, self.b,
-                              self.code)[1]
-
-    def hessp(self, w, v):
-        _, _, curv = _glm_loss(self.A @ w, self.b, self.loss)
-        return self.A.T @ (curv * (self.A @ v)) / self.A.shape[0]
-
-
 def hyperparameter_task(train, val, test=None, *, loss: str = "logistic", x_bounds=(-8.0, 2.0),
                         x0: float = 0.0) -> BilevelTask:
     """Per-feature L2 regularization of ridge / logistic regression tuned on a validation split.
@@ -278,14 +243,15 @@ def hyperparameter_task(train, val, test=None, *, loss: str = "logistic", x_boun
     >>> task.problem.n, task.problem.m, sorted(task.evaluate(task.problem.x0, np.zeros(4)))
     (4, 4, ['test_accuracy', 'test_loss', 'val_loss'])
     """
-    if loss not in LOSSES:
-        raise ValueError(f"loss={loss!r} is not valid; expected one of {', '.join(map(repr, LOSSES))}.")
-    tr, va = _GLM(*train, loss), _GLM(*val, loss)
-    te = _GLM(*test, loss) if test is not None else va
-    d = tr.A.shape[1]
-    if va.A.shape[1] != d or te.A.shape[1] != d:
-        raise ValueError(f"train, val and test must have the same number of features; got {tr.A.shape[1]}, "
-                         f"{va.A.shape[1]}, {te.A.shape[1]}.")
+    loss = check_loss(loss)
+    if loss == "softmax":
+        raise ValueError("loss='softmax' is not valid here; expected one of 'squared', 'logistic'.")
+    tr, va = GLM(*train, loss), GLM(*val, loss)
+    te = GLM(*test, loss) if test is not None else va
+    d = tr.n_features
+    if va.n_features != d or te.n_features != d:
+        raise ValueError(f"train, val and test must have the same number of features; got {tr.n_features}, "
+                         f"{va.n_features}, {te.n_features}.")
 
     def g_val(x, w, idx):
         return tr.value(w, idx) + 0.5 * np.exp(x) @ (w * w)
@@ -304,16 +270,16 @@ def hyperparameter_task(train, val, test=None, *, loss: str = "logistic", x_boun
     def f_grad(x, w, idx):
         return np.zeros_like(x), va.grad(w, idx)
 
-    f = BilevelFunction(f_val, grad=f_grad, n_samples=va.A.shape[0], name="f")
-    g = BilevelFunction(g_val, grad=g_grad, hvp=g_hvp, n_samples=tr.A.shape[0], name="g")
+    f = BilevelFunction(f_val, grad=f_grad, n_samples=va.n_samples, name="f")
+    g = BilevelFunction(g_val, grad=g_grad, hvp=g_hvp, n_samples=tr.n_samples, name="g")
     problem = BilevelProblem(f, g, np.full(d, float(x0)), np.zeros(d), proj_x=x_bounds,
                              name=f"hyperparameter-{loss}")
 
     def predict_accuracy(w):
-        t = te.A @ w
+        t = te.X @ w
         if loss == "logistic":
-            return float(np.mean(np.where(t >= 0, 1.0, -1.0) == te.b))
-        return float(np.mean(np.sign(t) == np.sign(te.b)))
+            return float(np.mean(np.where(t >= 0, 1.0, -1.0) == te.y))
+        return float(np.mean(np.sign(t) == np.sign(te.y)))
 
     def evaluate(x, w):
         return {"val_loss": va.value(w), "test_loss": te.value(w), "test_accuracy": predict_accuracy(w)}
@@ -328,8 +294,8 @@ def hyperparameter_task(train, val, test=None, *, loss: str = "logistic", x_boun
                              options={"maxiter": 2000, "gtol": 1e-10})
         return res.x
 
-    return BilevelTask(problem, evaluate, fit_lower, {"n_train": tr.A.shape[0], "n_val": va.A.shape[0],
-                                                      "n_test": te.A.shape[0], "features": d, "loss": loss})
+    return BilevelTask(problem, evaluate, fit_lower, {"n_train": tr.n_samples, "n_val": va.n_samples,
+                                                      "n_test": te.n_samples, "features": d, "loss": loss})
 
 
 def _softmax(Z):
