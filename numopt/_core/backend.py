@@ -21,6 +21,7 @@ __all__ = [
     "array_namespace",
     "available_backends",
     "cupy_status",
+    "is_gpu_array",
     "resolve_backend",
     "show_config",
     "to_device",
@@ -65,7 +66,15 @@ def available_backends() -> list[str]:
     return out
 
 
-def _is_cupy(x) -> bool:
+def is_gpu_array(x) -> bool:
+    """True when ``x`` is a CuPy array or a cupyx sparse matrix (the only place that tells).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> is_gpu_array(np.zeros(2))
+    False
+    """
     return type(x).__module__.split(".")[0] in ("cupy", "cupyx")
 
 
@@ -78,7 +87,7 @@ def resolve_backend(*arrays, backend: str | None = None) -> str:
     >>> resolve_backend(np.zeros(3), backend="numpy")
     'numpy'
     """
-    on_gpu = any(_is_cupy(a) for a in arrays)
+    on_gpu = any(is_gpu_array(a) for a in arrays)
     if backend is None:
         if on_gpu:
             return "cupy"
@@ -95,14 +104,14 @@ def resolve_backend(*arrays, backend: str | None = None) -> str:
 
 def array_namespace(x):
     """The module (``numpy`` or ``cupy``) that operates on ``x``."""
-    if _is_cupy(x):
+    if is_gpu_array(x):
         return _import("cupy")[0]
     return np
 
 
 def to_host(x):
     """Return ``x`` as a NumPy array (copies from the GPU when needed)."""
-    return x.get() if _is_cupy(x) and hasattr(x, "get") else np.asarray(x)
+    return x.get() if is_gpu_array(x) and hasattr(x, "get") else np.asarray(x)
 
 
 def to_device(x, backend: str):

@@ -125,12 +125,9 @@ def check_finite(x, name: str) -> None:
 
 
 def _namespace_of(arr):
-    mod = type(arr).__module__.split(".")[0]
-    if mod == "cupy":
-        import cupy
+    from .backend import array_namespace
 
-        return cupy
-    return np
+    return array_namespace(arr)
 
 
 def check_square(A, name: str = "A") -> None:

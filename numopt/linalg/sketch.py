@@ -40,7 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from .._core.backend import resolve_backend
+from .._core.backend import is_gpu_array, resolve_backend
 from .._core.result import LinearSolveResult
 from .._core.validate import as_float_array, check_choice, check_finite, check_positive, check_rng
 
@@ -118,7 +118,7 @@ def _check_system(A, b, x0):
         raise ValueError(f"A must be a 2-D matrix or LinearOperator; got shape {shape}.")
     N, n = shape
     if not isinstance(A, LinearOperator):
-        if sp.issparse(A) or type(A).__module__.split(".")[0] in ("cupy", "cupyx"):
+        if sp.issparse(A) or is_gpu_array(A):
             check_finite(A, "A")
         else:
             A = as_float_array(A, "A", ndim=2)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from .._core.backend import array_namespace
+from .._core.backend import array_namespace, is_gpu_array
 from .._core.result import LinearSolveResult, Status
 from .._core.validate import as_float_array, check_finite, check_positive, check_square
 
@@ -42,7 +42,7 @@ def prepare_system(A, b, x0=None):
     check_square(A, "A")
     n = A.shape[0]
     if not isinstance(A, LinearOperator):
-        if sp.issparse(A) or type(A).__module__.split(".")[0] in ("cupyx", "cupy"):
+        if sp.issparse(A) or is_gpu_array(A):
             check_finite(A, "A")
         else:
             A = as_float_array(A, "A")
