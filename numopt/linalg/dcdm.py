@@ -25,15 +25,16 @@ at equal relative tolerance.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse.linalg as spla
 
-from .._core.result import LinearSolveResult
+from .._core.result import LinearSolveResult, Status
 from .._core.validate import check_positive, check_symmetric
-from .system import check_tolerances, prepare_system
+from .system import check_tolerances, finish, prepare_system
 
 __all__ = ["dcdm"]
 
@@ -76,7 +77,7 @@ def dcdm(A, b, x0=None, *, model: Callable | None = None, k: int = 2, rtol: floa
         Unpacks as ``(x, info)``: ``info`` is 0 on convergence, the iteration
         count when ``maxiter`` was reached, and -1 when no descent direction
         could be found (A not positive definite along the search space). Also
-        ``nit``, ``residual`` (final relative residual), ``n_fallback``
+        ``nit``, ``residual`` (``||b - A x||``), ``rel_residual`` (``residual / ||b||``), ``n_fallback``
         (iterations where the model's direction was NaN or had q^T A q <= 0 and
         the residual direction was used instead) and ``message``.
 
@@ -105,19 +106,19 @@ def dcdm(A, b, x0=None, *, model: Callable | None = None, k: int = 2, rtol: floa
     if model is None:
         model = _identity
 
+    t0 = time.perf_counter()
     bnorm = float(np.linalg.norm(b))
     threshold = max(rtol * bnorm, atol)
     r = b - matvec(x) if x0 is not None else b.copy()
     rnorm = float(np.linalg.norm(r))
-    scale = bnorm if bnorm > 0 else 1.0
     history = {"nit": [0], "residual": [rnorm]} if record_history else None
     directions: deque = deque(maxlen=k)
     n_fallback = 0
     nit = 0
-    info = 0
+    status = Status.SUCCESS
     while rnorm > threshold:
         if nit >= maxiter:
-            info = nit
+            status = Status.MAXITER
             break
         q = _propose(model, r / rnorm, n)
         used_fallback = q is None
@@ -128,7 +129,7 @@ def dcdm(A, b, x0=None, *, model: Callable | None = None, k: int = 2, rtol: floa
             q, Aq, qAq = _orthogonalize(r.copy(), directions, matvec)
         n_fallback += used_fallback
         if not (np.isfinite(qAq) and qAq > 0):
-            info = -1
+            status = Status.BREAKDOWN
             break
         alpha = float(q @ r) / qAq
         x += alpha * q
@@ -143,17 +144,16 @@ def dcdm(A, b, x0=None, *, model: Callable | None = None, k: int = 2, rtol: floa
             history["nit"].append(nit)
             history["residual"].append(rnorm)
         if callback is not None:
-            callback(x)
-    if info == 0:
-        message = "Converged to the requested tolerance."
-    elif info > 0:
-        message = f"Iteration limit reached ({nit} iterations) before the tolerance."
-    else:
-        message = "Breakdown: no direction with q^T A q > 0 (is A positive definite?)."
+            try:
+                callback(x)
+            except StopIteration:
+                status = Status.CALLBACK if rnorm > threshold else status
+                break
+    message = status.value
     if n_fallback:
         message += f" The model's direction was unusable in {n_fallback} iteration(s); the residual was used."
-    res = LinearSolveResult(x=x, info=info, nit=nit, residual=rnorm / scale, n_fallback=n_fallback,
-                            success=info == 0, message=message)
+    res = finish(dict(x=x, status=status.code, nit=nit, n_fallback=n_fallback, message=message,
+                      time=time.perf_counter() - t0), A, b)
     if history is not None:
         res["history"] = history
     return res

@@ -35,14 +35,16 @@ sketches on the GPU (:mod:`numopt.linalg._sketch_gpu`).
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from .._core.backend import is_gpu_array, resolve_backend
-from .._core.result import LinearSolveResult
+from .._core.result import LinearSolveResult, Status
 from .._core.validate import as_float_array, check_choice, check_finite, check_positive, check_rng
+from .system import finish
 
 __all__ = ["SKETCHES", "sketch_solve"]
 
@@ -212,8 +214,10 @@ def sketch_solve(A, b, x0=None, *, sketch: str = "rk", rtol: float = 1e-6, atol:
         def stop(z, r, k):
             return float(np.linalg.norm(r)) <= target
 
+    t0 = time.perf_counter()
     r = rows.matvec(z) - b
     k = 0
+    status = None
     done = bool(stop(z, r, k))
     step = _rk_stepper(rows, b, sampling, backend, rng) if sketch == "rk" else \
         _block_stepper(rows, sketch, q, rng)
@@ -222,13 +226,18 @@ def sketch_solve(A, b, x0=None, *, sketch: str = "rk", rtol: float = 1e-6, atol:
         z, r = step(z, r, chunk)
         k += chunk
         if not (np.all(np.isfinite(z)) and np.all(np.isfinite(r))):
+            status = Status.NONFINITE
             break
         done = bool(stop(z, r, k))
         if callback is not None:
-            callback(z)
-    r = rows.matvec(z) - b
-    return LinearSolveResult(x=z, info=0 if done else max(k, 1), nit=k, residual=float(np.linalg.norm(r)),
-                             success=done)
+            try:
+                callback(z)
+            except StopIteration:
+                status = None if done else Status.CALLBACK
+                break
+    if status is None:
+        status = Status.SUCCESS if done else Status.MAXITER
+    return finish(dict(x=z, status=status.code, nit=k, time=time.perf_counter() - t0), rows.A, b)
 
 
 def _block_size(sketch, block_size, N):

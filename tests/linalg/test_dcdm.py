@@ -5,6 +5,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.linalg import cg as scipy_cg
 
+from numopt import Status
 from numopt.linalg.dcdm import dcdm
 from numopt.linalg.dcdm_model import DirectionModel, DirectionNet, load_pretrained
 from numopt.linalg.dcdm_train import dcdm_loss, lanczos_ritz, train_dcdm, training_vectors
@@ -59,7 +60,24 @@ def test_preconditioner_as_model_cuts_iterations(system):
 def test_maxiter_reported_through_info(system):
     A, b = system
     res = dcdm(A, b, rtol=1e-12, maxiter=3)
-    assert res.info == 3 and not res.success and "limit" in res.message
+    assert res.info == 3 and not res.success and "Maximum number of iterations" in res.message
+    assert res.status == Status.MAXITER.code
+
+
+def test_result_contract_residuals_and_stopiteration(system):
+    A, b = system
+    res = dcdm(A, b, rtol=1e-8)
+    assert res.residual == float(np.linalg.norm(b - A @ res.x))
+    assert res.rel_residual == res.residual / np.linalg.norm(b) <= 1e-8
+    assert res.time >= 0.0
+
+    def stop_after_two(xk, calls=[]):  # noqa: B006 - counts the calls
+        calls.append(1)
+        if len(calls) == 2:
+            raise StopIteration
+
+    res = dcdm(A, b, rtol=1e-12, callback=stop_after_two)
+    assert res.nit == 2 and res.status == Status.CALLBACK.code and res.info == 2 and not res.success
 
 
 def test_nan_model_falls_back_to_residual_and_reports(system):

@@ -118,3 +118,20 @@ def test_gpu_block_sketches(sketch):
     K, b, z = kkt_system()
     res = sketch_solve(cp.asarray(K), cp.asarray(b), sketch=sketch, rtol=1e-10, seed=0, maxiter=100_000)
     assert res.success and np.allclose(cp.asnumpy(res.x), z, atol=1e-7)
+
+
+def test_sketch_result_contract_and_stopiteration():
+    from numopt import Status
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((30, 10))
+    b = A @ rng.standard_normal(10)
+    res = sketch_solve(A, b, sketch="block-kaczmarz", rtol=1e-10, seed=0)
+    assert res.success and res.status == Status.SUCCESS.code and res.time >= 0
+    assert res.residual == float(np.linalg.norm(b - A @ res.x)) and res.rel_residual <= 1e-10
+
+    def stop(zk):
+        raise StopIteration
+
+    res = sketch_solve(A, b, sketch="block-kaczmarz", rtol=1e-14, seed=0, check_every=1, callback=stop)
+    assert res.status == Status.CALLBACK.code and res.nit == 1 and not res.success
