@@ -29,11 +29,32 @@ for _module, _path in (("dagma", "numopt/causal/peers.py"),):
 collect_ignore_glob += ["numopt/__main__.py", "numopt/**/__main__.py"]
 
 
+# Items that read the real data sets of $NUMOPT_DATA (LIBSVM, MovieLens, Sachs): on a fresh clone without
+# them (and without a network to download them) they are skipped with a message saying where to put them.
+_DATA_ITEMS = {
+    "libsvm": ("test_libsvm_rows_split_over_nodes", "decentralized.problem.libsvm_problem",
+               "constrained_logistic.load", "libsvm.py::numopt.problems.libsvm",
+               "libsvm.load", "constrained_newton.ipynb"),
+    "movielens": ("completion_data.movielens",),
+    "sachs": ("sachs.load_sachs", "dag_learning.ipynb"),
+}
+
+
+def _have_data(folder: str) -> bool:
+    path = Path(os.environ["NUMOPT_DATA"]) / folder
+    return path.is_dir() and any(path.iterdir())
+
+
 def pytest_collection_modifyitems(config, items):
     skip_gpu = pytest.mark.skip(reason="needs a CUDA GPU with CuPy")
+    missing = {folder for folder in _DATA_ITEMS if not _have_data(folder)}
     for item in items:
         if "gpu" in item.keywords and not _have_cupy:
             item.add_marker(skip_gpu)
+        for folder in missing:
+            if any(item.nodeid.endswith(name) for name in _DATA_ITEMS[folder]):
+                item.add_marker(pytest.mark.skip(
+                    reason=f"needs the {folder} data in $NUMOPT_DATA/{folder} (see README, 'Data sets')"))
 
 
 @pytest.fixture(autouse=True)
