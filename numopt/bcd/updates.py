@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg as sla
-import scipy.sparse.linalg as spla
+
+from ..linalg import eigen
 
 __all__ = ["UPDATES", "BlockUpdater", "largest_eigenvalue", "prox_step"]
 
@@ -42,12 +43,8 @@ def largest_eigenvalue(problem, idx, H=None) -> float:
         return float(problem.coord_lipschitz()[idx[0]])
     if idx.size <= DENSE_EIG_LIMIT:
         H = problem.hess_bound_block(idx) if H is None else H
-        try:
-            return float(sla.eigvalsh(H, subset_by_index=[idx.size - 1, idx.size - 1])[0])
-        except np.linalg.LinAlgError:  # LAPACK's subset driver can fail on clustered spectra
-            return float(np.linalg.eigvalsh(H)[-1])
-    Hs = problem.hess_bound()[idx][:, idx]
-    return float(spla.eigsh(Hs, k=1, which="LA", return_eigenvectors=False, tol=1e-6)[0])
+        return eigen.largest_eigenvalue(H, dense_limit=DENSE_EIG_LIMIT)
+    return eigen.largest_eigenvalue(problem.hess_bound()[idx][:, idx], tol=1e-6, dense_limit=DENSE_EIG_LIMIT)
 
 
 def prox_step(x, g, D, lam, nonneg):

@@ -26,6 +26,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+from ..linalg.eigen import extreme_eigenvalues, largest_eigenvalue
 from ._kernels import continuized_events, continuized_events_reference
 from .base import GossipSolver
 from .events import EventStream
@@ -40,15 +41,9 @@ def _laplacian(G) -> sp.csr_matrix:
 
 def _extreme_eigs(Lap) -> tuple[float, float]:
     """(lambda_2, lambda_max) of a connected graph Laplacian."""
-    n = Lap.shape[0]
-    if n <= 600:
-        w = np.linalg.eigvalsh(Lap.toarray())
-        return float(w[1]), float(w[-1])
-    from scipy.sparse.linalg import eigsh
-
-    lmax = eigsh(Lap, k=1, which="LA", return_eigenvectors=False)[0]
-    vals = eigsh(Lap.tocsc(), k=2, sigma=-1e-3 * lmax, which="LM", return_eigenvectors=False)
-    return float(np.sort(vals)[1]), float(lmax)
+    lmax = largest_eigenvalue(Lap)
+    low, _ = extreme_eigenvalues(Lap, k=2, which="smallest", sigma=-1e-3 * lmax)
+    return float(low[1]), float(lmax)
 
 
 class _Synchronous(GossipSolver):

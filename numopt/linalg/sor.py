@@ -29,7 +29,6 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 from scipy.sparse.linalg import LinearOperator
 
 from .._core.backend import resolve_backend, to_host
@@ -37,6 +36,7 @@ from .._core.driver import IterativeSolver, SolverState, run
 from .._core.result import LinearSolveResult, Status
 from .._core.validate import check_choice, check_in_range, check_positive
 from . import _sor_kernels as _k
+from .eigen import extreme_eigenvalues
 from .krylov import cg
 from .system import check_tolerances, finish, prepare_system
 
@@ -410,14 +410,8 @@ def jacobi_spectral_radius(A) -> float:
     S = A if isinstance(A, SweepMatrix) else SweepMatrix(A)
     d = 1.0 / np.sqrt(S.diag)
     B = sp.diags(d) @ S.A @ sp.diags(d)
-    if S.n <= 1000:
-        lam = np.linalg.eigvalsh(B.toarray())
-        lo, hi = lam[0], lam[-1]
-    else:
-        B = sp.csc_matrix(B)
-        hi = spla.eigsh(B, k=1, which="LA", return_eigenvectors=False)[0]
-        lo = spla.eigsh(B, k=1, sigma=0.0, which="LM", return_eigenvectors=False)[0]
-    return float(max(abs(1.0 - lo), abs(hi - 1.0)))
+    low, high = extreme_eigenvalues(B, sigma=0.0, dense_limit=1000)
+    return float(max(abs(1.0 - low[0]), abs(high[-1] - 1.0)))
 
 
 def optimal_omega(A=None, *, rho: float | None = None) -> float:
