@@ -204,10 +204,11 @@ def _find(name: str, home: Path) -> Path | None:
 
 
 def _download(url: str, dest: Path, timeout: float = 30.0) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".part")
-    with urllib.request.urlopen(url, timeout=timeout) as response, open(partial, "wb") as out:
-        shutil.copyfileobj(response, out)
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        dest.parent.mkdir(parents=True, exist_ok=True)  # only once the server answered: no empty folders
+        with open(partial, "wb") as out:
+            shutil.copyfileobj(response, out)
     partial.replace(dest)
 
 

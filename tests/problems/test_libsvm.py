@@ -12,7 +12,8 @@ from numopt.oracles import finite_difference_jacobian
 from numopt.problems import libsvm
 
 SHARED = os.environ.get("NUMOPT_DATA", "")
-have_data = pytest.mark.skipif(not (SHARED and os.path.isdir(os.path.join(SHARED, "libsvm"))),
+_LIBSVM = os.path.join(SHARED, "libsvm")
+have_data = pytest.mark.skipif(not (SHARED and os.path.isdir(_LIBSVM) and os.listdir(_LIBSVM)),
                                reason="needs NUMOPT_DATA with the LIBSVM files (../shared/data)")
 
 
