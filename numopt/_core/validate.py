@@ -182,10 +182,27 @@ def check_in_range(name: str, value, low, high, *, closed: str = "neither"):
     return value
 
 
-def check_rng(seed) -> np.random.Generator:
-    """Turn ``seed`` (None, int, SeedSequence or Generator) into a ``numpy.random.Generator``."""
+def check_rng(seed, name: str = "seed") -> np.random.Generator:
+    """Turn ``seed`` (None, int, SeedSequence or Generator) into a ``numpy.random.Generator``.
+
+    Examples
+    --------
+    >>> int(check_rng(0).integers(10)) == int(check_rng(0).integers(10))
+    True
+    >>> check_rng("abc")
+    Traceback (most recent call last):
+    ...
+    TypeError: seed must be None, a non-negative int, a SeedSequence or a numpy.random.Generator; got 'abc' (str).
+    """
     if isinstance(seed, np.random.Generator):
         return seed
+    expected = "None, a non-negative int, a SeedSequence or a numpy.random.Generator"
     if isinstance(seed, np.random.RandomState):
-        raise TypeError("seed must be None, an int or a numpy.random.Generator; got a legacy RandomState.")
+        raise TypeError(f"{name} must be {expected}; got a legacy RandomState.")
+    ok = seed is None or isinstance(seed, np.random.SeedSequence) or (
+        isinstance(seed, numbers.Integral) and not isinstance(seed, bool))
+    if not ok:
+        raise TypeError(f"{name} must be {expected}; got {seed!r} ({type(seed).__name__}).")
+    if isinstance(seed, numbers.Integral) and seed < 0:
+        raise ValueError(f"{name} must be a non-negative int; got {seed!r}.")
     return np.random.default_rng(seed)
