@@ -117,7 +117,10 @@ def _parse_line(line: str):
     if not line:
         return None
     tokens = line.split()
-    label = float(tokens[0])
+    try:
+        label = float(tokens[0])
+    except ValueError:
+        raise ValueError(f"the label {tokens[0]!r} is not a number") from None
     idx, val = [], []
     for tok in tokens[1:]:
         key, sep, value = tok.partition(":")
@@ -125,14 +128,36 @@ def _parse_line(line: str):
             raise ValueError(f"token {tok!r} is not of the form index:value")
         if key == "qid":
             continue
-        i = int(key)
+        try:
+            i, v = int(key), float(value)
+        except ValueError:
+            raise ValueError(f"token {tok!r} is not of the form <integer index>:<number>") from None
         if i < 1:
             raise ValueError(f"feature index {i} in {tok!r}; LIBSVM indices start at 1")
+        if idx and i - 1 <= idx[-1]:
+            problem = "repeated" if i - 1 == idx[-1] or i - 1 in idx else "out of increasing order"
+            raise ValueError(f"feature index {i} in {tok!r} is {problem}; indices must increase along a line")
         idx.append(i - 1)
-        val.append(float(value))
+        val.append(v)
     if not np.isfinite(label) or not np.all(np.isfinite(val)):
         raise ValueError("NaN or inf in the label or a feature value")
     return label, idx, val
+
+
+def _lines(path: Path):
+    """Numbered text lines of ``path``, with errors that name the file (bad gzip, bad UTF-8)."""
+    try:
+        with _open_text(path) as fh:
+            for lineno, line in enumerate(fh, start=1):
+                yield lineno, line
+    except (OSError, EOFError) as exc:
+        if path.suffix == ".gz":
+            raise ValueError(f"{path} is not a valid gzip file ({exc}); expected a gzip-compressed "
+                             "svmlight file.") from None
+        raise
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} is not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} "
+                         f"at offset {exc.start} of a read block); expected an svmlight text file.") from None
 
 
 def read_svmlight(path: str | os.PathLike, n_features: int | None = None):
@@ -155,7 +180,11 @@ def read_svmlight(path: str | os.PathLike, n_features: int | None = None):
     Raises
     ------
     ValueError
-        On a malformed line, with the file name and the line number.
+        On a malformed line (including a feature index repeated or out of order on one line), with
+        the file name and the line number; on a file with no data lines, a ``.gz`` file that is not
+        gzip, or text that is not UTF-8.
+    FileNotFoundError
+        If ``path`` is not a file.
 
     Examples
     --------
@@ -168,21 +197,25 @@ def read_svmlight(path: str | os.PathLike, n_features: int | None = None):
            [0. , 1. , 0. ]]), array([ 1., -1.]))
     """
     path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path={str(path)!r} does not exist or is not a file.")
     labels, indptr, indices, values = [], [0], [], []
-    with _open_text(path) as fh:
-        for lineno, line in enumerate(fh, start=1):
-            try:
-                parsed = _parse_line(line)
-            except ValueError as exc:
-                raise ValueError(f"{path}: line {lineno} is not valid svmlight ({exc}): {line.strip()[:80]!r}") \
-                    from None
-            if parsed is None:
-                continue
-            label, idx, val = parsed
-            labels.append(label)
-            indices.extend(idx)
-            values.extend(val)
-            indptr.append(len(indices))
+    for lineno, line in _lines(path):
+        try:
+            parsed = _parse_line(line)
+        except ValueError as exc:
+            shown = line.strip()
+            shown = shown if len(shown) <= 120 else shown[:117] + "..."
+            raise ValueError(f"{path}: line {lineno} is not valid svmlight ({exc}): {shown!r}") from None
+        if parsed is None:
+            continue
+        label, idx, val = parsed
+        labels.append(label)
+        indices.extend(idx)
+        values.extend(val)
+        indptr.append(len(indices))
+    if not labels:
+        raise ValueError(f"{path} holds no data lines; expected lines '<label> <index>:<value> ...'.")
     indices_arr = np.asarray(indices, dtype=np.int64)
     width = int(indices_arr.max()) + 1 if indices_arr.size else 0
     if n_features is None:
@@ -191,7 +224,6 @@ def read_svmlight(path: str | os.PathLike, n_features: int | None = None):
         raise ValueError(f"{path} uses feature index {width}, but n_features={n_features}.")
     X = sp.csr_matrix((np.asarray(values, dtype=np.float64), indices_arr, np.asarray(indptr, dtype=np.int64)),
                       shape=(len(labels), n_features))
-    X.sum_duplicates()
     return X, np.asarray(labels, dtype=np.float64)
 
 

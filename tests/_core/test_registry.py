@@ -35,3 +35,14 @@ def test_registry_kinds_and_errors():
         from numopt._core.registry import REGISTRY
 
         REGISTRY["linear"].pop("demo-linear")
+
+
+def test_register_method_rejects_a_target_that_cannot_be_imported():
+    from numopt._core.registry import methods, register_method
+    from numopt.testing import assert_names_argument
+
+    assert_names_argument(register_method, "ghost", "no_such_module_xyz:Solver", names="target",
+                          seen="no_such_module_xyz")
+    assert_names_argument(register_method, "ghost", "numopt.bcd:Missing", names="target", seen="Missing")
+    assert_names_argument(register_method, "ghost", "numopt.bcd", names="target", seen="module:Class")
+    assert "ghost" not in methods("minimize")
