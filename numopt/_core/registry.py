@@ -39,7 +39,7 @@ def register_method(name: str, target: str, *, kind: str = "minimize") -> None:
     >>> register_method("typo", "numopt.bcd:NoSuchSolver")
     Traceback (most recent call last):
     ...
-    ValueError: target='numopt.bcd:NoSuchSolver' cannot be registered: module 'numopt.bcd' has no attribute 'NoSuchSolver'.
+    ValueError: target='numopt.bcd:NoSuchSolver' cannot be registered: module 'numopt.bcd' has no ...
     """
     check_choice("kind", kind, KINDS)
     if not isinstance(name, str) or not name:

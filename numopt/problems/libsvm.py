@@ -148,8 +148,7 @@ def _lines(path: Path):
     """Numbered text lines of ``path``, with errors that name the file (bad gzip, bad UTF-8)."""
     try:
         with _open_text(path) as fh:
-            for lineno, line in enumerate(fh, start=1):
-                yield lineno, line
+            yield from enumerate(fh, start=1)
     except (OSError, EOFError) as exc:
         if path.suffix == ".gz":
             raise ValueError(f"{path} is not a valid gzip file ({exc}); expected a gzip-compressed "
