@@ -1,4 +1,4 @@
-"""The ``numopt`` command: ``info``, ``solve``, ``bench`` and solver-specific tools."""
+"""The numopt command line: info, data, solve, bench and solver-specific tools."""
 
 from __future__ import annotations
 
@@ -29,8 +29,33 @@ def _cmd_bench(args) -> int:
             mode = "quick+full" if s.quick else "full only"
             print(f"{s.name:28s} {s.family:16s} {mode:10s} {s.description}")
         return 0
-    run_suites(args.suite or None, quick=not args.full, outdir=args.out, progress=not args.no_progress,
-               seed=args.seed)
+    _, statuses = run_suites(args.suite or None, quick=not args.full, outdir=args.out,
+                             progress=not args.no_progress, seed=args.seed)
+    failed = [s for s in statuses if s.startswith("failed")]
+    skipped = [s for s in statuses if s.startswith("skipped")]
+    if failed or skipped:
+        print(f"{len(failed)} suite(s) failed, {len(skipped)} skipped all or part of their runs "
+              f"(see the status column of the report).", file=sys.stderr)
+    return 1 if failed or (args.strict and skipped) else 0
+
+
+def _cmd_data(args) -> int:
+    from .problems import datasets
+
+    home = datasets.data_folder(args.data_home)
+    if args.action == "list":
+        print(f"data folder: {home} (set NUMOPT_DATA or --data-home to change it)")
+        print(f"{'name':20s} {'present':8s} {'MB':>5s}  source / description")
+        for name, info in datasets.CATALOG.items():
+            present = "yes" if datasets.is_present(name, home) else "no"
+            print(f"{name:20s} {present:8s} {info.download_mb:5.2f}  {info.source}\n{'':36s}{info.description}")
+        return 0
+    names = list(datasets.CATALOG) if args.names == ["all"] else args.names
+    if not names:
+        raise ValueError("numopt data fetch needs data set names (or 'all'); see `numopt data list`.")
+    for name in names:
+        folder = datasets.fetch(name, home, force=args.force)
+        print(f"{name}: verified and installed in {folder}")
     return 0
 
 
@@ -74,7 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--list", action="store_true", help="list the suites and exit")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.add_argument("--strict", action="store_true",
+                   help="exit with status 1 when a suite skipped all or part of its runs")
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("data", help="list the data sets numopt uses, or fetch them from their official sources")
+    p.add_argument("action", choices=["list", "fetch"], help="list: name, size, source, present or not; "
+                   "fetch: download, verify and install")
+    p.add_argument("names", nargs="*", help="data sets to fetch ('all' for every one)")
+    p.add_argument("--data-home", default=None, help="data folder (default: $NUMOPT_DATA or ~/.cache/numopt)")
+    p.add_argument("--force", action="store_true", help="download again even if present")
+    p.set_defaults(func=_cmd_data)
 
     p = sub.add_parser("solve", help="solve a CUTEst problem (through S2MPJ) with a numopt method")
     p.add_argument("problem", help="CUTEst problem name, e.g. HS28")
@@ -93,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError, FileNotFoundError, ImportError, RuntimeError) as exc:
+    except (ValueError, TypeError, OSError, ImportError, RuntimeError) as exc:
         print(f"numopt {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

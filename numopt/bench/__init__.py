@@ -3,8 +3,14 @@
 A suite is a function decorated with :func:`suite`; it receives a
 :class:`BenchContext` and reports through ``ctx.table``, ``ctx.figure`` and
 ``ctx.text``. Suites live in modules named ``numopt/bench/suite_*.py`` and are
-found automatically. A suite whose peer library is missing calls
-``ctx.skip(reason)`` (or reports the peer as unavailable) instead of failing.
+found automatically. A suite that cannot run at all (missing peer library or
+data) calls ``ctx.skip(reason)``; one that runs only some of its parts calls
+``ctx.skip_part(reason)`` for each part left out. Either way the report says
+``skipped: <reason>`` for that suite, never ``ok``. A suite that raises is
+recorded as ``failed: <error>`` and the other suites still run.
+
+Every run updates ``<out>/index.json`` and rewrites ``<out>/report.md`` from it,
+so running one suite replaces that suite's section and keeps the others.
 
 Examples
 --------
@@ -22,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .report import markdown_table, write_report
+from .report import markdown_table, record_suite, write_report
 
 __all__ = ["BenchContext", "SuiteSkipped", "list_suites", "run_suites", "suite"]
 
@@ -89,6 +95,7 @@ class BenchContext:
     seed: int = 0
     echo: bool = True
     sections: list = field(default_factory=list)
+    skipped_parts: list = field(default_factory=list)
 
     def table(self, title: str, rows: list[dict], columns: list[str] | None = None) -> None:
         """Add a table (a list of dicts, one per row); it is also printed when ``echo`` is on."""
@@ -118,10 +125,25 @@ class BenchContext:
         """Stop this suite and record why (for example a missing peer library)."""
         raise SuiteSkipped(reason)
 
+    def skip_part(self, reason: str) -> None:
+        """Record that a part of this suite did not run (the suite goes on); the status says so."""
+        self.skipped_parts.append(reason)
+        if self.echo:
+            print(f"  skipped: {reason}", flush=True)
+
+    @property
+    def status(self) -> str:
+        """``'ok'``, or ``'skipped: ...'`` listing the parts that did not run."""
+        return f"skipped: {'; '.join(self.skipped_parts)}" if self.skipped_parts else "ok"
+
 
 def run_suites(names: list[str] | None = None, *, quick: bool = True, outdir: str | Path = "bench-report",
-               progress: bool = True, seed: int = 0, echo: bool = True) -> Path:
-    """Run the selected suites (all quick ones by default) and write ``outdir/report.md``."""
+               progress: bool = True, seed: int = 0, echo: bool = True) -> tuple[Path, list[str]]:
+    """Run the selected suites (all quick ones by default) and merge them into ``outdir/report.md``.
+
+    Returns the report's path and the status of each suite run (``'ok'``, ``'skipped: ...'`` or
+    ``'failed: ...'``), in run order.
+    """
     from .._core.validate import check_choice
 
     suites = list_suites()
@@ -134,21 +156,26 @@ def run_suites(names: list[str] | None = None, *, quick: bool = True, outdir: st
         suites = [s for s in suites if s.quick]
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    results = []
+    statuses = []
     for s in suites:
         if echo:
             print(f"\n## {s.name} ({s.family}): {s.description}", flush=True)
         ctx = BenchContext(quick=quick, outdir=outdir / s.name, progress=progress, seed=seed, echo=echo)
         t0 = time.perf_counter()
-        status = "ok"
         try:
             s.func(ctx)
+            status = ctx.status
         except SuiteSkipped as exc:
-            status = f"skipped: {exc}"
+            status = f"skipped: {'; '.join([*ctx.skipped_parts, str(exc)])}"
             if echo:
                 print(f"  skipped: {exc}", flush=True)
-        results.append((s, ctx, status, time.perf_counter() - t0))
-    path = write_report(outdir, results, quick=quick)
+        except Exception as exc:  # noqa: BLE001 - one broken suite must not hide the others' results
+            status = f"failed: {type(exc).__name__}: {exc}"
+            if echo:
+                print(f"  {status}", flush=True)
+        record_suite(outdir, s, ctx, status, time.perf_counter() - t0, quick=quick)
+        statuses.append(status)
+    path = write_report(outdir)
     if echo:
         print(f"\nReport written to {path}", flush=True)
-    return path
+    return path, statuses

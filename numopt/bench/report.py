@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import json
 import math
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["convergence_plot", "markdown_table", "performance_profile", "write_report"]
+__all__ = ["convergence_plot", "markdown_table", "performance_profile", "record_suite", "write_report"]
 
 
 def _fmt(value) -> str:
@@ -110,37 +111,65 @@ def convergence_plot(curves: dict[str, tuple], *, xlabel: str, ylabel: str, titl
     return fig
 
 
-def write_report(outdir: Path, results, *, quick: bool) -> Path:
-    """Write ``outdir/report.md`` from the suites' sections; returns its path."""
+def record_suite(outdir: Path, suite, ctx, status: str, seconds: float, *, quick: bool) -> None:
+    """Save one suite's section as ``outdir/<suite>/section.md`` and its row in ``outdir/index.json``."""
     from .. import __version__
     from .._core.backend import config_info
 
+    outdir = Path(outdir)
+    lines = [f"## {suite.name}", "", suite.description, ""]
+    if status != "ok":
+        lines += [f"_{status}_", ""]
+    for kind, title, payload in ctx.sections:
+        if kind == "table":
+            lines += [f"### {title}", "", payload, ""]
+        elif kind == "figure":
+            rel = Path(payload).relative_to(outdir)
+            lines += [f"### {title}", "", f"![{title}]({rel.as_posix()})", ""]
+        else:
+            lines += [payload, ""]
+    folder = outdir / suite.name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "section.md").write_text("\n".join(lines))
+    index = _read_index(outdir)
     info = config_info()
-    lines = [
-        "# numopt benchmark report",
-        "",
-        f"- date: {datetime.datetime.now().isoformat(timespec='seconds')}",
-        f"- mode: {'quick' if quick else 'full'}",
-        f"- numopt {__version__}, numpy {info['numpy']}, scipy {info['scipy']}, numba {info['numba']}",
-        f"- backends: {info['backends']}; GPU: {info['cupy']}",
-        "",
-        "| suite | family | status | seconds |",
-        "| --- | --- | --- | --- |",
-    ]
-    for s, _ctx, status, secs in results:
-        lines.append(f"| {s.name} | {s.family} | {status} | {secs:.1f} |")
-    for s, ctx, status, _secs in results:
-        lines += ["", f"## {s.name}", "", s.description, ""]
-        if status != "ok":
-            lines += [f"_{status}_", ""]
-        for kind, title, payload in ctx.sections:
-            if kind == "table":
-                lines += [f"### {title}", "", payload, ""]
-            elif kind == "figure":
-                rel = Path(payload).relative_to(outdir)
-                lines += [f"### {title}", "", f"![{title}]({rel.as_posix()})", ""]
-            else:
-                lines += [payload, ""]
-    path = Path(outdir) / "report.md"
-    path.write_text("\n".join(lines))
+    index[suite.name] = {
+        "family": suite.family, "status": status, "seconds": round(seconds, 1),
+        "mode": "quick" if quick else "full",
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "versions": f"numopt {__version__}, numpy {info['numpy']}, scipy {info['scipy']}, numba {info['numba']}",
+        "backends": f"{info['backends']}; GPU: {info['cupy']}",
+    }
+    (outdir / "index.json").write_text(json.dumps(index, indent=1, sort_keys=True))
+
+
+def _read_index(outdir: Path) -> dict:
+    path = Path(outdir) / "index.json"
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return {}
+
+
+def write_report(outdir: Path) -> Path:
+    """Write ``outdir/report.md`` from every suite recorded in ``outdir/index.json``; returns its path."""
+    outdir = Path(outdir)
+    index = _read_index(outdir)
+    names = sorted(index, key=lambda n: (index[n]["family"], n))
+    environments = sorted({f"{e['versions']}; backends: {e['backends']}" for e in index.values()})
+    lines = ["# numopt benchmark report", ""]
+    lines += [f"- {env}" for env in environments]
+    lines += ["", "| suite | family | mode | status | seconds | date |", "| --- | --- | --- | --- | --- | --- |"]
+    for n in names:
+        e = index[n]
+        status = e["status"].replace("|", "\\|")
+        lines.append(f"| {n} | {e['family']} | {e['mode']} | {status} | {e['seconds']:.1f} | {e['date']} |")
+    for n in names:
+        section = outdir / n / "section.md"
+        if section.is_file():
+            lines += ["", section.read_text()]
+    path = outdir / "report.md"
+    path.write_text("\n".join(lines) + "\n")
     return path

@@ -24,9 +24,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import shutil
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +33,7 @@ import scipy.sparse as sp
 from .._core.validate import check_positive, close_matches
 from ..losses import GLM
 from ..oracles import ScalarFunction, UnconstrainedProblem
+from .datasets import LIBSVM_URL, DownloadError, data_folder, fetch
 
 __all__ = [
     "DATASETS",
@@ -49,9 +47,6 @@ __all__ = [
     "logistic_regression",
     "read_svmlight",
 ]
-
-LIBSVM_URL = "https://www.csie.ntu.edu.tw/~cjlin/libsvmtools/datasets/binary/"
-
 
 @dataclass(frozen=True)
 class DatasetInfo:
@@ -90,19 +85,6 @@ DATASETS: dict[str, DatasetInfo] = {
     "diabetes_scale": DatasetInfo("diabetes_scale", 768, 8, "Pima Indians Diabetes, scaled"),
     "german.numer": DatasetInfo("german.numer", 1000, 24, "Statlog German credit, numeric, unscaled"),
 }
-
-
-def data_folder(data_home: str | os.PathLike | None = None) -> Path:
-    """The data folder: ``data_home``, else ``$NUMOPT_DATA``, else ``~/.cache/numopt``.
-
-    Examples
-    --------
-    >>> str(data_folder("/data"))
-    '/data'
-    """
-    if data_home is not None:
-        return Path(data_home).expanduser()
-    return Path(os.environ.get("NUMOPT_DATA") or Path.home() / ".cache" / "numopt").expanduser()
 
 
 def _open_text(path: Path):
@@ -234,15 +216,6 @@ def _find(name: str, home: Path) -> Path | None:
     return None
 
 
-def _download(url: str, dest: Path, timeout: float = 30.0) -> None:
-    partial = dest.with_name(dest.name + ".part")
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        dest.parent.mkdir(parents=True, exist_ok=True)  # only once the server answered: no empty folders
-        with open(partial, "wb") as out:
-            shutil.copyfileobj(response, out)
-    partial.replace(dest)
-
-
 def load(name: str, *, data_home: str | os.PathLike | None = None, download: bool = True):
     """Load a registered LIBSVM binary data set with labels in {-1, +1}.
 
@@ -281,14 +254,12 @@ def load(name: str, *, data_home: str | os.PathLike | None = None, download: boo
         if not download:
             raise FileNotFoundError(f"LIBSVM data set {name!r} not found. Put the file at {where}; "
                                     f"it is served at {meta.url}. Set NUMOPT_DATA to use another folder.")
-        dest = home / "libsvm" / meta.filename
         try:
-            _download(meta.url, dest)
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
-            raise FileNotFoundError(f"LIBSVM data set {name!r} not found and the download from {meta.url} "
-                                    f"failed ({exc}). Put the file at {where}; set NUMOPT_DATA to use "
-                                    "another folder.") from exc
-        path = dest
+            fetch(name, home)
+        except DownloadError as exc:
+            raise FileNotFoundError(f"LIBSVM data set {name!r} not found and the download failed ({exc}). "
+                                    f"Put the file at {where}; set NUMOPT_DATA to use another folder.") from exc
+        path = _find(meta.filename, home)
     X, y = read_svmlight(path, n_features=meta.n_features)
     if X.shape != (meta.n_samples, meta.n_features):
         raise ValueError(f"{path} holds a {X.shape[0]} x {X.shape[1]} data set; {name!r} should be "

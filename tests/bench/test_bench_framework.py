@@ -6,6 +6,7 @@ import pytest
 import numopt.bench as bench
 from numopt.bench import BenchContext, list_suites, run_suites, suite
 from numopt.bench.report import convergence_plot, markdown_table, performance_profile
+from numopt.cli import main
 
 
 def test_markdown_table_formats_values():
@@ -45,9 +46,20 @@ def dummy_suites():
         """Always skips."""
         ctx.skip("peer missing")
 
+    @suite("test-partial", family="testing", quick=False)
+    def partial(ctx):
+        """Runs one part, skips the other."""
+        ctx.table("part one", [{"x": 1}])
+        ctx.skip_part("part two needs the MovieLens data")
+
+    @suite("test-broken", family="testing", quick=False)
+    def broken(ctx):
+        """Raises."""
+        raise RuntimeError("boom")
+
     yield
-    bench._REGISTRY.pop("test-dummy")
-    bench._REGISTRY.pop("test-skipping")
+    for name in ("test-dummy", "test-skipping", "test-partial", "test-broken"):
+        bench._REGISTRY.pop(name)
 
 
 def test_registry_lists_the_cutest_baseline():
@@ -56,13 +68,34 @@ def test_registry_lists_the_cutest_baseline():
 
 
 def test_run_suites_writes_report(tmp_path, dummy_suites, capsys):
-    path = run_suites(["testing"], quick=False, outdir=tmp_path, progress=False, seed=7)
+    path, statuses = run_suites(["testing"], quick=False, outdir=tmp_path, progress=False, seed=7)
     report = path.read_text()
-    assert "| test-dummy | testing | ok |" in report
-    assert "| test-skipping | testing | skipped: peer missing |" in report
-    assert "| full | 7 |" in report and "some *text*" in report
+    assert "| test-dummy | testing | full | ok |" in report
+    assert "| test-skipping | testing | full | skipped: peer missing |" in report
+    assert "| test-partial | testing | full | skipped: part two needs the MovieLens data |" in report
+    assert "| test-broken | testing | full | failed: RuntimeError: boom |" in report
+    assert "| full | 7 |" in report and "some *text*" in report and "### part one" in report
+    assert sorted(statuses) == sorted(["ok", "skipped: peer missing", "failed: RuntimeError: boom",
+                                       "skipped: part two needs the MovieLens data"])
     out = capsys.readouterr().out
     assert "### numbers" in out and "skipped: peer missing" in out
+
+
+def test_running_one_suite_merges_into_the_existing_report(tmp_path, dummy_suites):
+    run_suites(["test-dummy", "test-skipping"], quick=False, outdir=tmp_path, echo=False)
+    path, _ = run_suites(["test-dummy"], quick=True, outdir=tmp_path, echo=False)
+    report = path.read_text()
+    assert "| test-dummy | testing | quick | ok |" in report
+    assert "| test-skipping | testing | full | skipped: peer missing |" in report
+    assert report.count("## test-dummy") == 1 and "| quick | 0 |" in report
+
+
+def test_cli_bench_strict_exits_nonzero_when_something_was_skipped(tmp_path, dummy_suites, capsys):
+    args = ["bench", "--suite", "test-partial", "--out", str(tmp_path), "--no-progress"]
+    assert main(args) == 0
+    assert main([*args, "--strict"]) == 1
+    assert "skipped all or part" in capsys.readouterr().err
+    assert main(["bench", "--suite", "test-broken", "--out", str(tmp_path)]) == 1
 
 
 def test_quick_run_leaves_out_full_only_suites(tmp_path, dummy_suites):

@@ -2,14 +2,13 @@
 
 import gzip
 import os
-import urllib.error
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 from numopt.oracles import finite_difference_jacobian
-from numopt.problems import libsvm
+from numopt.problems import datasets, libsvm
 
 SHARED = os.environ.get("NUMOPT_DATA", "")
 _LIBSVM = os.path.join(SHARED, "libsvm")
@@ -61,11 +60,11 @@ def test_missing_file_says_where_to_put_it(tmp_path):
 
 
 def test_failed_download_says_where_to_put_it(tmp_path, monkeypatch):
-    def offline(url, dest, timeout=30.0):
-        raise urllib.error.URLError("no network")
+    def offline(url, timeout=60.0):
+        raise datasets.DownloadError(f"could not download {url}: no network")
 
-    monkeypatch.setattr(libsvm, "_download", offline)
-    with pytest.raises(FileNotFoundError, match="download from https://www.csie.ntu.edu.tw/.*failed"):
+    monkeypatch.setattr(datasets, "read_url", offline)
+    with pytest.raises(FileNotFoundError, match="download failed.*https://www.csie.ntu.edu.tw/"):
         libsvm.load("heart_scale", data_home=tmp_path)
 
 
