@@ -43,7 +43,7 @@ test-gpu: venv
 	$(BIN)/python -m pytest -q $(GPU_MODULES)
 
 bench: venv ipopt
-	$(PIP) install --quiet -e '.[bench]'
+	$(PIP) install --quiet -e '.[bench,peers-torch]'
 	$(BIN)/python -m pytest benchmarks --benchmark-only --override-ini="addopts="
 	$(BIN)/numopt bench --full --out bench-report-full
 

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import numopt  # noqa: E402
@@ -16,13 +17,16 @@ release = version = numopt.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.mathjax",
+    "mathml_math",
     "numpydoc",
     "myst_nb",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
-exclude_patterns = ["_build", "**.ipynb_checkpoints"]
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "_ext"]
+
+# Formulas become MathML at build time (docs/_ext/mathml_math.py): the pages work offline.
+html_math_renderer = "mathml"
 templates_path = []
 
 autosummary_generate = True
@@ -38,5 +42,7 @@ myst_enable_extensions = ["dollarmath", "colon_fence"]
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"numopt {release}"
-html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}
+html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2, "header_links_before_dropdown": 12}
+# The family pages have no sub-pages: the top bar lists every page, the right-hand bar each page's sections.
+html_sidebars = {"**": []}
 suppress_warnings = ["mystnb.unknown_mime_type"]

@@ -109,6 +109,11 @@ class IterativeSolver:
         rows = "\n".join(f"  {k.ljust(width)} = {v!r}" for k, v in sorted(self.options.items()))
         return f"{type(self).__name__} ({self.name})\n{rows}"
 
+    def _repr_html_(self) -> str:
+        from .display import html_table
+
+        return html_table(f"{type(self).__name__} ({self.name})", {k: repr(v) for k, v in sorted(self.options.items())})
+
     # The four methods of the protocol -------------------------------------------------
     def init(self, problem, x0) -> SolverState:  # pragma: no cover - abstract
         raise NotImplementedError

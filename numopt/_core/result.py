@@ -124,6 +124,12 @@ class OptimizeResult(dict):
             lines.append(f"{key.rjust(width)}: {text}")
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        from .display import html_table
+
+        rows = {key: _describe_history(value) if key == "history" else _short(value) for key, value in self.items()}
+        return html_table(type(self).__name__, rows)
+
 
 def _short(value) -> str:
     if isinstance(value, np.ndarray) and value.size > 12:

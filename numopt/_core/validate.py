@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import numbers
 from collections.abc import Iterable, Mapping
 
@@ -163,15 +164,20 @@ def check_positive(name: str, value, *, strict: bool = True, integer: bool = Fal
     if isinstance(value, bool) or not isinstance(value, kind):
         what = "an integer" if integer else "a real number"
         raise TypeError(f"{name} must be {what}; got {value!r}.")
-    if not np.isfinite(value) or (value <= 0 if strict else value < 0):
+    if not _is_finite(value) or (value <= 0 if strict else value < 0):
         sign = "> 0" if strict else ">= 0"
         raise ValueError(f"{name} must be finite and {sign}; got {value!r}.")
     return value
 
 
+def _is_finite(value: numbers.Real) -> bool:
+    """Finiteness of a real scalar, including Python ints too large for a float64."""
+    return isinstance(value, numbers.Integral) or math.isfinite(value)
+
+
 def check_in_range(name: str, value, low, high, *, closed: str = "neither"):
     """Return ``value`` if it lies in the interval (``closed``: 'neither', 'left', 'right', 'both')."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not _is_finite(value):
         raise ValueError(f"{name} must be a finite real number; got {value!r}.")
     lo_ok = value >= low if closed in ("left", "both") else value > low
     hi_ok = value <= high if closed in ("right", "both") else value < high

@@ -84,3 +84,17 @@ class Problem:
         """Set every evaluation counter back to zero."""
         for name in self.count_names:
             setattr(self, name, 0)
+
+    def _summary(self) -> dict:
+        summary = {"n": getattr(self, "n", "?"), "capabilities": "[" + ", ".join(sorted(self.capabilities)) + "]"}
+        summary.update(self.counts())
+        return summary
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v}" for k, v in self._summary().items())
+        return f"<{type(self).__name__} {self.name!r}: {fields}>"
+
+    def _repr_html_(self) -> str:
+        from .._core.display import html_table
+
+        return html_table(f"{type(self).__name__} '{self.name}'", self._summary())
