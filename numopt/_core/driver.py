@@ -112,7 +112,8 @@ class IterativeSolver:
     def _repr_html_(self) -> str:
         from .display import html_table
 
-        return html_table(f"{type(self).__name__} ({self.name})", {k: repr(v) for k, v in sorted(self.options.items())})
+        options = {key: repr(value) for key, value in sorted(self.options.items())}
+        return html_table(f"{type(self).__name__} ({self.name})", options)
 
     # The four methods of the protocol -------------------------------------------------
     def init(self, problem, x0) -> SolverState:  # pragma: no cover - abstract

@@ -127,7 +127,8 @@ class OptimizeResult(dict):
     def _repr_html_(self) -> str:
         from .display import html_table
 
-        rows = {key: _describe_history(value) if key == "history" else _short(value) for key, value in self.items()}
+        rows = {key: _describe_history(value) if key == "history" else _short(value)
+                for key, value in self.items()}
         return html_table(type(self).__name__, rows)
 
 

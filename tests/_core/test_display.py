@@ -11,7 +11,8 @@ from numopt.oracles import from_scipy
 def test_result_html_lists_every_field_with_its_value():
     res = OptimizeResult(x=np.array([1.0, 2.0]), success=True, status=0, message="done", nit=7)
     text = res._repr_html_()
-    for key, value in (("x", "array([1., 2.])"), ("success", "True"), ("nit", "7"), ("message", "&#x27;done&#x27;")):
+    shown = (("x", "array([1., 2.])"), ("success", "True"), ("nit", "7"), ("message", "&#x27;done&#x27;"))
+    for key, value in shown:
         assert f"<code>{key}</code>" in text and value in text
 
 
