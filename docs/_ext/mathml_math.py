@@ -29,7 +29,7 @@ def visit_inline(self, node):
 
 
 def visit_block(self, node):
-    latex = node["latex"]
+    latex = node.astext()
     number = ""
     if node.get("number"):
         number = f"<span class=\"eqno\">({node['number']})</span>"
