@@ -106,9 +106,13 @@ def test_history_records_each_iteration():
     assert len(h["time"]) == 5 and "5 records" in repr(res)
 
 
-def test_progress_bar_runs(capsys):
+def test_progress_bar_shows_the_solver_and_its_objective(capsys):
     res = run(GradientDescent(step=0.5, progress=True), quadratic(), np.ones(2))
     assert res.success
+    err = capsys.readouterr().err
+    assert f"{GradientDescent.name}:" in err and "/1000" in err  # the bar counts towards maxiter
+    run(GradientDescent(step=0.5), quadratic(), np.ones(2))
+    assert capsys.readouterr().err == ""  # off by default in library calls
 
 
 def test_unknown_option_lists_valid_ones():
