@@ -20,7 +20,7 @@ METHODS = ("penalty", "penalty-stochastic", "penalty-single-loop", "implicit", "
 
 def _quadratic(ctx):
     from ..bilevel import minimize_bilevel
-    from ..problems.bilevel_apps import quadratic_bilevel
+    from ..bilevel.apps import quadratic_bilevel
 
     qp = quadratic_bilevel(n=5, m=8, seed=ctx.seed)
     rng = np.random.default_rng(ctx.seed)
@@ -139,7 +139,7 @@ def _hyper_configs(quick):
 @suite("bilevel-hyperparameter", family="bilevel")
 def bilevel_hyperparameter(ctx):
     """Per-feature L2 hyperparameters of logistic / ridge regression on LIBSVM data (validation split)."""
-    from ..problems.bilevel_apps import hyperparameter_task, libsvm_split
+    from ..bilevel.apps import hyperparameter_task, libsvm_split
 
     cases = [("australian_scale", "logistic", None)] if ctx.quick else \
         [("a9a", "logistic", 4000), ("australian_scale", "squared", None)]
@@ -173,7 +173,7 @@ def _cleaning_configs(quick):
 @suite("bilevel-hypercleaning", family="bilevel")
 def bilevel_hypercleaning(ctx):
     """Data hyper-cleaning on digits with 30% corrupted labels: test accuracy vs oracle calls and time."""
-    from ..problems.bilevel_apps import hyper_cleaning_task
+    from ..bilevel.apps import hyper_cleaning_task
 
     n_train, n_val = (300, 200) if ctx.quick else (800, 400)
     budget = 2.0 if ctx.quick else 20.0

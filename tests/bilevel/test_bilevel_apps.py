@@ -4,7 +4,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 
 from numopt.bilevel import minimize_bilevel
-from numopt.problems.bilevel_apps import hyper_cleaning_task, hyperparameter_task
+from numopt.bilevel.apps import hyper_cleaning_task, hyperparameter_task
 
 
 def _fd_grads(fn, x, y, h=1e-6):
