@@ -118,6 +118,11 @@ def quadratic_bilevel(n: int = 5, m: int = 8, *, n_samples: int | None = None, n
     """
     check_positive("n", n, integer=True)
     check_positive("m", m, integer=True)
+    check_positive("noise", noise, strict=False)
+    if x_box is not None:
+        if not isinstance(x_box, (tuple, list)) or len(x_box) != 2 or np.any(np.asarray(x_box[0]) > x_box[1]):
+            raise ValueError(f"x_box must be a (lower, upper) pair with lower <= upper, or None; got {x_box!r}.")
+        x_box = tuple(x_box)
     rng = check_rng(seed)
     W = rng.standard_normal((n + m, n + m))
     K = W @ W.T / (n + m) + 0.2 * np.eye(n + m)
@@ -245,6 +250,8 @@ def hyperparameter_task(train, val, test=None, *, loss: str = "logistic", x_boun
     >>> task.problem.n, task.problem.m, sorted(task.evaluate(task.problem.x0, np.zeros(4)))
     (4, 4, ['test_accuracy', 'test_loss', 'val_loss'])
     """
+    if not isinstance(x_bounds, (tuple, list)) or len(x_bounds) != 2 or not x_bounds[0] < x_bounds[1]:
+        raise ValueError(f"x_bounds must be a (lower, upper) pair with lower < upper; got {x_bounds!r}.")
     loss = check_loss(loss)
     if loss == "softmax":
         raise ValueError("loss='softmax' is not valid here; expected one of 'squared', 'logistic'.")
@@ -320,6 +327,8 @@ def hyper_cleaning_task(*, n_train: int = 800, n_val: int = 400, corruption: flo
     """
     from sklearn.datasets import load_digits
 
+    check_positive("n_train", n_train, integer=True)
+    check_positive("n_val", n_val, integer=True)
     check_in_range("corruption", corruption, 0.0, 1.0, closed="left")
     check_positive("reg", reg)
     X, labels = load_digits(return_X_y=True)

@@ -180,16 +180,19 @@ class BilevelFunction(Problem):
         self._count("nfev")
         if self.grad_mode == "jax":
             with jax_x64():
-                return float(np.asarray(self._fun(x, y, *self._args(idx))).reshape(()))
-        return float(np.asarray(self._fun(x, y, *self._args(idx))).reshape(()))
+                out = np.asarray(self._fun(x, y, *self._args(idx)))
+        else:
+            out = np.asarray(self._fun(x, y, *self._args(idx)))
+        if out.size != 1:
+            raise ValueError(f"{self.name}(x, y) must return a scalar; got an array of shape {out.shape}.")
+        return float(out.reshape(()))
 
     def grad(self, x, y, idx=None) -> tuple[np.ndarray, np.ndarray]:
         """``(grad_x, grad_y)`` (minibatch mean when ``idx`` is given)."""
         self._count("ngev")
         self._count("nsamp", self._batch_size(idx))
         if self.grad_mode == "user":
-            gx, gy = self._grad(x, y, *self._args(idx))
-            return np.asarray(gx, dtype=float).reshape(-1), np.asarray(gy, dtype=float).reshape(-1)
+            return self._pair("grad", self._grad(x, y, *self._args(idx)))
         if self.grad_mode == "jax":
             if self._jax_grad is None:
                 self._build_jax()
@@ -202,8 +205,7 @@ class BilevelFunction(Problem):
         if self._hvp is not None or self.grad_mode == "jax":
             self._count("nsamp", self._batch_size(idx))
         if self._hvp is not None:
-            hx, hy = self._hvp(x, y, v, *self._args(idx))
-            return np.asarray(hx, dtype=float).reshape(-1), np.asarray(hy, dtype=float).reshape(-1)
+            return self._pair("hvp", self._hvp(x, y, v, *self._args(idx)))
         if self.grad_mode == "jax":
             if self._jax_hvp is None:
                 self._build_jax()
@@ -216,6 +218,14 @@ class BilevelFunction(Problem):
 
         hv, _ = finite_difference_hessp(joint_grad, np.asarray(y, dtype=float), v, scheme="3-point")
         return hv[:n], hv[n:]
+
+    def _pair(self, what, out) -> tuple[np.ndarray, np.ndarray]:
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            seen = f"{type(out).__name__} of length {len(out)}" if isinstance(out, (tuple, list)) else \
+                f"{type(out).__name__} of shape {np.shape(out)}"
+            raise ValueError(f"the {what} of {self.name} must return a pair ({what}_x, {what}_y) of arrays; "
+                             f"got {seen}.")
+        return tuple(np.asarray(part, dtype=float).reshape(-1) for part in out)
 
     def _restore(self, counts):
         for key, value in counts.items():
@@ -264,6 +274,9 @@ class BilevelProblem(Problem):
         self.g.name = "g"
         self.x0 = as_float_array(x0, "x0", ndim=1)
         self.y0 = as_float_array(y0, "y0", ndim=1)
+        for label, start in (("x0", self.x0), ("y0", self.y0)):
+            if start.size == 0:
+                raise ValueError(f"{label} must have at least one entry; got shape {start.shape}.")
         self.n, self.m = self.x0.size, self.y0.size
         self.name = name
         self.X = as_set(proj_x, "proj_x", self.x0)
@@ -296,6 +309,8 @@ class BilevelProblem(Problem):
                         fn.grad_mode = "finite-difference"
                         value = fn.value(x, y)
                         gx, gy = fn.grad(x, y)
+                    elif isinstance(exc, ValueError) and "must return" in str(exc):
+                        raise
                     else:
                         raise ValueError(
                             f"evaluating {fn.name}(x0, y0) with x of size {self.n} and y of size {self.m} "
