@@ -63,7 +63,8 @@ def test_quadratic_builder(kwargs, name, seen):
 
 def test_hyperparameter_builder_bounds():
     data = (np.eye(3), np.ones(3))
-    assert_names_argument(hyperparameter_task, data, data, x_bounds=(2.0, -8.0), names="x_bounds", seen="(2.0, -8.0)")
+    assert_names_argument(hyperparameter_task, data, data, x_bounds=(2.0, -8.0), names="x_bounds",
+                          seen="(2.0, -8.0)")
 
 
 @pytest.mark.parametrize("kwargs, name", [(dict(n_train=0), "n_train"), (dict(n_val=-3), "n_val")])
