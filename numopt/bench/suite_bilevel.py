@@ -123,13 +123,14 @@ def _time_to(res, target):
     return float(tr["time"][hit[0]]) if hit.size else np.inf
 
 
-def _hyper_configs(quick):
+def _configs(quick, lr_x, **penalty):
+    """Solver options of the data tasks: the same rules for both, with the task's x step scale."""
     scale = 1 if quick else 4
     return {
-        "penalty": dict(sigma=1e-2, sigma0=1e-2, lr_x=1000.0, inner_steps=20, tol=1e-5, record_every=1),
-        "penalty-stochastic": dict(sigma=1e-2, sigma0=1e-2, batch_size=64, lr_x=1000.0, inner_steps=10,
+        "penalty": dict(sigma=1e-2, sigma0=1e-2, lr_x=lr_x, inner_steps=20, record_every=1, **penalty),
+        "penalty-stochastic": dict(sigma=1e-2, sigma0=1e-2, batch_size=64, lr_x=lr_x, inner_steps=10,
                                    step_power=0.0, record_every=5 * scale),
-        "penalty-single-loop": dict(sigma=1e-2, sigma0=1e-2, batch_size=32, lr_x=1000.0, k0=1000.0,
+        "penalty-single-loop": dict(sigma=1e-2, sigma0=1e-2, batch_size=32, lr_x=lr_x, k0=1000.0,
                                     record_every=50 * scale),
         "implicit": dict(record_every=1),
         "f2sa": dict(record_every=5 * scale),
@@ -153,21 +154,8 @@ def bilevel_hyperparameter(ctx):
         ctx.text(f"**{name}** ({loss}): {task.info['n_train']} train / {task.info['n_val']} validation / "
                  f"{task.info['n_test']} test rows, {task.info['features']} features; x = log weights in "
                  "[-8, 2], started at 0.")
-        _run_all(ctx, task, _hyper_configs(ctx.quick), budget, task.info["n_train"],
+        _run_all(ctx, task, _configs(ctx.quick, 1000.0, tol=1e-5), budget, task.info["n_train"],
                  f"{name} {loss}", "test_accuracy")
-
-
-def _cleaning_configs(quick):
-    scale = 1 if quick else 4
-    return {
-        "penalty": dict(sigma=1e-2, sigma0=1e-2, lr_x=2e4, inner_steps=20, record_every=1),
-        "penalty-stochastic": dict(sigma=1e-2, sigma0=1e-2, batch_size=64, lr_x=2e4, inner_steps=10,
-                                   step_power=0.0, record_every=5 * scale),
-        "penalty-single-loop": dict(sigma=1e-2, sigma0=1e-2, batch_size=32, lr_x=2e4, k0=1000.0,
-                                    record_every=50 * scale),
-        "implicit": dict(record_every=1),
-        "f2sa": dict(record_every=5 * scale),
-    }
 
 
 @suite("bilevel-hypercleaning", family="bilevel")
@@ -184,7 +172,7 @@ def bilevel_hypercleaning(ctx):
         {"training": "all samples, corrupted labels (weights 1)", "test accuracy": acc(fit(np.ones(n_train)))},
         {"training": "clean samples only (oracle weights)", "test accuracy": acc(fit((~bad).astype(float)))},
     ]
-    runs = _run_all(ctx, task, _cleaning_configs(ctx.quick), budget, n_train,
+    runs = _run_all(ctx, task, _configs(ctx.quick, 2e4), budget, n_train,
                     f"hyper-cleaning digits {n_train}+{n_val}", "test_accuracy")
     for method, res in runs.items():
         ref_rows.append({"training": f"bilevel weights sigmoid(x) from {method}",

@@ -38,8 +38,8 @@ on ``g(x, .)``; ``(x, y)`` descend on ``h_sigma`` with the Danskin gradient
     step rules: y step ``lr_y c_k / (L_f + L_g / sigma_k)``, z step ``lr_z c_k / L_g``,
     x step ``lr_x c_k / (L_f + L_g / sigma_k)`` (so O(sigma_k)), with
     c_k = (1 + k/k0)^(-step_power) and L_f, L_g the y-curvatures of f and g
-    estimated by power iteration on gradient differences (on a minibatch of
-    16 * batch_size samples, counted), refreshed every ``curvature_every``
+    (largest eigenvalues of the y-Hessians by Lanczos on Hessian-vector products, on a
+    minibatch of 16 * batch_size samples, counted), refreshed every ``curvature_every``
     iterations because the curvature of g(x, .) may change with x.
 ``PenaltySingleLoop`` ('penalty-single-loop', O(1) samples per iteration)
     One minibatch step for each of y, z and x per iteration, all from the
