@@ -75,6 +75,10 @@ def _run_all(ctx, task, configs, budget, n_train, label, metric):
     from ..bilevel import minimize_bilevel
 
     problem = task.problem
+    # warm-up: two iterations of every method first, so that no timed run pays for compiling kernels
+    for method in METHODS:
+        cfg = {k: v for k, v in configs[method].items() if k != "record_every"}
+        minimize_bilevel(problem, method=method, maxiter=2, seed=ctx.seed, **cfg)
     runs = {}
     for method in METHODS:
         cfg = dict(configs[method])

@@ -271,7 +271,7 @@ def hyperparameter_task(train, val, test=None, *, loss: str = "logistic", x_boun
 
     def g_hvp(x, w, v, idx):
         ex = np.exp(x)
-        return ex * w * v, tr.hessp(w, v) + ex * v
+        return ex * w * v, tr.hessp(w, v, idx) + ex * v
 
     def f_val(x, w, idx):
         return va.value(w, idx)

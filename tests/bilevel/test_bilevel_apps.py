@@ -119,3 +119,15 @@ def test_default_penalty_switches_to_barzilai_borwein_on_ill_conditioned_lower_l
     assert res.x_step_rule == "barzilai-borwein"
     assert np.isfinite(res.upper_value) and res.upper_value < task.problem.f.value(task.problem.x0,
                                                                                       np.zeros(task.problem.m))
+
+
+def test_hyperparameter_minibatch_hvp_differentiates_the_minibatch_gradient(cancer):
+    task = hyperparameter_task(*cancer, loss="logistic")
+    g = task.problem.g
+    rng = np.random.default_rng(3)
+    x, y, v = rng.standard_normal(8) * 0.5, rng.standard_normal(8) * 0.3, rng.standard_normal(8)
+    idx, h = np.array([2, 9, 9, 40]), 1e-6
+    (gxp, gyp), (gxm, gym) = g.grad(x, y + h * v, idx), g.grad(x, y - h * v, idx)
+    hx, hy = g.hvp(x, y, v, idx)
+    np.testing.assert_allclose(hy, (gyp - gym) / (2 * h), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(hx, (gxp - gxm) / (2 * h), rtol=1e-6, atol=1e-8)
