@@ -65,10 +65,20 @@ def prediction(problem, graph) -> float:
     return float(np.sqrt(chi1 * chi2) * np.sqrt(problem.L / problem.mu) * np.log(1.0 / TOL))
 
 
+def _warm_up(seed: int) -> None:
+    """A short run of every method on a small problem, so that no timed run pays for compiling kernels."""
+    from ..decentralized import make_graph, minimize, ridge_problem
+
+    problem, graph = ridge_problem(4, m_per_node=5, dim=3, seed=seed), make_graph("cycle", 4)
+    for method in METHOD_LIST:
+        minimize(problem, graph, method=method, t_max=2.0, tol=0.0, seed=seed)
+
+
 def compare_on_graphs(ctx, n: int, t_max: float, maxtime: float, label: str) -> list[dict]:
     from ..decentralized import ridge_problem
 
     problem = ridge_problem(n, m_per_node=20, dim=10, reg=0.1, seed=ctx.seed)
+    _warm_up(ctx.seed)
     rows = []
     for gname, graph in graph_zoo(n, seed=ctx.seed).items():
         nodes = _nodes(graph)
