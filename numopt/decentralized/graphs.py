@@ -106,8 +106,10 @@ def as_graph(G, n_nodes: int | None = None) -> nx.Graph:
     if not isinstance(G, nx.Graph) or G.is_directed():
         raise TypeError(f"graph must be an undirected networkx.Graph; got {type(G).__name__}.")
     n = G.number_of_nodes()
-    if sorted(G.nodes) != list(range(n)):
-        raise ValueError("graph nodes must be the integers 0..n-1 (use nx.convert_node_labels_to_integers).")
+    if set(G.nodes) != set(range(n)):
+        shown = sorted(map(repr, G.nodes))[:5]
+        raise ValueError(f"graph nodes must be the integers 0..n-1 (use nx.convert_node_labels_to_integers); "
+                         f"got nodes such as {', '.join(shown)}.")
     if n_nodes is not None and n != n_nodes:
         raise ValueError(f"node count mismatch: the graph has {n} nodes but the problem has n_nodes={n_nodes}.")
     if n < 2:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from .._core.validate import as_float_array, check_choice, check_positive, check_rng
+from .._core.validate import as_float_array, check_positive, check_rng
 from ..linalg.eigen import extreme_eigenvalues
 from ..losses import GLM, check_loss
 from ..oracles import Problem
@@ -173,8 +173,9 @@ class LocalDataProblem(SeparableProblem):
     """
 
     def __init__(self, A, b, node_ptr, loss: str = "squared", reg: float = 0.1, name: str | None = None):
+        if not isinstance(loss, str) or loss.lower() not in (*LOSSES, "ridge"):
+            raise ValueError(f"loss={loss!r} is not valid here; expected one of {', '.join(map(repr, LOSSES))}.")
         loss = check_loss(loss)
-        check_choice("loss", loss, LOSSES)
         check_positive("reg", reg, strict=loss == "logistic")
         A = sp.csr_matrix(A, dtype=float)
         A.sort_indices()
@@ -185,7 +186,9 @@ class LocalDataProblem(SeparableProblem):
             raise ValueError(f"node_ptr must increase from 0 to the number of rows ({A.shape[0]}), each node "
                              f"holding >= 1 row; got {node_ptr.tolist()[:12]}.")
         if loss == "logistic" and not np.all(np.isin(b, (-1.0, 1.0))):
-            raise ValueError("logistic labels b must lie in {-1, +1}.")
+            seen = np.unique(b[~np.isin(b, (-1.0, 1.0))])[:5].tolist()
+            raise ValueError(f"b must hold labels in {{-1, +1}} for loss='logistic'; got other values such as "
+                             f"{seen}.")
         self.A, self.b, self.node_ptr, self.loss, self.reg = A, b, node_ptr, loss, float(reg)
         self.glm = GLM(A, b, loss, l2=self.reg)
         n_nodes = node_ptr.size - 1

@@ -37,7 +37,7 @@ def test_constants_bound_the_local_curvature():
 def test_split_errors():
     with pytest.raises(ValueError, match="cannot split 3 rows over n_nodes=4"):
         from_dataset(np.ones((3, 2)), np.ones(3), 4)
-    with pytest.raises(ValueError, match=r"labels b must lie in \{-1, \+1\}"):
+    with pytest.raises(ValueError, match=r"b must hold labels in \{-1, \+1\}"):
         from_dataset(np.eye(4), np.arange(4.0), 2, loss="logistic")
 
 
