@@ -343,6 +343,12 @@ class BilevelProblem(Problem):
         return rng.integers(0, fn.n_samples, size=size)
 
     # ------------------------------------------------------------------ counts
+    @property
+    def count_names(self) -> tuple[str, ...]:
+        """The counters of both levels (``nfev_f``, ..., ``nsamp_g``) and the totals ``ngrad``,
+        ``noracle``, ``nsamples``."""
+        return tuple(self.counts())
+
     def counts(self) -> dict[str, int]:
         out = {}
         for fn in (self.f, self.g):

@@ -36,6 +36,7 @@ import numpy as np
 
 from .._core.driver import _wants_intermediate_result
 from .._core.result import OptimizeResult, Status
+from .._core.validate import check_positive
 
 __all__ = ["main", "run_rank", "summary"]
 
@@ -63,7 +64,14 @@ def _options(args) -> argparse.Namespace:
     unknown = sorted(set(given) - set(vars(defaults)))
     if unknown:
         raise ValueError(f"args has unknown options {unknown}; valid: {sorted(vars(defaults))}.")
-    return argparse.Namespace(**{**vars(defaults), **given})
+    args = argparse.Namespace(**{**vars(defaults), **given})
+    for name in ("t_max", "speed"):
+        check_positive(name, getattr(args, name))
+    check_positive("tol", args.tol, strict=False)
+    check_positive("poll", args.poll, strict=False)
+    if args.record_every is not None:
+        check_positive("record_every", args.record_every)
+    return args
 
 
 def run_rank(comm, args=None, *, callback=None) -> OptimizeResult:

@@ -69,3 +69,12 @@ def test_local_gradients_are_counted_through_the_oracle_layer():
     assert res.ngrad > 0
     p.reset_counts()
     assert p.counts() == {"ngrad": 0}
+
+
+@pytest.mark.parametrize("name, value", [("t_max", 0.0), ("speed", -1.0), ("record_every", 0.0)])
+def test_mpi_options_name_the_option(name, value):
+    pytest.importorskip("mpi4py")
+    from numopt.decentralized.mpi import _options
+
+    assert_names_argument(_options, {name: value}, names=name, seen=str(value))
+    assert_names_argument(_options, {"t-max": 3.0}, names=["args", "t-max", "t_max"])
