@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from numopt.bilevel import minimize_bilevel
-from numopt.problems.bilevel_apps import hyper_cleaning_task, quadratic_bilevel
+from numopt.bilevel.apps import hyper_cleaning_task, quadratic_bilevel
 
 QUAD = {
     "penalty": dict(sigma=1e-3),

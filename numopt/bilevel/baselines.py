@@ -43,7 +43,7 @@ class ImplicitDifferentiation(BilevelSolver):
 
     Examples
     --------
-    >>> from numopt.problems.bilevel_apps import quadratic_bilevel
+    >>> from numopt.bilevel.apps import quadratic_bilevel
     >>> from numopt import run
     >>> qp = quadratic_bilevel(n=3, m=4, seed=0)
     >>> res = run(ImplicitDifferentiation(maxiter=200), qp.problem, qp.problem.x0)
@@ -149,7 +149,7 @@ class F2SA(BilevelSolver):
 
     Examples
     --------
-    >>> from numopt.problems.bilevel_apps import quadratic_bilevel
+    >>> from numopt.bilevel.apps import quadratic_bilevel
     >>> from numopt import run
     >>> qp = quadratic_bilevel(n=3, m=4, n_samples=200, noise=0.1, seed=0)
     >>> res = run(F2SA(lr=0.05, maxiter=300, seed=1), qp.problem, qp.problem.x0)

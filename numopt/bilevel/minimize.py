@@ -89,6 +89,8 @@ def minimize_bilevel(f, g=None, x0=None, y0=None, method: str = "penalty", *, gr
         gg = g if isinstance(g, BilevelFunction) else BilevelFunction(g, grad_g, hvp_g, n_samples=n_samples_g,
                                                                          name="g")
         problem = BilevelProblem(ff, gg, x0, y0, proj_x=proj_x, proj_y=proj_y)
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"options must be a dict of solver options or None; got {type(options).__name__}.")
     opts = {**dict(options or {}), **kwargs}
     solver = BILEVEL_METHODS[method](**opts)
     problem.reset_counts()

@@ -38,8 +38,8 @@ on ``g(x, .)``; ``(x, y)`` descend on ``h_sigma`` with the Danskin gradient
     step rules: y step ``lr_y c_k / (L_f + L_g / sigma_k)``, z step ``lr_z c_k / L_g``,
     x step ``lr_x c_k / (L_f + L_g / sigma_k)`` (so O(sigma_k)), with
     c_k = (1 + k/k0)^(-step_power) and L_f, L_g the y-curvatures of f and g
-    estimated by power iteration on gradient differences (on a minibatch of
-    16 * batch_size samples, counted), refreshed every ``curvature_every``
+    (largest eigenvalues of the y-Hessians by Lanczos on Hessian-vector products, on a
+    minibatch of 16 * batch_size samples, counted), refreshed every ``curvature_every``
     iterations because the curvature of g(x, .) may change with x.
 ``PenaltySingleLoop`` ('penalty-single-loop', O(1) samples per iteration)
     One minibatch step for each of y, z and x per iteration, all from the
@@ -81,7 +81,7 @@ class PenaltyMethod(BilevelSolver):
 
     Examples
     --------
-    >>> from numopt.problems.bilevel_apps import quadratic_bilevel
+    >>> from numopt.bilevel.apps import quadratic_bilevel
     >>> from numopt import run
     >>> qp = quadratic_bilevel(n=3, m=4, seed=0)
     >>> res = run(PenaltyMethod(sigma=1e-3, maxiter=300), qp.problem, qp.problem.x0)
@@ -99,9 +99,14 @@ class PenaltyMethod(BilevelSolver):
         check_in_range("sigma_decay", options["sigma_decay"], 0.0, 1.0, closed="right")
         check_in_range("inner_rtol", options["inner_rtol"], 0.0, 1.0)
         check_positive("inner_restarts", options["inner_restarts"], strict=False, integer=True)
-        if options["tol"] is None:
-            options["tol"] = options["sigma"]
-        check_positive("tol", options["tol"])
+        if options["tol"] is not None:
+            check_positive("tol", options["tol"])
+
+    @property
+    def tol(self) -> float:
+        """The stationarity tolerance: ``tol``, or ``sigma`` when ``tol`` is None."""
+        tol = self.options["tol"]
+        return self.options["sigma"] if tol is None else tol
 
     def start(self, state):
         state.Ly = state.Lz = 1.0
@@ -116,7 +121,7 @@ class PenaltyMethod(BilevelSolver):
     def _inner(self, state, x, y, z, lam):
         """Projected gradient on y (f + lam g) and z (g) until both gradient mappings are small."""
         p, o = state.problem, self.options
-        target = max(0.1 * o["tol"], o["inner_rtol"] * min(state.measure, 1.0))
+        target = max(0.1 * self.tol, o["inner_rtol"] * min(state.measure, 1.0))
 
         def hy(w):
             return p.f.value(x, w) + lam * p.g.value(x, w)
@@ -218,7 +223,7 @@ class PenaltyMethod(BilevelSolver):
 
     def converged(self, state):
         at_target = state.sigma == self.options["sigma"]
-        if at_target and state.measure <= self.options["tol"]:
+        if at_target and state.measure <= self.tol:
             return Status.SUCCESS
         if state.stalled:
             return Status.LINESEARCH
@@ -234,7 +239,7 @@ class PenaltyStochastic(BilevelSolver):
 
     Examples
     --------
-    >>> from numopt.problems.bilevel_apps import quadratic_bilevel
+    >>> from numopt.bilevel.apps import quadratic_bilevel
     >>> from numopt import run
     >>> qp = quadratic_bilevel(n=3, m=4, n_samples=200, noise=0.1, seed=0)
     >>> res = run(PenaltyStochastic(sigma=1e-2, maxiter=300, seed=1), qp.problem, qp.problem.x0)
@@ -280,7 +285,7 @@ class PenaltySingleLoop(BilevelSolver):
 
     Examples
     --------
-    >>> from numopt.problems.bilevel_apps import quadratic_bilevel
+    >>> from numopt.bilevel.apps import quadratic_bilevel
     >>> from numopt import run
     >>> qp = quadratic_bilevel(n=3, m=4, n_samples=200, noise=0.1, seed=0)
     >>> res = run(PenaltySingleLoop(sigma0=0.1, maxiter=3000, seed=1), qp.problem, qp.problem.x0)

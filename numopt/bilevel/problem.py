@@ -30,7 +30,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .._core.validate import as_float_array, check_positive
-from ..oracles import Problem
+from ..oracles import Problem, finite_difference_gradient, finite_difference_hessp, jax_x64
 from .sets import as_set
 
 __all__ = ["BilevelFunction", "BilevelProblem"]
@@ -44,7 +44,7 @@ def _jax():
     return jax
 
 
-class BilevelFunction:
+class BilevelFunction(Problem):
     """Counting oracle of one level, f(x, y) or g(x, y).
 
     Parameters
@@ -53,15 +53,26 @@ class BilevelFunction:
         ``fun(x, y) -> float``, or ``fun(x, y, idx)`` when ``n_samples`` is given.
     grad : callable, 'jax', 'finite-difference' or None
         ``grad(x, y[, idx]) -> (grad_x, grad_y)``. ``None`` picks 'jax' when
-        JAX is installed and ``fun`` traces, else 'finite-difference'.
+        JAX is installed and ``fun`` traces, else 'finite-difference'
+        (central differences of :func:`numopt.oracles.finite_difference_gradient`).
     hvp : callable or None
         ``hvp(x, y, v[, idx]) -> (H_xy v, H_yy v)``, the derivatives of
         ``<grad_y(x, y), v>`` in x and y. ``None``: JAX forward mode over the
-        gradient, or central differences of ``grad`` (two gradient calls).
+        gradient, or central differences of ``grad`` along ``v``
+        (:func:`numopt.oracles.finite_difference_hessp`, two gradient calls).
     n_samples : int, optional
         Number of samples of a finite sum; enables minibatch calls.
     name : str
         Used in messages ('f' or 'g').
+
+    Notes
+    -----
+    The counters (``count_names``) are ``nfev`` (values, finite-difference
+    values included), ``ngev`` (gradient calls), ``nhvp`` (Hessian-vector
+    products) and ``nsamp`` (per-sample first- or second-order evaluations).
+    JAX derivatives are compiled with ``jax.jit`` and evaluated in 64-bit
+    floats inside :func:`numopt.oracles.jax_x64`; the global
+    ``jax_enable_x64`` flag is left alone.
 
     Examples
     --------
@@ -71,6 +82,8 @@ class BilevelFunction:
     >>> gy, g.counts()["ngev"]
     (array([-1., -1.]), 1)
     """
+
+    count_names = ("nfev", "ngev", "nhvp", "nsamp")
 
     def __init__(self, fun: Callable, grad=None, hvp=None, *, n_samples: int | None = None, name: str = "f"):
         if not callable(fun):
@@ -91,12 +104,19 @@ class BilevelFunction:
             self.grad_mode = "user"
             self._grad = grad
         else:
-            raise TypeError(f"{name} grad must be callable, 'jax', 'finite-difference' or None; got {grad!r}.")
+            raise TypeError(f"{name} grad must be callable, 'jax' or 'finite-difference' or None; got {grad!r}.")
         if hvp is not None and not callable(hvp):
             raise TypeError(f"{name} hvp must be callable(x, y, v) or None; got {hvp!r}.")
         self._hvp = hvp
         self._jax_grad = self._jax_hvp = None
-        self.nfev = self.ngev = self.nhvp = self.nsamp = 0
+        self.reset_counts()
+
+    @property
+    def capabilities(self):
+        caps = {"fun", "grad", "hvp"}
+        if self.n_samples is not None:
+            caps.add("minibatch")
+        return frozenset(caps)
 
     # ------------------------------------------------------------------ helpers
     def _args(self, idx):
@@ -126,8 +146,7 @@ class BilevelFunction:
         self._jax_grad, self._jax_hvp = jax.jit(grad), jax.jit(hvp)
 
     def _call_jax(self, which, *args):
-        jax = _jax()
-        with jax.enable_x64(True):
+        with jax_x64():
             fn = self._jax_grad if which == "grad" else self._jax_hvp
             try:
                 out = fn(*args)
@@ -146,35 +165,34 @@ class BilevelFunction:
 
     def _fd_grad(self, x, y, idx):
         n = x.size
-        w = np.concatenate([x, y])
-        h = np.finfo(float).eps ** (1 / 3) * np.maximum(1.0, np.abs(w))
-        out = np.empty_like(w)
-        for i in range(w.size):
-            e = np.zeros_like(w)
-            e[i] = h[i]
-            wp, wm = w + e, w - e
-            fp = float(self._fun(wp[:n], wp[n:], *self._args(idx)))
-            fm = float(self._fun(wm[:n], wm[n:], *self._args(idx)))
-            out[i] = (fp - fm) / (2 * h[i])
-        self.nfev += 2 * w.size
-        return out[:n], out[n:]
+        rest = self._args(idx)
+
+        def joint(w):
+            return float(np.asarray(self._fun(w[:n], w[n:], *rest)).reshape(()))
+
+        g, nev = finite_difference_gradient(joint, np.concatenate([x, y]), scheme="3-point")
+        self._count("nfev", nev)
+        return g[:n], g[n:]
 
     # ------------------------------------------------------------------ oracles
     def value(self, x, y, idx=None) -> float:
         """Value (the minibatch mean when ``idx`` is given)."""
-        self.nfev += 1
+        self._count("nfev")
         if self.grad_mode == "jax":
-            with _jax().enable_x64(True):
-                return float(np.asarray(self._fun(x, y, *self._args(idx))).reshape(()))
-        return float(np.asarray(self._fun(x, y, *self._args(idx))).reshape(()))
+            with jax_x64():
+                out = np.asarray(self._fun(x, y, *self._args(idx)))
+        else:
+            out = np.asarray(self._fun(x, y, *self._args(idx)))
+        if out.size != 1:
+            raise ValueError(f"{self.name}(x, y) must return a scalar; got an array of shape {out.shape}.")
+        return float(out.reshape(()))
 
     def grad(self, x, y, idx=None) -> tuple[np.ndarray, np.ndarray]:
         """``(grad_x, grad_y)`` (minibatch mean when ``idx`` is given)."""
-        self.ngev += 1
-        self.nsamp += self._batch_size(idx)
+        self._count("ngev")
+        self._count("nsamp", self._batch_size(idx))
         if self.grad_mode == "user":
-            gx, gy = self._grad(x, y, *self._args(idx))
-            return np.asarray(gx, dtype=float).reshape(-1), np.asarray(gy, dtype=float).reshape(-1)
+            return self._pair("grad", self._grad(x, y, *self._args(idx)))
         if self.grad_mode == "jax":
             if self._jax_grad is None:
                 self._build_jax()
@@ -183,32 +201,35 @@ class BilevelFunction:
 
     def hvp(self, x, y, v, idx=None) -> tuple[np.ndarray, np.ndarray]:
         """``(H_xy v, H_yy v)``: derivatives of ``<grad_y(x, y), v>`` in x and y."""
-        self.nhvp += 1
+        self._count("nhvp")
         if self._hvp is not None or self.grad_mode == "jax":
-            self.nsamp += self._batch_size(idx)
+            self._count("nsamp", self._batch_size(idx))
         if self._hvp is not None:
-            hx, hy = self._hvp(x, y, v, *self._args(idx))
-            return np.asarray(hx, dtype=float).reshape(-1), np.asarray(hy, dtype=float).reshape(-1)
+            return self._pair("hvp", self._hvp(x, y, v, *self._args(idx)))
         if self.grad_mode == "jax":
             if self._jax_hvp is None:
                 self._build_jax()
             return self._call_jax("hvp", x, y, v, *self._args(idx))
-        vnorm = np.linalg.norm(v)
-        if vnorm == 0:
-            return np.zeros_like(x), np.zeros_like(y)
-        h = np.finfo(float).eps ** (1 / 3) * (1.0 + np.linalg.norm(y)) / vnorm
-        gxp, gyp = self.grad(x, y + h * v, idx)
-        gxm, gym = self.grad(x, y - h * v, idx)
-        return (gxp - gxm) / (2 * h), (gyp - gym) / (2 * h)
+        # the y-derivative of the full gradient along v is (H_xy v, H_yy v) (symmetry of the Hessian)
+        n = x.size
 
-    def counts(self) -> dict[str, int]:
-        return {"nfev": self.nfev, "ngev": self.ngev, "nhvp": self.nhvp, "nsamp": self.nsamp}
+        def joint_grad(yy):
+            return np.concatenate(self.grad(x, yy, idx))
 
-    def reset_counts(self) -> None:
-        self.nfev = self.ngev = self.nhvp = self.nsamp = 0
+        hv, _ = finite_difference_hessp(joint_grad, np.asarray(y, dtype=float), v, scheme="3-point")
+        return hv[:n], hv[n:]
+
+    def _pair(self, what, out) -> tuple[np.ndarray, np.ndarray]:
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            seen = f"{type(out).__name__} of length {len(out)}" if isinstance(out, (tuple, list)) else \
+                f"{type(out).__name__} of shape {np.shape(out)}"
+            raise ValueError(f"the {what} of {self.name} must return a pair ({what}_x, {what}_y) of arrays; "
+                             f"got {seen}.")
+        return tuple(np.asarray(part, dtype=float).reshape(-1) for part in out)
 
     def _restore(self, counts):
-        self.nfev, self.ngev, self.nhvp, self.nsamp = (counts[k] for k in ("nfev", "ngev", "nhvp", "nsamp"))
+        for key, value in counts.items():
+            setattr(self, key, value)
 
 
 def _as_function(obj, name) -> BilevelFunction:
@@ -253,6 +274,9 @@ class BilevelProblem(Problem):
         self.g.name = "g"
         self.x0 = as_float_array(x0, "x0", ndim=1)
         self.y0 = as_float_array(y0, "y0", ndim=1)
+        for label, start in (("x0", self.x0), ("y0", self.y0)):
+            if start.size == 0:
+                raise ValueError(f"{label} must have at least one entry; got shape {start.shape}.")
         self.n, self.m = self.x0.size, self.y0.size
         self.name = name
         self.X = as_set(proj_x, "proj_x", self.x0)
@@ -285,6 +309,8 @@ class BilevelProblem(Problem):
                         fn.grad_mode = "finite-difference"
                         value = fn.value(x, y)
                         gx, gy = fn.grad(x, y)
+                    elif isinstance(exc, ValueError) and "must return" in str(exc):
+                        raise
                     else:
                         raise ValueError(
                             f"evaluating {fn.name}(x0, y0) with x of size {self.n} and y of size {self.m} "
@@ -317,6 +343,12 @@ class BilevelProblem(Problem):
         return rng.integers(0, fn.n_samples, size=size)
 
     # ------------------------------------------------------------------ counts
+    @property
+    def count_names(self) -> tuple[str, ...]:
+        """The counters of both levels (``nfev_f``, ..., ``nsamp_g``) and the totals ``ngrad``,
+        ``noracle``, ``nsamples``."""
+        return tuple(self.counts())
+
     def counts(self) -> dict[str, int]:
         out = {}
         for fn in (self.f, self.g):

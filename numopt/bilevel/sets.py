@@ -235,7 +235,10 @@ def as_set(spec, name: str, point=None, *, seed=0) -> ConvexSet:
     if isinstance(spec, ConvexSet):
         out = spec
     elif isinstance(spec, tuple) and len(spec) == 2 and not callable(spec[0]):
-        out = Box(*spec)
+        try:
+            out = Box(*spec)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{name}={spec!r} is not a valid (lower, upper) box: {exc}") from exc
     elif callable(spec):
         out = Projection(spec)
     elif isinstance(spec, str):
@@ -244,9 +247,10 @@ def as_set(spec, name: str, point=None, *, seed=0) -> ConvexSet:
             "a (lower, upper) tuple or a projection callable, not a name."
         )
     else:
+        seen = f"a tuple of length {len(spec)}" if isinstance(spec, tuple) else type(spec).__name__
         raise TypeError(
             f"{name} must be None, a ConvexSet, a (lower, upper) tuple or a projection callable; "
-            f"got {type(spec).__name__}."
+            f"got {seen}."
         )
     if point is not None:
         point = np.asarray(point, dtype=float)

@@ -4,8 +4,8 @@ State of DADAO: ``S[i]`` is the (6, d) stack ``[x, x~, y, y~, z, z~]`` of node i
 time ``tlast[i]``. Between events the stack follows ``S' = M S`` with a fixed 6x6 matrix M; the
 kernels advance a node lazily at its next event with ``exp(M dt) = Re(sum_k exp(lam_k dt) P[k])``
 (M is diagonalizable, ``P[k]`` the spectral projectors). Local data are a CSR matrix
-(data/indices/indptr) whose rows ``node_ptr[i]:node_ptr[i+1]`` belong to node i; ``kind`` 0 is
-ridge, 1 is logistic.
+(data/indices/indptr) whose rows ``node_ptr[i]:node_ptr[i+1]`` belong to node i; ``kind`` is the
+loss code of :mod:`numopt.losses` (0 squared, 1 logistic), whose CSR kernels give the local gradients.
 
 Event arrays: ``times`` (sorted), ``kinds`` (0 gradient, 1 communication) and ``ids`` (node of
 a gradient event, edge index into ``edges`` of a communication event).
@@ -16,29 +16,20 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..losses import kernels
+
+_csr_range_loss_grad = kernels("numba").csr_range_loss_grad
+
 __all__ = ["continuized_events", "continuized_events_reference", "dadao_events", "dadao_events_reference",
            "local_grad", "propagate", "sync_nodes"]
 
 
 @njit(cache=True)
 def local_grad(kind, data, indices, indptr, node_ptr, b, reg, i, x, out):
-    """out <- gradient of f_i at x (ridge: kind 0, logistic: kind 1)."""
-    d = x.shape[0]
-    for c in range(d):
-        out[c] = reg * x[c]
-    r0, r1 = node_ptr[i], node_ptr[i + 1]
-    inv_m = 1.0 / (r1 - r0)
-    for r in range(r0, r1):
-        s = 0.0
-        for p in range(indptr[r], indptr[r + 1]):
-            s += data[p] * x[indices[p]]
-        if kind == 0:
-            coef = s - b[r]
-        else:
-            coef = -b[r] * 0.5 * (1.0 + np.tanh(-0.5 * b[r] * s))
-        coef *= inv_m
-        for p in range(indptr[r], indptr[r + 1]):
-            out[indices[p]] += coef * data[p]
+    """out <- gradient of f_i at x: the GLM loss ``kind`` (0 squared, 1 logistic) of node i's rows, plus reg x."""
+    _csr_range_loss_grad(kind, data, indices, indptr, b, x, 1, node_ptr[i], node_ptr[i + 1], True, out)
+    for c in range(x.shape[0]):
+        out[c] += reg * x[c]
 
 
 @njit(cache=True)

@@ -50,9 +50,9 @@ class _Synchronous(GossipSolver):
     """Synchronous rounds: one gradient round per unit of time, graphs switching with the period."""
 
     def setup(self, state):
-        self.laps = [_laplacian(G) for G in self.graphs]
-        self.nedges = [G.number_of_edges() for G in self.graphs]
-        self.eigs = [_extreme_eigs(Lp) for Lp in self.laps]
+        state.laps = [_laplacian(G) for G in self.graphs]
+        state.nedges = [G.number_of_edges() for G in self.graphs]
+        state.eigs = [_extreme_eigs(Lp) for Lp in state.laps]
         state.rounds = 0
         state.gossips = 0
         self.init_method(state)
@@ -92,23 +92,23 @@ class GradientTracking(_Synchronous):
 
     def mix(self, state, V):
         k = self.graph_index(state.rounds)
-        lam2, lmax = self.eigs[k]
-        state.ncomm += self.nedges[k]
-        return V - (self.laps[k] @ V) / lmax
+        lam2, lmax = state.eigs[k]
+        state.ncomm += state.nedges[k]
+        return V - (state.laps[k] @ V) / lmax
 
     def init_method(self, state):
-        rho = max(1.0 - lam2 / lmax for lam2, lmax in self.eigs)
+        rho = max(1.0 - lam2 / lmax for lam2, lmax in state.eigs)
         L = state.problem.L
-        self.step_size = self.options["step"] or (1.0 - rho) / (4.0 * L)
+        state.step_size = self.options["step"] or (1.0 - rho) / (4.0 * L)
         state.G = self.grads(state, state.X)
         state.ngrad += state.n
         state.S = state.G.copy()
 
     def round(self, state):
-        Xn = self.mix(state, state.X) - self.step_size * state.S
+        Xn = self.mix(state, state.X) - state.step_size * state.S
         Gn = self.grads(state, Xn)
         k = self.graph_index(state.rounds)
-        state.S = state.S - (self.laps[k] @ state.S) / self.eigs[k][1] + Gn - state.G
+        state.S = state.S - (state.laps[k] @ state.S) / state.eigs[k][1] + Gn - state.G
         state.X, state.G = Xn, Gn
         return Gn
 
@@ -136,16 +136,16 @@ class ADOMPlus(_Synchronous):
 
     def init_method(self, state):
         L, mu = state.problem.L, state.problem.mu
-        chi = max(lmax / lam2 for lam2, lmax in self.eigs)
-        self.n_gossip = 1
+        chi = max(lmax / lam2 for lam2, lmax in state.eigs)
+        state.n_gossip = 1
         if self.options["multi_consensus"]:
-            self.n_gossip = max(1, int(np.ceil(chi * np.log(2.0))))
-            if self.n_gossip > 1:
+            state.n_gossip = max(1, int(np.ceil(chi * np.log(2.0))))
+            if state.n_gossip > 1:
                 chi = 2.0
-        self.chi = chi
+        state.chi = chi
         tau2 = np.sqrt(mu / L)
         sigma2 = tau2 / (16.0 * chi)
-        self.p = dict(tau1=1.0 / (1.0 / tau2 + 0.5), tau2=tau2, eta=1.0 / (L * tau2), alpha=mu, nu=mu / 2,
+        state.params = dict(tau1=1.0 / (1.0 / tau2 + 0.5), tau2=tau2, eta=1.0 / (L * tau2), alpha=mu, nu=mu / 2,
                       sigma2=sigma2, sigma1=1.0 / (1.0 / sigma2 + 0.5), beta=1.0 / (2 * L), delta=1.0 / (17 * L),
                       gamma=(mu / 2) / (14.0 * sigma2 * chi**2), theta=(mu / 2) / (4.0 * sigma2), zeta=0.5)
         Z0 = np.zeros_like(state.X)
@@ -155,15 +155,15 @@ class ADOMPlus(_Synchronous):
     def gossip(self, state, V):
         """(I - prod_q (I - W_q)) V over the next ``n_gossip`` graphs of the sequence."""
         out = V
-        for _ in range(self.n_gossip):
+        for _ in range(state.n_gossip):
             k = self.graph_index(state.gossips)
-            out = out - (self.laps[k] @ out) / self.eigs[k][1]
-            state.ncomm += self.nedges[k]
+            out = out - (state.laps[k] @ out) / state.eigs[k][1]
+            state.ncomm += state.nedges[k]
             state.gossips += 1
         return V - out
 
     def round(self, state):
-        p = self.p
+        p = state.params
         tau1, tau2, eta, alpha, nu = p["tau1"], p["tau2"], p["eta"], p["alpha"], p["nu"]
         sigma1, sigma2, beta, delta, gamma, theta = (p["sigma1"], p["sigma2"], p["beta"], p["delta"],
                                                      p["gamma"], p["theta"])
@@ -187,7 +187,7 @@ class ADOMPlus(_Synchronous):
         return G
 
     def extra_result(self, state):
-        return {"chi": self.chi, "gossip_per_round": 2 * self.n_gossip}
+        return {"chi": state.chi, "gossip_per_round": 2 * state.n_gossip}
 
 
 class MSDA(_Synchronous):
@@ -212,37 +212,37 @@ class MSDA(_Synchronous):
     def init_method(self, state):
         if len(self.graphs) > 1:
             raise ValueError("MSDA runs on a static graph; got a time-varying sequence.")
-        lam2, lmax = self.eigs[0]
+        lam2, lmax = state.eigs[0]
         g = lam2 / lmax
-        self.K = max(1, int(np.floor(1.0 / np.sqrt(g))))
+        state.K = max(1, int(np.floor(1.0 / np.sqrt(g))))
         c1 = (1 - np.sqrt(g)) / (1 + np.sqrt(g))
-        self.c2 = (1 + g) / (1 - g) if self.K > 1 else 1.0
-        self.c3 = 2.0 / ((1 + g) * lmax)
-        cK = c1**self.K
+        state.c2 = (1 + g) / (1 - g) if state.K > 1 else 1.0
+        state.c3 = 2.0 / ((1 + g) * lmax)
+        cK = c1**state.K
         kappa = state.problem.L / state.problem.mu
-        self.eta = state.problem.mu * (1 + cK**2) / (1 + cK) ** 2
-        self.momentum = ((1 + cK) * np.sqrt(kappa) - 1 + cK) / ((1 + cK) * np.sqrt(kappa) + 1 - cK)
+        state.eta = state.problem.mu * (1 + cK**2) / (1 + cK) ** 2
+        state.momentum = ((1 + cK) * np.sqrt(kappa) - 1 + cK) / ((1 + cK) * np.sqrt(kappa) + 1 - cK)
         state.Xd = np.zeros_like(state.X)
         state.Yd = np.zeros_like(state.X)
 
     def chebyshev(self, state, V):
         """P_K(W) V = V - T_K(c2 (I - c3 W)) V / T_K(c2), by the three-term recurrence."""
-        Lap = self.laps[0]
-        state.ncomm += self.K * self.nedges[0]
-        if self.K == 1:  # P_1(W) = c3 W
-            return self.c3 * (Lap @ V)
-        a_prev, a = 1.0, self.c2
-        x_prev, x = V, self.c2 * (V - self.c3 * (Lap @ V))
-        for _ in range(1, self.K):
-            a_prev, a = a, 2 * self.c2 * a - a_prev
-            x_prev, x = x, 2 * self.c2 * (x - self.c3 * (Lap @ x)) - x_prev
+        Lap = state.laps[0]
+        state.ncomm += state.K * state.nedges[0]
+        if state.K == 1:  # P_1(W) = c3 W
+            return state.c3 * (Lap @ V)
+        a_prev, a = 1.0, state.c2
+        x_prev, x = V, state.c2 * (V - state.c3 * (Lap @ V))
+        for _ in range(1, state.K):
+            a_prev, a = a, 2 * state.c2 * a - a_prev
+            x_prev, x = x, 2 * state.c2 * (x - state.c3 * (Lap @ x)) - x_prev
         return V - x / a
 
     def round(self, state):
         Theta = state.problem.conj_grad_all(state.Xd)
         state.X = Theta
-        Yp = state.Xd - self.eta * self.chebyshev(state, Theta)
-        state.Xd = (1 + self.momentum) * Yp - self.momentum * state.Yd
+        Yp = state.Xd - state.eta * self.chebyshev(state, Theta)
+        state.Xd = (1 + state.momentum) * Yp - state.momentum * state.Yd
         state.Yd = Yp
         return Theta
 
@@ -275,12 +275,12 @@ class Continuized(GossipSolver):
         R, lam2 = edge_resistances(G)
         chi1, chi2 = 1.0 / lam2, 0.5 * R.max()
         L, mu = state.problem.L, state.problem.mu
-        self.eta = np.sqrt(1.0 / (2 * chi1 * chi2)) * np.sqrt(mu / L)
-        self.gamma = mu / (4 * chi2)
-        self.gamma_t = np.sqrt(L * mu * chi1 / (4 * chi2))
-        self.resist = R
-        self.time_scale = state.n / 2.0  # events per unit of time
-        self.stream = EventStream(state.n, [(E, np.full(len(E), self.time_scale / len(E)))], grad_rate=0.0,
+        state.eta = np.sqrt(1.0 / (2 * chi1 * chi2)) * np.sqrt(mu / L)
+        state.gamma = mu / (4 * chi2)
+        state.gamma_t = np.sqrt(L * mu * chi1 / (4 * chi2))
+        state.resist = R
+        state.time_scale = state.n / 2.0  # events per unit of time
+        state.stream = EventStream(state.n, [(E, np.full(len(E), state.time_scale / len(E)))], grad_rate=0.0,
                                   seed=self.options["seed"])
         state.Y = np.zeros_like(state.X)
         state.Z = np.zeros_like(state.X)
@@ -289,24 +289,24 @@ class Continuized(GossipSolver):
         state.fast = self.options["backend"] != "numpy" and hasattr(p, "Hinv")
 
     def advance(self, state, t_end):
-        times, _, ids = self.stream.window(state.t, t_end)
-        tau = times * self.time_scale
-        args = (state.Y, state.Z, state.tlast, tau, ids, self.stream.edges, self.resist, self.eta, self.gamma,
-                self.gamma_t)
+        times, _, ids = state.stream.window(state.t, t_end)
+        tau = times * state.time_scale
+        args = (state.Y, state.Z, state.tlast, tau, ids, state.stream.edges, state.resist, state.eta, state.gamma,
+                state.gamma_t)
         p = state.problem
         if state.fast:
             continuized_events(*args, p.Hinv, p.c)
-            p.ngrad += 2 * len(times)
+            p._count("ngrad", 2 * len(times))
         else:
             continuized_events_reference(*args, p.local_conj_grad)
         state.ngrad += 2 * len(times)
         state.ncomm += len(times)
-        tau_end = t_end * self.time_scale
-        w = (0.5 * (1.0 - np.exp(-2.0 * self.eta * (tau_end - state.tlast))))[:, None]
+        tau_end = t_end * state.time_scale
+        w = (0.5 * (1.0 - np.exp(-2.0 * state.eta * (tau_end - state.tlast))))[:, None]
         state.Y, state.Z = state.Y + w * (state.Z - state.Y), state.Z + w * (state.Y - state.Z)
         state.tlast[:] = tau_end
         X = p.conj_grad_all(state.Y)
-        p.ngrad -= state.n  # measuring the primal iterate is not part of the method
+        p._count("ngrad", -state.n)  # measuring the primal iterate is not part of the method
         if not np.all(np.isfinite(X)):
             state.bad = True
             return

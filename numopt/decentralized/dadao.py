@@ -152,13 +152,13 @@ class DADAO(GossipSolver):
             raise ValueError("a time-varying graph takes rates='uniform' or 'sdp', not an array.")
         rates = [resolve_rates(G, o["rates"]) for G in self.graphs]
         consts = [graph_constants(G, r) for G, r in zip(self.graphs, rates)]
-        self.chi1 = max(c[0] for c in consts)
-        self.chi2 = max(c[1] for c in consts)
-        self.rates = rates[0] if len(rates) == 1 else rates
-        c = dadao_constants(p.L, p.mu, self.chi1)
-        self.consts = np.array([c["gamma"], c["gamma_t"], c["delta"], c["nu"], c["beta"], c["beta_t"]])
-        self.prop = Propagator(ode_matrix(c))
-        self.stream = EventStream(state.n, [(edge_array(G), r) for G, r in zip(self.graphs, rates)],
+        state.chi1 = max(c[0] for c in consts)
+        state.chi2 = max(c[1] for c in consts)
+        state.rates = rates[0] if len(rates) == 1 else rates
+        c = dadao_constants(p.L, p.mu, state.chi1)
+        state.consts = np.array([c["gamma"], c["gamma_t"], c["delta"], c["nu"], c["beta"], c["beta_t"]])
+        state.prop = Propagator(ode_matrix(c))
+        state.stream = EventStream(state.n, [(edge_array(G), r) for G, r in zip(self.graphs, rates)],
                                   period=self.period, grad_rate=1.0, seed=o["seed"])
         S = np.zeros((state.n, 6, state.d))
         S[:, 0] = state.X
@@ -171,27 +171,27 @@ class DADAO(GossipSolver):
         state.kernel = kd if o["backend"] != "numpy" else None
 
     def advance(self, state, t_end):
-        times, kinds, ids = self.stream.window(state.t, t_end)
-        edges = self.stream.edges
+        times, kinds, ids = state.stream.window(state.t, t_end)
+        edges = state.stream.edges
         if state.kernel is not None:
             kind, data, indices, indptr, node_ptr, b, reg = state.kernel
-            stop = dadao_events(state.S, state.tlast, times, kinds, ids, edges, self.prop.P, self.prop.lam,
-                                self.consts, kind, data, indices, indptr, node_ptr, b, reg)
+            stop = dadao_events(state.S, state.tlast, times, kinds, ids, edges, state.prop.P, state.prop.lam,
+                                state.consts, kind, data, indices, indptr, node_ptr, b, reg)
         else:
-            stop = dadao_events_reference(state.S, state.tlast, times, kinds, ids, edges, self.prop.expm,
-                                          self.consts, state.problem.local_grad)
+            stop = dadao_events_reference(state.S, state.tlast, times, kinds, ids, edges, state.prop.expm,
+                                          state.consts, state.problem.local_grad)
         done = len(times) if stop < 0 else stop
         ng = int(np.count_nonzero(kinds[:done] == 0)) + (stop >= 0)
         if state.kernel is not None:
-            state.problem.ngrad += ng
+            state.problem._count("ngrad", ng)
         state.ngrad += ng
         state.ncomm += int(np.count_nonzero(kinds[:done] == 1))
         if stop >= 0:
             state.bad = True
             return
-        sync_nodes(state.S, state.tlast, t_end, self.prop.P, self.prop.lam)
+        sync_nodes(state.S, state.tlast, t_end, state.prop.P, state.prop.lam)
         state.X = state.S[:, 0].copy()
 
     def extra_result(self, state):
-        return {"chi1": self.chi1, "chi2": self.chi2, "rates": self.rates,
-                "total_rate": float(np.sum(self.rates)) if len(self.graphs) == 1 else None}
+        return {"chi1": state.chi1, "chi2": state.chi2, "rates": state.rates,
+                "total_rate": float(np.sum(state.rates)) if len(self.graphs) == 1 else None}

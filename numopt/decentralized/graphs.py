@@ -6,9 +6,10 @@ With the default rates ``1/|E|`` (the Laplacian normalized by the number of edge
 - ``chi1 = 1 / lambda_2(Lam)``;
 - ``chi2 = max_e (1/2) (e_i - e_j)^T Lam^+ (e_i - e_j)`` (half the largest effective resistance).
 
-Both scale as ``1 / c`` when all rates are multiplied by ``c``. Small graphs use dense
-eigen-decompositions; larger ones a sparse shift-invert Lanczos for lambda_2 and one sparse LU
-of the grounded Laplacian for all effective resistances.
+Both scale as ``1 / c`` when all rates are multiplied by ``c``. lambda_2 comes from
+:func:`numopt.linalg.eigen.extreme_eigenvalues` (dense for small graphs, shift-invert Lanczos
+for large ones); all effective resistances from one factorization of the grounded Laplacian
+(Cholesky for small graphs, sparse LU for large ones).
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
+import scipy.linalg as sla
 import scipy.sparse as sp
+from scipy.sparse.linalg import splu
 
 from .._core.validate import check_choice, check_positive, check_rng
+from ..linalg.eigen import extreme_eigenvalues
 
 __all__ = ["GRAPHS", "TimeVaryingGraph", "as_graph", "edge_array", "edge_resistances", "graph_constants",
            "make_graph", "rate_laplacian"]
@@ -102,12 +106,17 @@ def as_graph(G, n_nodes: int | None = None) -> nx.Graph:
     if not isinstance(G, nx.Graph) or G.is_directed():
         raise TypeError(f"graph must be an undirected networkx.Graph; got {type(G).__name__}.")
     n = G.number_of_nodes()
-    if sorted(G.nodes) != list(range(n)):
-        raise ValueError("graph nodes must be the integers 0..n-1 (use nx.convert_node_labels_to_integers).")
+    if set(G.nodes) != set(range(n)):
+        shown = sorted(map(repr, G.nodes))[:5]
+        raise ValueError(f"graph nodes must be the integers 0..n-1 (use nx.convert_node_labels_to_integers); "
+                         f"got nodes such as {', '.join(shown)}.")
     if n_nodes is not None and n != n_nodes:
         raise ValueError(f"node count mismatch: the graph has {n} nodes but the problem has n_nodes={n_nodes}.")
-    if n < 2 or not nx.is_connected(G):
-        k = nx.number_connected_components(G) if n else 0
+    if n < 2:
+        raise ValueError(f"graph must have at least 2 nodes (a network to gossip over); got {n} node"
+                         f"{'' if n == 1 else 's'}. A single node needs no decentralized method.")
+    if not nx.is_connected(G):
+        k = nx.number_connected_components(G)
         raise ValueError(f"graph is disconnected ({k} connected components): consensus is impossible; "
                          "connect the graph.")
     if nx.number_of_selfloops(G):
@@ -160,34 +169,32 @@ def edge_resistances(G, rates=None) -> np.ndarray:
     n = G.number_of_nodes()
     rates = np.full(len(E), 1.0 / len(E)) if rates is None else np.asarray(rates, dtype=float)
     if rates.shape != (len(E),) or np.any(rates < 0) or not np.all(np.isfinite(rates)):
-        raise ValueError(f"rates must be {len(E)} finite nonnegative numbers (one per edge).")
+        raise ValueError(f"rates must be {len(E)} finite nonnegative numbers (one per edge); got shape "
+                         f"{rates.shape} with min {np.min(rates) if rates.size else None}.")
     Lam = rate_laplacian(n, E, rates)
     i, j = E[:, 0], E[:, 1]
+    scale = float(Lam.diagonal().mean())
+    # lambda_2: the second smallest eigenvalue (lambda_1 = 0 on the constant vector)
+    lam2 = float(extreme_eigenvalues(Lam, k=2, which="smallest", sigma=-1e-3 * scale)[0][1])
+    if lam2 <= 1e-10 * scale:
+        raise ValueError("rates: the edges with positive rates do not connect the graph (lambda_2 = "
+                         f"{lam2:.3g}): chi1 is infinite.")
+    # ground node n-1: the reduced Laplacian is SPD and r^T Lam^+ r = r_g^T Lam_g^{-1} r_g for r ⊥ 1
+    grounded = Lam[:-1, :-1]
     if n <= DENSE_MAX:
-        w, V = np.linalg.eigh(Lam.toarray())
-        lam2 = w[1]
-        if lam2 <= 1e-12 * max(w[-1], 1e-300):
-            raise ValueError("the edges with positive rates do not connect the graph: chi1 is infinite.")
-        pinv = (V[:, 1:] / w[1:]) @ V[:, 1:].T
-        res = pinv[i, i] + pinv[j, j] - 2.0 * pinv[i, j]
-    else:
-        from scipy.sparse.linalg import eigsh, splu
+        factor = sla.cho_factor(grounded.toarray())
 
-        scale = Lam.diagonal().mean()
-        vals = eigsh(Lam.tocsc(), k=2, sigma=-1e-3 * scale, which="LM", return_eigenvectors=False)
-        lam2 = np.sort(vals)[1]
-        if lam2 <= 1e-10 * scale:
-            raise ValueError("the edges with positive rates do not connect the graph: chi1 is infinite.")
-        # ground node n-1: the reduced Laplacian is SPD and r^T Lam^+ r = r_g^T Lam_g^{-1} r_g for r ⊥ 1
-        lu = splu(Lam[:-1, :-1].tocsc())
-        res = np.empty(len(E))
-        for s in range(0, len(E), 256):
-            ii, jj = i[s:s + 256], j[s:s + 256]
-            R = np.zeros((n, len(ii)))
-            R[ii, np.arange(len(ii))] += 1.0
-            R[jj, np.arange(len(ii))] -= 1.0
-            X = lu.solve(R[:-1])
-            res[s:s + 256] = np.einsum("ij,ij->j", R[:-1], X)
+        def solve(R):
+            return sla.cho_solve(factor, R)
+    else:
+        solve = splu(grounded.tocsc()).solve
+    res = np.empty(len(E))
+    for s in range(0, len(E), 256):
+        ii, jj = i[s:s + 256], j[s:s + 256]
+        R = np.zeros((n, len(ii)))
+        R[ii, np.arange(len(ii))] += 1.0
+        R[jj, np.arange(len(ii))] -= 1.0
+        res[s:s + 256] = np.einsum("ij,ij->j", R[:-1], solve(R[:-1]))
     return res, float(lam2)
 
 

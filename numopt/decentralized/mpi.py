@@ -34,9 +34,13 @@ import time
 
 import numpy as np
 
-__all__ = ["main", "run_rank"]
+from .._core.driver import _wants_intermediate_result
+from .._core.result import OptimizeResult, Status
+from .._core.validate import check_positive
 
-REQ, ACK = 11, 12
+__all__ = ["main", "run_rank", "summary"]
+
+REQ, ACK, STOP = 11, 12, 13
 
 
 def _build(args, n):
@@ -52,11 +56,49 @@ def _build(args, n):
     return problem, G, edge_array(G), rates
 
 
-def run_rank(comm, args) -> dict | None:
-    """Run one rank of the MPI runtime; rank 0 returns the summary dict, the others ``None``."""
+def _options(args) -> argparse.Namespace:
+    defaults = _parser().parse_args([])
+    if args is None:
+        return defaults
+    given = vars(args) if isinstance(args, argparse.Namespace) else dict(args)
+    unknown = sorted(set(given) - set(vars(defaults)))
+    if unknown:
+        raise ValueError(f"args has unknown options {unknown}; valid: {sorted(vars(defaults))}.")
+    args = argparse.Namespace(**{**vars(defaults), **given})
+    for name in ("t_max", "speed"):
+        check_positive(name, getattr(args, name))
+    check_positive("tol", args.tol, strict=False)
+    check_positive("poll", args.poll, strict=False)
+    if args.record_every is not None:
+        check_positive("record_every", args.record_every)
+    return args
+
+
+def run_rank(comm, args=None, *, callback=None) -> OptimizeResult:
+    """Run one rank of the MPI runtime; every rank returns the same OptimizeResult.
+
+    Parameters
+    ----------
+    comm : mpi4py communicator
+        One node of the graph per rank.
+    args : argparse.Namespace or dict, optional
+        Options of the command line (``--t-max`` is ``t_max``, ...); missing ones take their defaults.
+    callback : callable, optional
+        ``callback(intermediate_result)`` (``x`` of this rank's node, ``t``, ``nit``, ``rank``) or
+        ``callback(xk)``, every ``record_every`` units of local time; ``StopIteration`` stops every rank.
+
+    Returns
+    -------
+    OptimizeResult
+        ``x`` (ranks, dim), ``x_mean``, ``error``, ``rel_error``, ``t``, ``ngrad``, ``ncomm``, ``success``,
+        ``status``, ``message``, ``nit`` (recording windows), ``time`` (wall seconds), ``ranks``,
+        ``graph``, ``messages_per_rank``, ``received_per_rank``, ``nonfinite`` and ``invariant``
+        (the largest entry of sum_i (alpha~ z_i + alpha z~_i), zero up to rounding).
+    """
     from .dadao import Propagator, dadao_constants, ode_matrix
     from .graphs import graph_constants
 
+    args = _options(args)
     rank, n = comm.Get_rank(), comm.Get_size()
     problem, G, E, rates = _build(args, n)
     chi1, _ = graph_constants(G, rates)
@@ -65,6 +107,8 @@ def run_rank(comm, args) -> dict | None:
     nu, beta, beta_t = c["nu"], c["beta"], c["beta_t"]
     gamma, gamma_t, delta = c["gamma"], c["gamma_t"], c["delta"]
     rng = np.random.default_rng([args.seed, rank])
+    record_every = args.record_every if args.record_every is not None else args.t_max / 100
+    wants_result = callback is not None and _wants_intermediate_result(callback)
 
     owned = np.flatnonzero(E[:, 0] == rank)
     own_rates = rates[owned]
@@ -73,7 +117,7 @@ def run_rank(comm, args) -> dict | None:
 
     d = problem.dim
     S = np.zeros((6, d))
-    state = {"t": 0.0}
+    state = {"t": 0.0, "nit": 0, "stopped": False}
 
     def advance(t):
         dt = t - state["t"]
@@ -82,13 +126,33 @@ def run_rank(comm, args) -> dict | None:
             state["t"] = t
 
     counts = {"ngrad": 0, "ncomm": 0, "sent": 0, "received": 0, "bad": 0}
+    stops_sent = np.zeros(n, dtype=np.int64)
+    stops_received = 0
     pending_sends = []
     waiting = None  # (peer, v_i) while a handshake started here is open
 
     def isend(vec, dest, tag):
         buf = np.ascontiguousarray(vec, dtype=float)
         pending_sends.append((comm.Isend(buf, dest=dest, tag=tag), buf))
-        counts["sent"] += 1
+        if tag == STOP:
+            stops_sent[dest] += 1
+        else:
+            counts["sent"] += 1
+
+    def notify_callback(t):
+        state["nit"] += 1
+        if callback is None:
+            return
+        try:
+            if wants_result:
+                callback(intermediate_result=OptimizeResult(x=S[0].copy(), t=t, nit=state["nit"], rank=rank))
+            else:
+                callback(S[0].copy())
+        except StopIteration:
+            state["stopped"] = True
+            for peer in range(n):
+                if peer != rank:
+                    isend(np.zeros(d), peer, STOP)
 
     from mpi4py import MPI
 
@@ -102,14 +166,19 @@ def run_rank(comm, args) -> dict | None:
 
     next_grad = rng.exponential(1.0)
     next_comm = rng.exponential(1.0 / own_total) if own_total > 0 else np.inf
+    next_record = record_every
     barrier = None
     while True:
         busy = False
         while comm.Iprobe(source=MPI.ANY_SOURCE, tag=MPI.ANY_TAG, status=status):
             src, tag = status.Get_source(), status.Get_tag()
             comm.Recv(inbox, source=src, tag=tag)
-            counts["received"] += 1
             busy = True
+            if tag == STOP:
+                stops_received += 1
+                state["stopped"] = True
+                continue
+            counts["received"] += 1
             advance(max(now(), state["t"]))
             if tag == REQ:
                 v_j = S[2] + S[4]
@@ -127,7 +196,8 @@ def run_rank(comm, args) -> dict | None:
         pending_sends[:] = [(r, b) for r, b in pending_sends if not r.Test()]
         tau = now()
         if barrier is None:
-            while next_grad <= min(tau, args.t_max) and not counts["bad"]:
+            go = not counts["bad"] and not state["stopped"]
+            while go and next_grad <= min(tau, args.t_max):
                 advance(max(next_grad, state["t"]))
                 g = problem.local_grad(rank, S[0].copy())
                 counts["ngrad"] += 1
@@ -140,7 +210,8 @@ def run_rank(comm, args) -> dict | None:
                 S[3] += delta * g
                 next_grad += rng.exponential(1.0)
                 busy = True
-            if waiting is None and next_comm <= min(tau, args.t_max) and not counts["bad"]:
+            go = not counts["bad"] and not state["stopped"]
+            if go and waiting is None and next_comm <= min(tau, args.t_max):
                 e = owned[min(int(np.searchsorted(cdf, rng.random(), side="right")), len(owned) - 1)]
                 peer = int(E[e, 1])
                 advance(max(next_comm, state["t"]))
@@ -149,29 +220,64 @@ def run_rank(comm, args) -> dict | None:
                 waiting = (peer, v_i)
                 next_comm += rng.exponential(1.0 / own_total)
                 busy = True
-            if waiting is None and ((tau >= args.t_max and next_comm > args.t_max) or counts["bad"]):
+            while not counts["bad"] and not state["stopped"] and next_record <= min(tau, args.t_max):
+                advance(max(next_record, state["t"]))
+                notify_callback(state["t"])
+                next_record += record_every
+            finished = tau >= args.t_max and next_comm > args.t_max
+            if waiting is None and (finished or counts["bad"] or state["stopped"]):
                 barrier = comm.Ibarrier()
         elif barrier.Test():
             break
         if not busy:
             time.sleep(args.poll)
+    # a STOP sent before its sender entered the barrier may still be on its way: collect it
+    expected = comm.allreduce(stops_sent, op=MPI.SUM)[rank]
+    while stops_received < expected:
+        comm.Recv(inbox, source=MPI.ANY_SOURCE, tag=STOP)
+        stops_received += 1
     for r, _ in pending_sends:
         r.Wait()
     t_final = comm.allreduce(state["t"], op=MPI.MAX)
     advance(t_final)
-    gathered = comm.gather((S.copy(), counts), root=0)
-    if rank != 0:
-        return None
+    stopped = bool(comm.allreduce(int(state["stopped"]), op=MPI.MAX))
+    nit = comm.allreduce(state["nit"], op=MPI.MAX)
+    gathered = comm.allgather((S.copy(), counts))
+    wall = float(MPI.Wtime() - t0)
     X = np.stack([s[0] for s, _ in gathered])
     xs = problem.x_star()
     err = float(np.mean(np.sum((X - xs) ** 2, axis=1)))
+    rel = err / max(float(xs @ xs), np.finfo(float).tiny)
     inv = sum(c["alpha_t"] * s[4] + c["alpha"] * s[5] for s, _ in gathered)
     per = [cnt for _, cnt in gathered]
-    return {"ranks": n, "graph": G.graph.get("kind"), "t_final": t_final, "error": err,
-            "rel_error": err / float(xs @ xs), "ngrad": sum(p["ngrad"] for p in per),
-            "ncomm": sum(p["ncomm"] for p in per), "messages_per_rank": [p["sent"] for p in per],
-            "received_per_rank": [p["received"] for p in per], "nonfinite": any(p["bad"] for p in per),
-            "invariant": float(np.abs(inv).max()), "wall_s": float(MPI.Wtime() - t0)}
+    nonfinite = any(p["bad"] for p in per)
+    if nonfinite:
+        outcome = Status.NONFINITE
+    elif stopped:
+        outcome = Status.CALLBACK
+    elif rel <= args.tol:
+        outcome = Status.SUCCESS
+    else:
+        outcome = Status.MAXITER
+    return OptimizeResult(
+        x=X, x_mean=X.mean(axis=0), success=outcome.success, status=outcome.code, message=outcome.value,
+        nit=int(nit), time=wall, t=float(t_final), error=err, rel_error=rel,
+        ngrad=sum(p["ngrad"] for p in per), ncomm=sum(p["ncomm"] for p in per), ranks=n,
+        graph=G.graph.get("kind"), messages_per_rank=[p["sent"] for p in per],
+        received_per_rank=[p["received"] for p in per], nonfinite=nonfinite, invariant=float(np.abs(inv).max()),
+        method="dadao-mpi")
+
+
+def summary(result: OptimizeResult) -> dict:
+    """The JSON-ready fields of a result of :func:`run_rank` (everything but the iterates).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> summary(OptimizeResult(x=np.zeros((2, 3)), x_mean=np.zeros(3), error=0.5, ranks=2))
+    {'error': 0.5, 'ranks': 2}
+    """
+    return {key: value for key, value in result.items() if key not in ("x", "x_mean")}
 
 
 def _parser():
@@ -185,6 +291,10 @@ def _parser():
     ap.add_argument("--reg", type=float, default=0.1)
     ap.add_argument("--rates", default="uniform", choices=("uniform", "sdp"))
     ap.add_argument("--t-max", type=float, default=300.0, help="simulated time horizon")
+    ap.add_argument("--tol", type=float, default=1e-6,
+                    help="success when the final (1/n) sum ||x_i - x*||^2 <= tol ||x*||^2")
+    ap.add_argument("--record-every", type=float, default=None,
+                    help="local time between two callback calls (default t_max / 100)")
     ap.add_argument("--speed", type=float, default=100.0, help="simulated time units per second")
     ap.add_argument("--poll", type=float, default=2e-4, help="idle sleep in seconds")
     ap.add_argument("--seed", type=int, default=0)
@@ -193,16 +303,29 @@ def _parser():
 
 
 def main(argv=None) -> int:
-    """Entry point of ``python -m numopt.decentralized.mpi`` (run under mpiexec)."""
+    """Entry point of ``python -m numopt.decentralized.mpi`` (run under mpiexec).
+
+    Rank 0 parses the command line (so ``--help`` and usage errors print once) and hands the
+    options to the other ranks; rank 0 prints the summary.
+    """
     from mpi4py import MPI
 
-    args = _parser().parse_args(argv)
-    summary = run_rank(MPI.COMM_WORLD, args)
-    if summary is not None:
-        line = json.dumps(summary)
+    comm = MPI.COMM_WORLD
+    parsed = None
+    if comm.Get_rank() == 0:
+        try:
+            parsed = ("run", _parser().parse_args(argv))
+        except SystemExit as exc:
+            parsed = ("exit", exc.code)
+    kind, value = comm.bcast(parsed, root=0)
+    if kind == "exit":
+        return int(value or 0) if not isinstance(value, str) else 2
+    result = run_rank(comm, value)
+    if comm.Get_rank() == 0:
+        line = json.dumps(summary(result))
         print(line, flush=True)
-        if args.json:
-            with open(args.json, "w") as fh:
+        if value.json:
+            with open(value.json, "w") as fh:
                 fh.write(line + "\n")
     return 0
 

@@ -17,8 +17,9 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from .._core.validate import as_float_array, check_choice, check_positive, check_rng
-from ..losses import check_loss, loss_code
+from .._core.validate import as_float_array, check_positive, check_rng
+from ..linalg.eigen import extreme_eigenvalues
+from ..losses import GLM, check_loss
 from ..oracles import Problem
 
 __all__ = ["LocalDataProblem", "SeparableProblem", "from_dataset", "libsvm_problem", "logistic_problem",
@@ -68,7 +69,8 @@ class SeparableProblem(Problem):
 
     Notes
     -----
-    ``n`` is the number of variables (``dim``), as for every numopt problem.
+    ``n`` is the number of variables (``dim``), as for every numopt problem. Local gradients
+    and local conjugate gradients are counted in ``ngrad`` (``count_names``).
 
     Examples
     --------
@@ -78,6 +80,8 @@ class SeparableProblem(Problem):
     >>> p.local_grad(1, np.zeros(1)), p.counts()
     (array([-3.]), {'ngrad': 1})
     """
+
+    count_names = ("ngrad",)
 
     def __init__(self, grad: Callable, n_nodes: int, dim: int, L: float, mu: float, x_star=None,
                  conj_grad: Callable | None = None, name: str = "separable"):
@@ -91,7 +95,7 @@ class SeparableProblem(Problem):
         self.L, self.mu = check_constants(L, mu)
         self._x_star = None if x_star is None else as_float_array(x_star, "x_star", shape=(self.dim,))
         self.name = name
-        self.ngrad = 0
+        self.reset_counts()
 
     @property
     def capabilities(self):
@@ -109,8 +113,8 @@ class SeparableProblem(Problem):
 
     def local_grad(self, i: int, x) -> np.ndarray:
         """Gradient of f_i at x (counted in ``ngrad``)."""
-        self.ngrad += 1
-        return np.asarray(self._grad(int(i), x), dtype=float).reshape(self.dim)
+        self._count("ngrad")
+        return self._checked("grad", self._grad(int(i), x), i)
 
     def grad_all(self, X) -> np.ndarray:
         """Row i: gradient of f_i at X[i] (counts n_nodes gradients)."""
@@ -119,14 +123,21 @@ class SeparableProblem(Problem):
     def local_conj_grad(self, i: int, y) -> np.ndarray:
         """Gradient of the conjugate f_i^* at y (counted in ``ngrad``)."""
         self.require("local_conj_grad", solver="this dual method")
-        self.ngrad += 1
-        return np.asarray(self._conj(int(i), y), float).reshape(self.dim)
+        self._count("ngrad")
+        return self._checked("conj_grad", self._conj(int(i), y), i)
 
     def conj_grad_all(self, Y) -> np.ndarray:
         """Row i: gradient of the conjugate f_i^* at Y[i]."""
         self.require("local_conj_grad", solver="this dual method")
-        self.ngrad += self.n_nodes
-        return np.stack([np.asarray(self._conj(i, Y[i]), float).reshape(self.dim) for i in range(self.n_nodes)])
+        self._count("ngrad", self.n_nodes)
+        return np.stack([self._checked("conj_grad", self._conj(i, Y[i]), i) for i in range(self.n_nodes)])
+
+    def _checked(self, name, value, i) -> np.ndarray:
+        out = np.asarray(value, dtype=float)
+        if out.size != self.dim:
+            raise ValueError(f"{name}({int(i)}, x) must return {self.dim} numbers (dim={self.dim}); got shape "
+                             f"{out.shape}.")
+        return out.reshape(self.dim)
 
     def x_star(self) -> np.ndarray:
         """The minimizer of sum_i f_i."""
@@ -137,16 +148,6 @@ class SeparableProblem(Problem):
         """Arrays for the Numba kernels, or ``None`` when gradients are only available from Python."""
         return None
 
-    def counts(self):
-        return {"ngrad": self.ngrad}
-
-    def reset_counts(self):
-        self.ngrad = 0
-
-
-def _sigmoid(t):
-    return 0.5 * (1.0 + np.tanh(0.5 * t))
-
 
 class LocalDataProblem(SeparableProblem):
     """Distributed ridge or L2-logistic regression: rows of ``A`` split across the nodes.
@@ -154,7 +155,10 @@ class LocalDataProblem(SeparableProblem):
     Node i holds rows ``node_ptr[i]:node_ptr[i+1]`` (m_i rows) and
     ``f_i(x) = (1/m_i) sum_rows loss(a^T x, b) + (reg/2) ||x||^2`` with
     ``loss = (s - b)^2 / 2`` ('squared'; 'ridge' is its deprecated alias) or
-    ``log(1 + exp(-b s))`` ('logistic', b in {-1, +1}).
+    ``log(1 + exp(-b s))`` ('logistic', b in {-1, +1}). The losses, gradients, Hessians and
+    smoothness constants are those of :class:`numopt.losses.GLM` on the node's row range
+    (attribute ``glm``); the strong convexity of a squared loss is the smallest eigenvalue of
+    ``A_i^T A_i / m_i`` (:func:`numopt.linalg.eigen.extreme_eigenvalues`) plus ``reg``.
 
     Examples
     --------
@@ -169,83 +173,74 @@ class LocalDataProblem(SeparableProblem):
     """
 
     def __init__(self, A, b, node_ptr, loss: str = "squared", reg: float = 0.1, name: str | None = None):
+        if not isinstance(loss, str) or loss.lower() not in (*LOSSES, "ridge"):
+            raise ValueError(f"loss={loss!r} is not valid here; expected one of {', '.join(map(repr, LOSSES))}.")
         loss = check_loss(loss)
-        check_choice("loss", loss, LOSSES)
         check_positive("reg", reg, strict=loss == "logistic")
         A = sp.csr_matrix(A, dtype=float)
         A.sort_indices()
         b = as_float_array(b, "b", shape=(A.shape[0],))
         node_ptr = np.asarray(node_ptr, dtype=np.int64)
-        if node_ptr.ndim != 1 or node_ptr[0] != 0 or node_ptr[-1] != A.shape[0] or np.any(np.diff(node_ptr) < 1):
-            raise ValueError("node_ptr must increase from 0 to the number of rows, each node holding >= 1 row.")
+        if node_ptr.ndim != 1 or node_ptr.size < 2 or node_ptr[0] != 0 or node_ptr[-1] != A.shape[0] \
+                or np.any(np.diff(node_ptr) < 1):
+            raise ValueError(f"node_ptr must increase from 0 to the number of rows ({A.shape[0]}), each node "
+                             f"holding >= 1 row; got {node_ptr.tolist()[:12]}.")
         if loss == "logistic" and not np.all(np.isin(b, (-1.0, 1.0))):
-            raise ValueError("logistic labels b must lie in {-1, +1}.")
+            seen = np.unique(b[~np.isin(b, (-1.0, 1.0))])[:5].tolist()
+            raise ValueError(f"b must hold labels in {{-1, +1}} for loss='logistic'; got other values such as "
+                             f"{seen}.")
         self.A, self.b, self.node_ptr, self.loss, self.reg = A, b, node_ptr, loss, float(reg)
+        self.glm = GLM(A, b, loss, l2=self.reg)
         n_nodes = node_ptr.size - 1
-        self.m = np.diff(node_ptr).astype(float)
-        self._owner = np.repeat(np.arange(n_nodes), np.diff(node_ptr))
-        self._S = sp.csr_matrix((1.0 / self.m[self._owner], (self._owner, np.arange(A.shape[0]))),
-                                shape=(n_nodes, A.shape[0]))
-        L, mu = self._constants()
-        conj = self._make_conj() if loss == "squared" else None
+        L, mu = self._constants(n_nodes)
+        conj = self._make_conj(n_nodes) if loss == "squared" else None
         super().__init__(self._grad_i, n_nodes, A.shape[1], L, mu, x_star=None, conj_grad=conj,
                          name=name or f"{loss}-{n_nodes}-nodes")
         self._x_star = self._solve()
 
+    def rows(self, i: int) -> slice:
+        """The row range of node i."""
+        return slice(int(self.node_ptr[i]), int(self.node_ptr[i + 1]))
+
     def block(self, i: int):
         """(A_i, b_i): the rows of node i."""
-        r0, r1 = self.node_ptr[i], self.node_ptr[i + 1]
-        return self.A[r0:r1], self.b[r0:r1]
+        r = self.rows(i)
+        return self.A[r], self.b[r]
 
-    def _constants(self):
-        scale = 0.25 if self.loss == "logistic" else 1.0
-        lmax, lmin = [], []
-        for i in range(self.node_ptr.size - 1):
-            Ai, _ = self.block(i)
-            if Ai.shape[1] <= 1500:
-                ev = np.linalg.eigvalsh((Ai.T @ Ai).toarray() / self.m[i])
-                lmax.append(ev[-1])
-                lmin.append(ev[0] if self.loss == "squared" else 0.0)
-            else:
-                from scipy.sparse.linalg import svds
-
-                s = svds(Ai, k=1, return_singular_vectors=False)[0] if min(Ai.shape) > 1 else abs(Ai).sum()
-                lmax.append(s**2 / self.m[i])
-                lmin.append(0.0)
-        L = scale * max(lmax) + self.reg
-        mu = (max(min(lmin), 0.0) if self.loss == "squared" else 0.0) + self.reg
+    def _constants(self, n_nodes):
+        lmax, mus = [], []
+        for i in range(n_nodes):
+            Ai, bi = self.block(i)
+            lmax.append(GLM(Ai, bi, self.loss, l2=self.reg).lipschitz())
+            smallest = 0.0
+            if self.loss == "squared" and Ai.shape[0] >= Ai.shape[1]:  # else A_i^T A_i is singular
+                gram = (Ai.T @ Ai).tocsc() / Ai.shape[0]
+                shift = -1e-8 * max(float(gram.diagonal().max()), 1e-300)
+                smallest = float(extreme_eigenvalues(gram, which="smallest", sigma=shift)[0][0])
+            mus.append(max(smallest, 0.0) + self.reg)
+        L, mu = max(lmax), min(mus)
         if mu <= 0:
             raise ValueError("the local ridge objectives are not strongly convex: give reg > 0.")
         return L, mu
 
-    def _coef(self, s, b):
-        if self.loss == "squared":
-            return s - b
-        return -b * _sigmoid(-b * s)
-
     def _grad_i(self, i, x):
-        Ai, bi = self.block(i)
-        x = np.asarray(x, dtype=float)
-        return Ai.T @ self._coef(Ai @ x, bi) / self.m[i] + self.reg * x
+        return self.glm.grad(np.asarray(x, dtype=float), self.rows(i))
 
     def grad_all(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=float)
-        s = np.asarray(self.A.multiply(X[self._owner]).sum(axis=1)).ravel()
-        coef = self._coef(s, self.b)
-        rows = self.A.multiply(coef[:, None]).tocsr()
-        G = np.asarray((self._S @ rows).todense()) + self.reg * X
-        self.ngrad += self.n_nodes
+        G = np.stack([self.glm.grad(X[i], self.rows(i)) for i in range(self.n_nodes)])
+        self._count("ngrad", self.n_nodes)
         return G
 
-    def _make_conj(self):
-        d = self.A.shape[1]
-        chol, rhs = [], []
-        for i in range(self.node_ptr.size - 1):
-            Ai, bi = self.block(i)
-            H = (Ai.T @ Ai).toarray() / self.m[i] + self.reg * np.eye(d)
-            chol.append(np.linalg.inv(H))
-            rhs.append(Ai.T @ bi / self.m[i])
-        self.Hinv = np.ascontiguousarray(np.stack(chol))
+    def _make_conj(self, n_nodes):
+        # f_i(x) = x^T H_i x / 2 - c_i^T x + const, so grad f_i^*(y) = H_i^{-1} (y + c_i)
+        zero = np.zeros(self.A.shape[1])
+        hessians, rhs = [], []
+        for i in range(n_nodes):
+            H = self.glm.hess(zero, self.rows(i))
+            hessians.append(np.linalg.inv(H.toarray() if sp.issparse(H) else H))
+            rhs.append(-self.glm.grad(zero, self.rows(i)))
+        self.Hinv = np.ascontiguousarray(np.stack(hessians))
         self.c = np.ascontiguousarray(np.stack(rhs))
 
         def conj(i, y):
@@ -255,49 +250,38 @@ class LocalDataProblem(SeparableProblem):
 
     def conj_grad_all(self, Y) -> np.ndarray:
         self.require("local_conj_grad", solver="this dual method")
-        self.ngrad += self.n_nodes
+        self._count("ngrad", self.n_nodes)
         return np.einsum("ijk,ik->ij", self.Hinv, np.asarray(Y, float) + self.c)
 
     def fun(self, x) -> float:
         """Global objective sum_i f_i(x)."""
-        s = self.A @ x
-        if self.loss == "squared":
-            per_row = 0.5 * (s - self.b) ** 2
-        else:
-            per_row = np.logaddexp(0.0, -self.b * s)
-        return float((self._S @ per_row).sum() + 0.5 * self.n_nodes * self.reg * x @ x)
+        x = np.asarray(x, dtype=float)
+        return float(sum(self.glm.value(x, self.rows(i)) for i in range(self.n_nodes)))
 
     def _global_grad(self, x):
-        coef = self._coef(self.A @ x, self.b)
-        w = np.asarray(self._S.sum(axis=0)).ravel()
-        return self.A.T @ (w * coef) + self.n_nodes * self.reg * x
+        return sum(self.glm.grad(x, self.rows(i)) for i in range(self.n_nodes))
+
+    def _global_hess(self, x):
+        return sum(self.glm.hess(x, self.rows(i)) for i in range(self.n_nodes))
+
+    def _newton_step(self, H, g):
+        d = self.dim
+        if d <= 3000:
+            return np.linalg.solve(H.toarray() if sp.issparse(H) else H, g)
+        from scipy.sparse.linalg import cg
+
+        return cg(H, g, rtol=1e-12, maxiter=10 * d)[0]
 
     def _solve(self) -> np.ndarray:
-        d = self.dim
-        w = np.asarray(self._S.sum(axis=0)).ravel()  # 1/m_i on each row of node i
-        if self.loss == "squared":
-            H = self.A.T @ self.A.multiply(w[:, None]) + self.n_nodes * self.reg * sp.eye(d)
-            rhs = self.A.T @ (w * self.b)
-            if d <= 3000:
-                return np.linalg.solve(H.toarray(), rhs)
-            from scipy.sparse.linalg import spsolve
-
-            return spsolve(H.tocsc(), rhs)
-        x = np.zeros(d)
+        x = np.zeros(self.dim)
+        if self.loss == "squared":  # one Newton step from 0 solves the quadratic
+            return x - self._newton_step(self._global_hess(x), self._global_grad(x))
+        scale = max(1.0, float(np.linalg.norm(self._global_grad(x))))
         for _ in range(100):
-            s = self.A @ x
             g = self._global_grad(x)
-            if np.linalg.norm(g) <= 1e-13 * max(1.0, np.linalg.norm(self.A.T @ (w * self.b))):
+            if np.linalg.norm(g) <= 1e-13 * scale:
                 break
-            p = _sigmoid(self.b * s)
-            curv = w * p * (1 - p)
-            H = self.A.T @ self.A.multiply(curv[:, None]) + self.n_nodes * self.reg * sp.eye(d)
-            if d <= 3000:
-                step = np.linalg.solve(H.toarray(), g)
-            else:
-                from scipy.sparse.linalg import cg
-
-                step = cg(H, g, rtol=1e-12, maxiter=10 * d)[0]
+            step = self._newton_step(self._global_hess(x), g)
             t, f0 = 1.0, self.fun(x)
             while self.fun(x - t * step) > f0 - 0.25 * t * g @ step and t > 1e-10:
                 t *= 0.5
@@ -305,9 +289,14 @@ class LocalDataProblem(SeparableProblem):
         return x
 
     def kernel_data(self):
-        """(kind, data, indices, indptr, node_ptr, b, reg) for the Numba kernels (kind 0 squared, 1 logistic)."""
-        return (loss_code(self.loss), self.A.data, self.A.indices.astype(np.int64),
-                self.A.indptr.astype(np.int64), self.node_ptr, self.b, self.reg)
+        """(kind, data, indices, indptr, node_ptr, b, reg) for the Numba kernels (kind: the GLM loss code)."""
+        code, data, indices, indptr, y, _ = self.glm.kernel_arrays()
+        return (code, data, indices.astype(np.int64), indptr.astype(np.int64), self.node_ptr, y, self.reg)
+
+
+def _check_sizes(**sizes) -> None:
+    for name, value in sizes.items():
+        check_positive(name, value, integer=True)
 
 
 def _split(n_rows: int, n_nodes: int) -> np.ndarray:
@@ -351,6 +340,8 @@ def ridge_problem(n_nodes: int, m_per_node: int = 20, dim: int = 10, reg: float 
     """
     from sklearn.datasets import make_regression
 
+    _check_sizes(n_nodes=n_nodes, m_per_node=m_per_node, dim=dim)
+    check_positive("noise", noise, strict=False)
     rs = int(check_rng(seed).integers(2**31 - 1))
     X, y = make_regression(n_nodes * m_per_node, dim, noise=noise, random_state=rs)
     X = (X - X.mean(0)) / X.std(0)
@@ -370,6 +361,7 @@ def logistic_problem(n_nodes: int, m_per_node: int = 20, dim: int = 10, reg: flo
     """
     from sklearn.datasets import make_classification
 
+    _check_sizes(n_nodes=n_nodes, m_per_node=m_per_node, dim=dim)
     rs = int(check_rng(seed).integers(2**31 - 1))
     X, y = make_classification(n_nodes * m_per_node, dim, n_informative=max(2, dim // 2), n_redundant=0,
                                random_state=rs)
@@ -393,6 +385,9 @@ def libsvm_problem(name: str, n_nodes: int, loss: str = "logistic", reg: float =
     """
     from ..problems.libsvm import load
 
+    check_positive("n_nodes", n_nodes, integer=True)
+    if max_rows is not None:
+        check_positive("max_rows", max_rows, integer=True)
     X, y = load(name)
     X = sp.csr_matrix(X, dtype=float)
     perm = check_rng(seed).permutation(X.shape[0])[: max_rows or X.shape[0]]

@@ -4,7 +4,7 @@ import pytest
 
 from numopt import Status
 from numopt.bilevel import BilevelFunction, BilevelProblem, minimize_bilevel
-from numopt.problems.bilevel_apps import quadratic_bilevel
+from numopt.bilevel.apps import quadratic_bilevel
 
 
 @pytest.fixture(scope="module")

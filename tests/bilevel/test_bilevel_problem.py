@@ -157,7 +157,7 @@ def test_jax_minibatch_functions():
 
 def test_callback_sees_iterates_and_can_stop():
     from numopt import Status
-    from numopt.problems.bilevel_apps import quadratic_bilevel
+    from numopt.bilevel.apps import quadratic_bilevel
 
     qp = quadratic_bilevel(n=2, m=3, seed=0)
     seen = []

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from numopt.bilevel import minimize_bilevel
-from numopt.problems.bilevel_apps import quadratic_bilevel
+from numopt.bilevel.apps import quadratic_bilevel
 
 
 @pytest.fixture(scope="module")

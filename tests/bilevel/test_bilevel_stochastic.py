@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from numopt.bilevel import minimize_bilevel
-from numopt.problems.bilevel_apps import quadratic_bilevel
+from numopt.bilevel.apps import quadratic_bilevel
 
 CASES = {
     "penalty-stochastic": dict(sigma=1e-2, batch_size=16, inner_steps=5),
@@ -65,7 +65,9 @@ def test_single_loop_on_deterministic_problem():
     res = minimize_bilevel(qp.problem, method="penalty-single-loop", sigma=1e-2, sigma0=1e-2, lr_x=10.0,
                            maxiter=2000)
     assert np.linalg.norm(res.x - qp.x_star) < 0.05
-    assert res.nsamples == res.ngrad  # deterministic oracles: one "sample" per call
+    # deterministic oracles: one "sample" per gradient call and per exact Hessian-vector product of g
+    # (the curvature estimates; f's products are differences of its gradient, counted in ngrad)
+    assert res.nsamples == res.ngrad + res.nhvp_g and res.nhvp_g > 0
 
 
 def test_trace_records_oracle_calls_and_monitor(noisy):

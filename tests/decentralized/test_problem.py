@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression, Ridge
 
-from numopt.decentralized import from_dataset, libsvm_problem, logistic_problem, ridge_problem
+from numopt.decentralized import LocalDataProblem, from_dataset, libsvm_problem, logistic_problem, ridge_problem
 
 
 def test_ridge_minimizer_matches_scikit_learn():
@@ -37,7 +37,7 @@ def test_constants_bound_the_local_curvature():
 def test_split_errors():
     with pytest.raises(ValueError, match="cannot split 3 rows over n_nodes=4"):
         from_dataset(np.ones((3, 2)), np.ones(3), 4)
-    with pytest.raises(ValueError, match=r"labels b must lie in \{-1, \+1\}"):
+    with pytest.raises(ValueError, match=r"b must hold labels in \{-1, \+1\}"):
         from_dataset(np.eye(4), np.arange(4.0), 2, loss="logistic")
 
 
@@ -47,3 +47,18 @@ def test_libsvm_rows_split_over_nodes():
     assert p.n_nodes == 9 and p.A.shape[0] == 270 and p.L <= 0.25 + 0.1 + 1e-12
     g = sum(p.local_grad(i, p.x_star()) for i in range(9))
     assert np.linalg.norm(g) < 1e-9
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_local_gradients_match_the_written_out_formula(loss):
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((9, 3))
+    b = np.sign(rng.standard_normal(9)) if loss == "logistic" else rng.standard_normal(9)
+    p = LocalDataProblem(A, b, node_ptr=[0, 4, 9], loss=loss, reg=0.3)
+    x = rng.standard_normal(3)
+    for i, rows in enumerate((slice(0, 4), slice(4, 9))):
+        Ai, bi, s = A[rows], b[rows], A[rows] @ x
+        slope = s - bi if loss == "squared" else -bi / (1.0 + np.exp(bi * s))
+        np.testing.assert_allclose(p.local_grad(i, x), Ai.T @ slope / len(bi) + 0.3 * x, rtol=1e-12)
+    # and the sum of the local objectives at x* has a zero gradient
+    assert np.linalg.norm(sum(p.local_grad(i, p.x_star()) for i in range(2))) < 1e-10
