@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 from .._core.driver import run
-from .._core.validate import check_choice
-from .baselines import F2SA, ImplicitDifferentiation
-from .penalty import PenaltyMethod, PenaltySingleLoop, PenaltyStochastic
+from .._core.registry import REGISTRY, get_method
 from .problem import BilevelFunction, BilevelProblem
 
 __all__ = ["BILEVEL_METHODS", "minimize_bilevel"]
 
-#: Method name -> solver class.
-BILEVEL_METHODS = {
-    "penalty": PenaltyMethod,
-    "penalty-stochastic": PenaltyStochastic,
-    "penalty-single-loop": PenaltySingleLoop,
-    "implicit": ImplicitDifferentiation,
-    "f2sa": F2SA,
-}
+#: The bilevel methods (name -> "module:Class"), the ``'bilevel'`` kind of the one registry.
+BILEVEL_METHODS = REGISTRY["bilevel"]
 
 
 def minimize_bilevel(f, g=None, x0=None, y0=None, method: str = "penalty", *, grad_f=None, grad_g=None,
@@ -76,7 +68,7 @@ def minimize_bilevel(f, g=None, x0=None, y0=None, method: str = "penalty", *, gr
     >>> np.round(res.x, 6), res.success
     (array([0.5, 0.5]), True)
     """
-    method = check_choice("method", method, list(BILEVEL_METHODS))
+    cls, fixed = get_method(method, kind="bilevel")
     if isinstance(f, BilevelProblem):
         if g is not None or x0 is not None or y0 is not None:
             raise ValueError("pass either a BilevelProblem as f, or f, g, x0 and y0; not both.")
@@ -92,6 +84,6 @@ def minimize_bilevel(f, g=None, x0=None, y0=None, method: str = "penalty", *, gr
     if options is not None and not isinstance(options, dict):
         raise TypeError(f"options must be a dict of solver options or None; got {type(options).__name__}.")
     opts = {**dict(options or {}), **kwargs}
-    solver = BILEVEL_METHODS[method](**opts)
+    solver = cls(**opts, **fixed)
     problem.reset_counts()
     return run(solver, problem, problem.x0, callback=callback)

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 from .._core.driver import run
+from .._core.registry import REGISTRY, get_method
 from .._core.result import OptimizeResult
-from .._core.validate import check_choice
-from .baselines import MSDA, ADOMPlus, Continuized, GradientTracking
-from .dadao import DADAO
 
 __all__ = ["METHODS", "minimize"]
 
-#: method name -> (solver class, fixed options)
-METHODS = {
-    "dadao": (DADAO, {}),
-    "adom+": (ADOMPlus, {"multi_consensus": False}),
-    "adom+mc": (ADOMPlus, {"multi_consensus": True}),
-    "msda": (MSDA, {}),
-    "continuized": (Continuized, {}),
-    "gradient-tracking": (GradientTracking, {}),
-}
+#: The decentralized methods (name -> "module:Class"), the ``'decentralized'`` kind of the one registry.
+METHODS = REGISTRY["decentralized"]
 
 
 def minimize(problem, graph, method: str = "dadao", *, t_max: float = 100.0, tol: float = 1e-6,
@@ -68,8 +59,8 @@ def minimize(problem, graph, method: str = "dadao", *, t_max: float = 100.0, tol
     >>> res.success, res.rel_error <= 1e-6, res.ngrad > 0, res.ncomm > 0
     (True, True, True, True)
     """
-    key = check_choice("method", method.lower() if isinstance(method, str) else method, list(METHODS))
-    cls, fixed = METHODS[key]
+    cls, fixed = get_method(method, kind="decentralized")
+    key = method.lower()
     opts = {"graph": graph, "t_max": t_max, "tol": tol, "seed": seed, "record_every": record_every,
             "record_history": True, **fixed, **dict(options or {})}
     if key == "dadao":

@@ -46,3 +46,23 @@ def test_register_method_rejects_a_target_that_cannot_be_imported():
     assert_names_argument(register_method, "ghost", "numopt.bcd:Missing", names="target", seen="Missing")
     assert_names_argument(register_method, "ghost", "numopt.bcd", names="target", seen="module:Class")
     assert "ghost" not in methods("minimize")
+
+
+def test_every_builtin_method_of_every_kind_resolves_to_a_solver_class():
+    from numopt._core.driver import IterativeSolver
+    from numopt._core.registry import KINDS, get_method
+
+    for kind in KINDS:
+        assert methods(kind), f"no methods registered for kind {kind!r}"
+        for name in methods(kind):
+            cls, fixed = get_method(name, kind=kind)
+            assert issubclass(cls, IterativeSolver), (kind, name, cls)
+            assert set(fixed) <= set(cls.default_options), (kind, name, fixed)  # real options of the class
+
+
+def test_family_front_doors_read_the_one_registry():
+    from numopt._core.registry import REGISTRY
+    from numopt.bilevel import BILEVEL_METHODS
+    from numopt.decentralized import METHODS as DECENTRALIZED
+
+    assert BILEVEL_METHODS is REGISTRY["bilevel"] and DECENTRALIZED is REGISTRY["decentralized"]
