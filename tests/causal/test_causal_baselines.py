@@ -49,6 +49,6 @@ def test_mlp_score_on_a_nonlinear_chain():
     B[0, 1] = B[1, 2] = 1
     X = simulate_nonlinear_sem(B, 300, "mim", seed=0)
     S = MLPScore(X, hidden=8, steps=100)
-    res = topo(X, score=S, init=[2, 1, 0], threshold=0.3, moves=("swap",))
+    res = topo(X, score_type=S, init=[2, 1, 0], threshold=0.3, moves=("swap",))
     assert is_dag(res.x) and res.success
     assert res.fun <= S.start([2, 1, 0]).total + 1e-9

@@ -99,7 +99,7 @@ def test_logistic_score_on_binary_data():
     B[0, 1] = B[1, 2] = B[0, 3] = 1
     W = 3.0 * B
     X = simulate_linear_sem(W, 2000, "logistic", seed=0)
-    res = topo(X, score="logistic", lambda1=0.01, threshold=0.5)
+    res = topo(X, score_type="logistic", lambda1=0.01, threshold=0.5)
     assert is_dag(res.x)
     assert shd(B, res.x) <= 2
     S = LogisticScore(X, lambda1=0.01)
@@ -146,10 +146,10 @@ def test_bad_input():
     with pytest.raises(ValueError, match="shape"):
         topo(X, init=np.zeros((4, 4)))
     with pytest.raises(ValueError, match="binary"):
-        topo(X, score="logistic")
+        topo(X, score_type="logistic")
     with pytest.raises(ValueError, match="Unknown option"):
         TOPO(size_smal=10)
     with pytest.raises(ValueError, match="moves"):
         topo(X, moves=("swop",))
     with pytest.raises(ValueError, match="score"):
-        topo(X, score="quadratic")
+        topo(X, score_type="quadratic")
