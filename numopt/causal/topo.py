@@ -360,8 +360,9 @@ class TopoDAG(BaseEstimator):
     Parameters
     ----------
     score_type : {'linear', 'logistic', 'mlp'} or score object, default 'linear'
-        See :func:`topo`. (Renamed from ``score``, which clashed with the :meth:`score`
-        method; ``TopoDAG(score=...)`` still works for one release, with a FutureWarning.)
+        See :func:`topo`. (Renamed from ``score``: scikit-learn stores every parameter as an
+        attribute of the same name, so a parameter ``score`` hid the :meth:`score` method. The
+        function :func:`topo` still accepts ``score=`` for one release, with a FutureWarning.)
     init, lambda1, lambda2, threshold, seed, backend
         See :func:`topo`.
     maxiter : int, default 1000
@@ -394,11 +395,7 @@ class TopoDAG(BaseEstimator):
     """
 
     def __init__(self, score_type="linear", *, init=None, lambda1=None, lambda2: float = 0.0,
-                 threshold: float = 0.3, seed=0, backend=None, maxiter: int = 1000, options=None, **deprecated):
-        score_type = _pop_deprecated_score(score_type, deprecated, "TopoDAG")
-        if deprecated:
-            raise TypeError(f"TopoDAG got unexpected keyword arguments {sorted(deprecated)}; put TOPO options "
-                            "in options={...}.")
+                 threshold: float = 0.3, seed=0, backend=None, maxiter: int = 1000, options=None):
         self.score_type, self.init, self.lambda1, self.lambda2 = score_type, init, lambda1, lambda2
         self.threshold, self.seed, self.backend = threshold, seed, backend
         self.maxiter, self.options = maxiter, options
