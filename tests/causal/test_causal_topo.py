@@ -108,6 +108,20 @@ def test_logistic_score_on_binary_data():
         S.start(moved_order(res.order, 0, 3, 0)).total - fit.total, abs=1e-5)
 
 
+@pytest.mark.parametrize("data_seed", [0, 1])
+def test_logistic_topo_recovers_an_identifiable_binary_dag(data_seed):
+    """0 -> 2 <- 1 -> ... a v-structure at 2 and 2 -> 3: the equivalence class is this one graph."""
+    B = np.zeros((4, 4), int)
+    B[0, 2] = B[1, 2] = B[2, 3] = 1
+    W = 3.0 * B
+    W[1, 2] = -3.0
+    X = simulate_linear_sem(W, 2000, "logistic", seed=data_seed)
+    res = topo(X, score_type="logistic", lambda1=0.01, threshold=0.5, init="random", seed=data_seed)
+    assert is_dag(res.x)
+    assert shd(B, res.x) <= 1                  # runs give 0
+    assert np.all(np.abs(res.x[B == 1]) > 1.5)
+
+
 def test_estimator_and_callback():
     B, _, X = _sem(6, 6, seed=2)
     seen = []
