@@ -87,7 +87,7 @@ def _as_start(init, d, C=None, name="init"):
         arr = np.asarray(init)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be {INIT_EXPECTED}; got {type(init).__name__}.") from exc
-    if arr.dtype.kind not in "iufb" or arr.dtype.kind == "b":
+    if arr.dtype.kind not in "iufb" or (arr.dtype.kind == "b" and arr.ndim != 2):
         raise TypeError(
             f"{name} must be {INIT_EXPECTED} (numbers); got an array of dtype {arr.dtype}: "
             f"{np.array2string(arr, threshold=8)[:80]}."
@@ -97,7 +97,7 @@ def _as_start(init, d, C=None, name="init"):
             raise ValueError(f"{name} as a graph must have shape ({d}, {d}); got {arr.shape}.")
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name} as a graph must be finite; it contains NaN or inf.")
-        return order_from_graph(arr, tiebreak=None if C is None else greedy_order(C))
+        return order_from_graph(arr.astype(float), tiebreak=None if C is None else greedy_order(C))
     text = np.array2string(arr, threshold=12)[:80]
     if arr.ndim != 1 or arr.size != d or not np.all(np.isfinite(arr)) or not np.all(np.mod(arr, 1) == 0):
         raise ValueError(f"{name} must be a permutation of range({d}) or a ({d}, {d}) graph; got {text} "

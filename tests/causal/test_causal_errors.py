@@ -55,6 +55,12 @@ def test_bad_init_is_named(X, init, seen):
     assert_names_argument(topo, X, init=init, names="init", seen=seen)
 
 
+def test_a_boolean_graph_is_a_valid_start(X):
+    B = simulate_dag(5, 5, "ER", seed=0) != 0
+    assert is_dag(topo(X, init=B).x)
+    assert_names_argument(topo, X, init=[True, False, True, False, True], names="init", seen="bool")
+
+
 def test_bad_start_given_to_the_solver_is_named_x0(X):
     from numopt import run
 
