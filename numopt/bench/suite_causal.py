@@ -36,7 +36,7 @@ def skipped_peers(methods=METHODS) -> list[str]:
     from ..causal.peers import available_peers
 
     have = available_peers()
-    return [f"{m}: skipped, the {PEER_OF[m]!r} package is not installed (pip install {PEER_OF[m]})"
+    return [f"{m}: skipped, the {PEER_OF[m]!r} package is not installed here (available_peers())"
             for m in methods if m in PEER_OF and not have[PEER_OF[m]]]
 
 

@@ -9,10 +9,10 @@ from numopt import Status
 from numopt.causal import is_dag, notears_linear, shd, simulate_dag, simulate_linear_sem, simulate_parameter
 from numopt.causal.peers import available_peers, dagma_linear, gcastle_golem, gcastle_notears
 
-needs_dagma = pytest.mark.skipif(importlib.util.find_spec("dagma") is None,
+needs_dagma = pytest.mark.skipif(not available_peers()["dagma"],
                                  reason="dagma is not installed (pip install dagma)")
-needs_gcastle = pytest.mark.skipif(importlib.util.find_spec("castle") is None,
-                                   reason="gcastle is not installed (pip install gcastle)")
+needs_gcastle = pytest.mark.skipif(not available_peers()["gcastle"],
+                                   reason="gcastle (with torch) is not installed (pip install gcastle torch)")
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +29,8 @@ def _check_contract(res):
 
 def test_available_peers_reports_what_imports():
     have = available_peers()
-    assert have == {"dagma": importlib.util.find_spec("dagma") is not None,
-                    "gcastle": importlib.util.find_spec("castle") is not None}
+    found = {name: importlib.util.find_spec(name) is not None for name in ("dagma", "castle", "torch")}
+    assert have == {"dagma": found["dagma"], "gcastle": found["castle"] and found["torch"]}
     for name, adapter in (("dagma", dagma_linear), ("gcastle", gcastle_notears)):
         if not have[name]:
             with pytest.raises(ImportError, match=name):
