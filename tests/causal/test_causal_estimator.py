@@ -1,10 +1,13 @@
 """TopoDAG as a scikit-learn estimator: the full check_estimator suite, clone, GridSearchCV, the
 renamed ``score_type`` parameter and its deprecated alias."""
 
+import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from numopt.causal import TopoDAG, shd, simulate_dag, simulate_linear_sem, simulate_parameter, topo
@@ -54,3 +57,16 @@ def test_not_fitted_error_and_grid_search(sem):
     search = GridSearchCV(TopoDAG(), {"threshold": [0.3, 1e9]}, cv=3).fit(X)
     assert search.best_params_["threshold"] == 0.3
     assert shd(B, search.best_estimator_.adjacency_) == 0
+
+
+def test_pipeline_and_cross_val_score(sem):
+    B, X = sem
+    # centering only: rescaling each column to unit variance changes the noise variances that make
+    # an equal-variance linear SEM identifiable (TOPO then finds another graph, SHD 7 here)
+    pipe = make_pipeline(StandardScaler(with_std=False), TopoDAG())
+    pipe.fit(X)
+    assert shd(B, pipe[-1].adjacency_) == 0
+    assert shd(B, make_pipeline(StandardScaler(), TopoDAG()).fit(X)[-1].adjacency_) > 0
+    scores = cross_val_score(pipe, X, cv=3)
+    empty = cross_val_score(make_pipeline(StandardScaler(with_std=False), TopoDAG(threshold=1e9)), X, cv=3)
+    assert np.all(scores > empty)          # the learned SEM beats the empty graph on every held-out fold
