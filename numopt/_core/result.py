@@ -40,7 +40,10 @@ class Status(Enum):
     STAGNATION = "No further progress possible at this precision."
     MAXFEV = "Maximum number of function evaluations reached."
     INNER_MAXITER = "Inner solver hit its iteration limit before its accuracy test."
-    NO_IMPROVEMENT = "Converged: no candidate move improves the objective."
+    NO_IMPROVEMENT = (
+        "Local optimum: no candidate move improves the objective (optimal within the move neighbourhood "
+        "searched; not a certificate of global optimality)."
+    )
     BREAKDOWN = "Breakdown of the iteration: a search direction with p^T A p <= 0 (A not positive definite)."
 
     @property

@@ -29,7 +29,8 @@ class NotearsLinear(IterativeSolver):
     """NOTEARS outer (dual ascent) iterations; ``problem`` is a :class:`~numopt.causal.LinearScore`.
 
     Options: ``lambda1`` (0.1), ``h_tol`` (1e-8), ``rho_max`` (1e16), ``w_threshold`` (0.3),
-    ``maxiter`` (100, outer iterations).
+    ``maxiter`` (100, outer iterations). ``nfev`` in the result counts evaluations of the
+    score and of the augmented Lagrangian in this run (the score's counters are reset at the start).
 
     Examples
     --------
@@ -56,7 +57,8 @@ class NotearsLinear(IterativeSolver):
         W0 = np.asarray(x0, dtype=float).reshape(d, d)
         w = np.concatenate([np.maximum(W0, 0), np.maximum(-W0, 0)]).ravel()
         bounds = [(0, 0) if i == j else (0, None) for _ in range(2) for i in range(d) for j in range(d)]
-        return SolverState(x=W0, w=w, score=problem, rho=1.0, alpha=0.0, h=np.inf, bounds=bounds, nfev=0,
+        problem.reset_counts()
+        return SolverState(x=W0, w=w, score=problem, rho=1.0, alpha=0.0, h=np.inf, bounds=bounds,
                            fun=problem.value(W0))
 
     def _unpack(self, w, d):
@@ -78,7 +80,7 @@ class NotearsLinear(IterativeSolver):
 
         while state.rho < self.options["rho_max"]:
             sol = sopt.minimize(objective, state.w, jac=True, method="L-BFGS-B", bounds=state.bounds)
-            state.nfev += sol.nfev
+            score._count("nfev", sol.nfev)
             h_new = h_expm(self._unpack(sol.x, d))[0]
             if h_new > 0.25 * state.h:
                 state.rho *= 10
@@ -101,7 +103,7 @@ class NotearsLinear(IterativeSolver):
         W_raw = state.x
         W = np.where(np.abs(W_raw) > self.options["w_threshold"], W_raw, 0.0)
         W, removed = remove_cycles(W)
-        return OptimizeResult(x=W, W_raw=W_raw, fun=state.fun, h=state.h, rho=state.rho, nfev=state.nfev,
+        return OptimizeResult(x=W, W_raw=W_raw, fun=state.fun, h=state.h, rho=state.rho,
                               n_removed=removed, score=state.score.value(W))
 
 

@@ -27,7 +27,7 @@ __all__ = ["available_peers", "dagma_linear", "gcastle_golem", "gcastle_notears"
 
 
 def available_peers() -> dict[str, bool]:
-    """Which peer packages import here.
+    """Which peer packages can run here (found, with the dependencies they import).
 
     Examples
     --------
@@ -35,13 +35,15 @@ def available_peers() -> dict[str, bool]:
     >>> sorted(available_peers())
     ['dagma', 'gcastle']
     """
-    return {"dagma": importlib.util.find_spec("dagma") is not None,
-            "gcastle": importlib.util.find_spec("castle") is not None}
+    found = {name: importlib.util.find_spec(name) is not None for name in ("dagma", "castle", "torch")}
+    # dagma's linear model needs only NumPy/SciPy; gcastle's algorithms package imports torch
+    return {"dagma": found["dagma"], "gcastle": found["castle"] and found["torch"]}
 
 
 def _need(name):
     if not available_peers()[name]:
-        raise ImportError(f"This adapter needs the {name!r} package: pip install {name}.")
+        extra = " (and torch, which it imports)" if name == "gcastle" else ""
+        raise ImportError(f"This adapter needs the {name!r} package{extra}: pip install {name}.")
 
 
 def _result(W_raw, threshold, t0, method):

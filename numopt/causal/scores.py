@@ -1,7 +1,10 @@
 """Decomposable scores ``sum_j loss_j(x_j | predecessors of j)`` fitted on a topological order.
 
 Given an order, each node is fitted on all the nodes before it (the inner
-problem of TOPO). A score exposes what the TOPO outer search needs:
+problem of TOPO). A score is a :class:`numopt.oracles.Problem`: it declares its
+capabilities and counts its evaluations (``nfit``: node fits, a node regressed
+on a set of predecessors; ``nmove``: moves scored; ``nfev``: evaluations of the
+score at a weight matrix). It exposes what the TOPO outer search needs:
 
 ``start(order)``
     fit every node, return an :class:`OrderFit` (``order``, ``pos``, ``total``);
@@ -30,6 +33,7 @@ import scipy.optimize as sopt
 
 from .._core.backend import resolve_backend
 from .._core.validate import as_float_array, check_positive
+from ..oracles import Problem
 from . import _kernels
 
 __all__ = ["LinearScore", "LogisticScore", "MLPScore", "OrderFit", "greedy_order", "moved_order"]
@@ -96,11 +100,53 @@ def _check_data(X, *, min_rows: int = 2):
     return X
 
 
-class _Score:
-    """Shared machinery: order checks and the refit-the-block path for nodewise fits."""
+def _check_full_rank(Xc, C):
+    """Unpenalized least squares needs a nonsingular covariance: name duplicated or dependent columns."""
+    d = C.shape[0]
+    first = {}
+    for j in range(d):
+        first.setdefault(Xc[:, j].tobytes(), j)
+    dup = [(first[Xc[:, j].tobytes()], j) for j in range(d) if first[Xc[:, j].tobytes()] != j]
+    if dup:
+        pairs = ", ".join(f"{j} repeats {i}" for i, j in dup[:5])
+        raise ValueError(
+            f"X has duplicated columns ({pairs}): their covariance is singular, so the unpenalized "
+            "least-squares score is undefined. Drop the duplicates or pass lambda2 > 0 (ridge)."
+        )
+    scale = np.sqrt(np.diag(C))
+    eig_min = np.linalg.eigvalsh(C / np.outer(scale, scale))[0]
+    if eig_min < 1e-10 * d:
+        raise ValueError(
+            f"X has linearly dependent columns (smallest eigenvalue of its correlation matrix "
+            f"{eig_min:.2e}): the unpenalized least-squares score is undefined. Drop a dependent "
+            "column or pass lambda2 > 0 (ridge)."
+        )
+
+
+class _Score(Problem):
+    """Shared machinery: evaluation counting and the refit-the-block path for nodewise fits."""
 
     #: smallest score decrease the outer search trusts (the inner solver's accuracy)
     resolution = 1e-12
+    count_names = ("nfit", "nmove", "nfev")
+    _CORE = frozenset({"start", "deltas", "apply", "weights"})
+
+    @property
+    def n(self) -> int:
+        """Number of variables ordered (the nodes)."""
+        return self.d
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """The move interface, plus ``value``, ``loss_grad`` and ``refit_support`` where defined."""
+        extra = {name for name in ("value", "refit_support") if hasattr(self, name)}
+        if type(self).loss_grad is not _Score.loss_grad:
+            extra.add("loss_grad")
+        return self._CORE | extra
+
+    def loss_grad(self, fit, W=None):
+        """Gradient of the smooth loss with respect to ``W``; ``None`` when the score has none."""
+        return None
 
     def default_order(self) -> np.ndarray:
         """TOPO's default start: :func:`greedy_order` on the covariance of the data."""
@@ -116,12 +162,18 @@ class _Score:
         pos[order] = np.arange(self.d)
         return OrderFit(order=order, pos=pos)
 
+    def _fit(self, j, parents, warm):
+        """:meth:`fit_node`, counted."""
+        self._count("nfit")
+        return self.fit_node(j, parents, warm)
+
     def start(self, order) -> OrderFit:
+        """Fit every node on its predecessors in ``order``."""
         fit = self._new_fit(order)
         fit.params = [None] * self.d
         fit.losses = np.empty(self.d)
         for k, j in enumerate(fit.order):
-            fit.params[j], fit.losses[j] = self.fit_node(j, fit.order[:k], None)
+            fit.params[j], fit.losses[j] = self._fit(j, fit.order[:k], None)
         fit.total = float(fit.losses.sum())
         return fit
 
@@ -130,10 +182,12 @@ class _Score:
         out = []
         for k in range(p, q + 1):
             j = new[k]
-            out.append((j, *self.fit_node(j, new[:k], fit.params[j])))
+            out.append((j, *self._fit(j, new[:k], fit.params[j])))
         return new, out
 
     def deltas(self, fit, P, Q, modes) -> np.ndarray:
+        """Change of the total score for each move ``(P[t], Q[t], modes[t])``."""
+        self._count("nmove", len(P))
         res = np.empty(len(P))
         for t, (p, q, mode) in enumerate(zip(P, Q, modes, strict=True)):
             _, out = self._refit_block(fit, p, q, mode)
@@ -141,6 +195,7 @@ class _Score:
         return res
 
     def apply(self, fit, p, q, mode) -> None:
+        """Commit the move ``(p, q, mode)`` to ``fit``."""
         new, out = self._refit_block(fit, p, q, mode)
         for j, params, loss in out:
             fit.params[j], fit.losses[j] = params, loss
@@ -189,7 +244,9 @@ class LinearScore(_Score):
                 f"Unpenalized least squares on all predecessors needs more samples than variables: got "
                 f"n={n} <= d={d}. Pass lambda2 > 0 (ridge) or lambda1 > 0, or collect more samples."
             )
-        self.n, self.d = n, d
+        self.d = d
+        self.n_samples = n
+        self.name = "linear score"
         self.lambda1, self.lambda2 = float(lambda1), float(lambda2)
         self.backend = resolve_backend(X, backend=backend)
         Xc = X - X.mean(axis=0)
@@ -197,10 +254,13 @@ class LinearScore(_Score):
         self.C = Xc.T @ Xc / n
         self.shift = 2.0 * self.lambda2
         self.cholesky = self.lambda1 == 0.0
+        if self.lambda1 == 0.0 and self.lambda2 == 0.0:
+            _check_full_rank(Xc, self.C)
 
     def value(self, W) -> float:
         """Score of an arbitrary ``W`` (the NOTEARS objective without the constraint)."""
         W = as_float_array(W, "W", shape=(self.d, self.d))
+        self._count("nfev")
         R = np.eye(self.d) - W
         return float(0.5 * np.sum(R * (self.C @ R)) + self.lambda1 * np.abs(W).sum()
                      + self.lambda2 * np.sum(W * W))
@@ -226,7 +286,7 @@ class LinearScore(_Score):
         for j in range(self.d):
             idx = np.flatnonzero(B[:, j])
             if idx.size:
-                W[idx, j] = self.fit_node(j, idx, None)[0][1]
+                W[idx, j] = self._fit(j, idx, None)[0][1]
         return W
 
     # Lasso path -------------------------------------------------------------------------
@@ -247,8 +307,10 @@ class LinearScore(_Score):
 
     # Cholesky path ----------------------------------------------------------------------
     def start(self, order) -> OrderFit:
+        """Fit every node on its predecessors in ``order`` (one Cholesky factorization without L1)."""
         if not self.cholesky:
             return super().start(order)
+        self._count("nfit", self.d)
         fit = self._new_fit(order)
         Cp = self.C[np.ix_(fit.order, fit.order)] + self.shift * np.eye(self.d)
         fit.L = np.linalg.cholesky(Cp)
@@ -259,8 +321,10 @@ class LinearScore(_Score):
         return float(0.5 * np.sum(np.diag(L) ** 2) - self.d * self.lambda2)
 
     def deltas(self, fit, P, Q, modes) -> np.ndarray:
+        """Change of the total score for each move (Givens updates of the block without L1)."""
         if not self.cholesky:
             return super().deltas(fit, P, Q, modes)
+        self._count("nmove", len(P))
         P, Q, modes = (np.asarray(a, dtype=np.int64) for a in (P, Q, modes))
         if self.backend == "numba":
             return _kernels.move_deltas(fit.L, P, Q, modes)
@@ -271,8 +335,10 @@ class LinearScore(_Score):
         return _kernels.move_deltas_reference(fit.L, P, Q, modes)
 
     def apply(self, fit, p, q, mode) -> None:
+        """Commit the move ``(p, q, mode)`` to ``fit``."""
         if not self.cholesky:
             return super().apply(fit, p, q, mode)
+        self._count("nfit", int(q) - int(p) + 1)
         if self.backend == "numba":
             _kernels.apply_move(fit.L, int(p), int(q), int(mode))
         else:
@@ -288,6 +354,7 @@ class LinearScore(_Score):
             fit.total = self._total(fit.L)
 
     def weights(self, fit) -> np.ndarray:
+        """Fitted weighted adjacency ``W`` of ``fit`` (``W[i, j]`` for ``i -> j``)."""
         d = self.d
         W = np.zeros((d, d))
         if self.cholesky:
@@ -324,11 +391,12 @@ class LogisticScore(_Score):
             raise ValueError("LogisticScore needs binary data: every entry of X must be 0 or 1.")
         check_positive("lambda1", lambda1, strict=False)
         self.X = X
-        self.n, self.d = X.shape
+        self.n_samples, self.d = X.shape
+        self.name = "logistic score"
         self.lambda1 = float(lambda1)
         self.maxiter, self.tol = int(maxiter), float(tol)
         Xc = X - X.mean(axis=0)
-        self.C = Xc.T @ Xc / self.n
+        self.C = Xc.T @ Xc / self.n_samples
 
     def _node_loss(self, Z, y, b, w):
         eta = Z @ w + b
@@ -347,7 +415,7 @@ class LogisticScore(_Score):
             lookup = dict(zip(widx.tolist(), wval.tolist(), strict=True))
             w = np.array([lookup.get(i, 0.0) for i in idx.tolist()])
         if k:
-            lam, n = self.lambda1, self.n
+            lam, n = self.lambda1, self.n_samples
 
             def fun(v):
                 wv = v[:k] - v[k:2 * k]
@@ -365,6 +433,7 @@ class LogisticScore(_Score):
         return (idx, w, b), self._node_loss(Z, y, b, w)
 
     def weights(self, fit) -> np.ndarray:
+        """Fitted logistic weights ``W`` of ``fit`` (``W[i, j]`` for ``i -> j``)."""
         W = np.zeros((self.d, self.d))
         for j, (idx, w, _) in enumerate(fit.params):
             W[idx, j] = w
@@ -375,7 +444,7 @@ class LogisticScore(_Score):
         W = self.weights(fit) if W is None else W
         b = np.array([fit.params[j][2] for j in range(self.d)])
         R = 1.0 / (1.0 + np.exp(-(self.X @ W + b))) - self.X
-        return self.X.T @ R / self.n
+        return self.X.T @ R / self.n_samples
 
 
 class MLPScore(_Score):
@@ -383,8 +452,14 @@ class MLPScore(_Score):
 
     ``f_j(x) = w2^T sigmoid(W1^T (m o x) + b1) + b2`` where the mask ``m`` keeps
     the predecessors of ``j``; trained with Adam for a fixed number of steps
-    (compiled once, warm-started when the parent set changes). The weighted
-    adjacency is ``W[i, j] = ||W1_j[i, :]||_2``. Needs the ``learn`` extra (JAX, optax).
+    (compiled once) from an initialization fixed by ``(seed, j)``. A node's fit
+    is therefore a function of the node and its parent set only, so the score of
+    an order is well defined and a move's score change equals the difference of
+    the two orders' scores. (Warm starts would make it depend on the search path;
+    from a node fitted without parents they also start at a saddle point, all
+    input weights zero, where Adam cannot recover the new parents' weights.)
+    The weighted adjacency is ``W[i, j] = ||W1_j[i, :]||_2``. Needs the ``learn``
+    extra (JAX, optax).
 
     Examples
     --------
@@ -408,9 +483,10 @@ class MLPScore(_Score):
         X = _check_data(X, min_rows=10)
         check_positive("hidden", hidden, integer=True)
         check_positive("steps", steps, integer=True)
-        self.n, self.d = X.shape
+        self.n_samples, self.d = X.shape
+        self.name = "MLP score"
         self.X = (X - X.mean(axis=0)) / X.std(axis=0)
-        self.C = self.X.T @ self.X / self.n
+        self.C = self.X.T @ self.X / self.n_samples
         self.hidden, self.lambda1, self.lambda2 = int(hidden), float(lambda1), float(lambda2)
         self.seed = seed
         Xj = jnp.asarray(self.X)
@@ -446,18 +522,17 @@ class MLPScore(_Score):
         return (rng.normal(scale=0.1, size=(self.d, h)), np.zeros(h), rng.normal(scale=0.1, size=h), 0.0)
 
     def fit_node(self, j, parents, warm):
+        """Train node ``j``'s network on ``parents`` from its fixed initialization (``warm`` is unused)."""
         mask = np.zeros(self.d)
         mask[np.asarray(parents, dtype=int)] = 1.0
-        params = self._init_params(j) if warm is None else warm
+        params = self._init_params(j)
         params, loss = self._train(params, self._jnp.asarray(mask), self._jnp.asarray(self.X[:, j]))
         return tuple(np.asarray(a) for a in params), float(loss)
 
     def weights(self, fit) -> np.ndarray:
+        """Input-weight norms ``W[i, j] = ||W1_j[i, :]||`` of ``fit`` (zero unless ``i`` precedes ``j``)."""
         W = np.zeros((self.d, self.d))
         for j in range(self.d):
             W[:, j] = np.linalg.norm(fit.params[j][0], axis=1)
             W[fit.pos >= fit.pos[j], j] = 0.0
         return W
-
-    def loss_grad(self, fit, W=None):
-        return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.validate import check_choice, check_positive, check_rng
+from .._core.validate import as_float_array, check_choice, check_positive, check_rng
 
 __all__ = ["simulate_dag", "simulate_linear_sem", "simulate_nonlinear_sem", "simulate_parameter"]
 
@@ -27,8 +27,31 @@ def _permute(B, rng):
     return B[np.ix_(P, P)]
 
 
-def simulate_dag(d: int, s0: int, graph_type: str = "ER", seed=None) -> np.ndarray:
+def max_edges(d: int, graph_type: str = "ER") -> int:
+    """Most edges a ``graph_type`` DAG on ``d`` nodes can have: ``d (d - 1) / 2``, or ``top (d - top)``
+    for the bipartite type (``top = max(1, int(0.2 d))`` source nodes).
+
+    Examples
+    --------
+    >>> from numopt.causal.simulate import max_edges
+    >>> max_edges(3), max_edges(10, "BP")
+    (3, 16)
+    """
+    if graph_type == "BP":
+        top = max(1, int(0.2 * d))
+        return top * (d - top)
+    return d * (d - 1) // 2
+
+
+def simulate_dag(d: int, s0: int, graph_type: str = "ER", seed=0) -> np.ndarray:
     """Random DAG with ``d`` nodes and about ``s0`` edges, as a 0/1 matrix (``B[i, j]``: ``i -> j``).
+
+    ``'ER'``: each of the ``d (d - 1) / 2`` pairs is an edge with probability chosen so that the
+    expected number of edges is ``s0``. ``'SF'``: preferential attachment, each new node linked to
+    ``round(s0 / d)`` earlier ones (about ``s0`` edges). ``'BP'``: edges from the first 20% of the
+    nodes to the rest, ``s0`` expected. Asking for more edges than the graph type can hold
+    (:func:`~numopt.causal.simulate.max_edges`) is an error. ``seed`` defaults to 0 (``None``: fresh
+    entropy).
 
     Examples
     --------
@@ -40,6 +63,12 @@ def simulate_dag(d: int, s0: int, graph_type: str = "ER", seed=None) -> np.ndarr
     check_positive("d", d, integer=True)
     check_positive("s0", s0, strict=False, integer=True)
     check_choice("graph_type", graph_type, GRAPHS)
+    most = max_edges(d, graph_type)
+    if s0 > most:
+        raise ValueError(
+            f"s0={s0} edges asked for, but a {graph_type!r} DAG on d={d} nodes has at most {most} edges; "
+            f"pass s0 <= {most} or more nodes."
+        )
     rng = check_rng(seed)
     B = np.zeros((d, d), dtype=int)
     if graph_type == "ER":
@@ -61,8 +90,8 @@ def simulate_dag(d: int, s0: int, graph_type: str = "ER", seed=None) -> np.ndarr
     return _permute(B, rng)
 
 
-def simulate_parameter(B, w_ranges=((-2.0, -0.5), (0.5, 2.0)), seed=None) -> np.ndarray:
-    """Edge weights uniform on the union of ``w_ranges`` on the support of ``B``.
+def simulate_parameter(B, w_ranges=((-2.0, -0.5), (0.5, 2.0)), seed=0) -> np.ndarray:
+    """Edge weights uniform on the union of ``w_ranges`` on the support of ``B`` (``seed`` defaults to 0).
 
     Examples
     --------
@@ -71,13 +100,31 @@ def simulate_parameter(B, w_ranges=((-2.0, -0.5), (0.5, 2.0)), seed=None) -> np.
     >>> bool(0.5 <= abs(W[0, 1]) <= 2.0), float(W[1, 0])
     (True, 0.0)
     """
-    B = np.asarray(B)
+    B = _check_graph(B, "B")
     rng = check_rng(seed)
     W = np.zeros(B.shape)
     pick = rng.integers(len(w_ranges), size=B.shape)
     for k, (low, high) in enumerate(w_ranges):
         W += B * (pick == k) * rng.uniform(low, high, size=B.shape)
     return W
+
+
+def _check_graph(W, name):
+    W = as_float_array(W, name, ndim=2)
+    if W.shape[0] != W.shape[1]:
+        raise ValueError(f"{name} must be a square (d, d) matrix; got shape {W.shape}.")
+    return W
+
+
+def _noise_scales(noise_scale, d):
+    if noise_scale is None:
+        return np.ones(d)
+    scale = as_float_array(noise_scale, "noise_scale")
+    if scale.ndim > 1 or scale.size not in (1, d):
+        raise ValueError(f"noise_scale must be a number or a ({d},) array; got shape {scale.shape}.")
+    if np.any(scale < 0):
+        raise ValueError(f"noise_scale must be >= 0; got {scale.min()}.")
+    return np.ones(d) * scale
 
 
 def _topological_order(B):
@@ -90,7 +137,7 @@ def _topological_order(B):
     return list(nx.topological_sort(G))
 
 
-def simulate_linear_sem(W, n: int, sem_type: str = "gauss", noise_scale=None, seed=None) -> np.ndarray:
+def simulate_linear_sem(W, n: int, sem_type: str = "gauss", noise_scale=None, seed=0) -> np.ndarray:
     """Sample ``n`` rows of the linear SEM with weights ``W``.
 
     Parameters
@@ -104,6 +151,8 @@ def simulate_linear_sem(W, n: int, sem_type: str = "gauss", noise_scale=None, se
         ``'logistic'`` (Bernoulli with a sigmoid link) or ``'poisson'`` (log link).
     noise_scale : float or (d,) array, optional
         Noise scale per node (default 1).
+    seed : None, int or numpy.random.Generator, default 0
+        ``None`` draws fresh entropy.
 
     Examples
     --------
@@ -112,12 +161,12 @@ def simulate_linear_sem(W, n: int, sem_type: str = "gauss", noise_scale=None, se
     >>> round(float(np.var(X[:, 1])), 1)     # 1 + 1^2
     2.0
     """
-    W = np.asarray(W, dtype=float)
+    W = _check_graph(W, "W")
     check_positive("n", n, integer=True)
     check_choice("sem_type", sem_type, LINEAR_NOISE)
     rng = check_rng(seed)
     d = W.shape[0]
-    scale = np.ones(d) * (1.0 if noise_scale is None else np.asarray(noise_scale, dtype=float))
+    scale = _noise_scales(noise_scale, d)
     X = np.zeros((n, d))
     for j in _topological_order(W):
         eta = X @ W[:, j]
@@ -136,13 +185,13 @@ def simulate_linear_sem(W, n: int, sem_type: str = "gauss", noise_scale=None, se
     return X
 
 
-def simulate_nonlinear_sem(B, n: int, sem_type: str = "mlp", noise_scale=None, seed=None) -> np.ndarray:
+def simulate_nonlinear_sem(B, n: int, sem_type: str = "mlp", noise_scale=None, seed=0) -> np.ndarray:
     """Sample ``n`` rows of a nonlinear additive-noise SEM on the DAG ``B``.
 
     ``'mlp'``: one hidden layer of 100 sigmoid units with weights uniform on
     ``+-[0.5, 2]``; ``'mim'``: ``tanh(X w1) + cos(X w2) + sin(X w3)``; ``'gp'``:
     a draw from a Gaussian process with an RBF kernel on the parents. Gaussian
-    noise of scale ``noise_scale`` (default 1).
+    noise of scale ``noise_scale`` (default 1). ``seed`` defaults to 0 (``None``: fresh entropy).
 
     Examples
     --------
@@ -151,12 +200,12 @@ def simulate_nonlinear_sem(B, n: int, sem_type: str = "mlp", noise_scale=None, s
     >>> X.shape
     (50, 2)
     """
-    B = np.asarray(B)
+    B = _check_graph(B, "B")
     check_positive("n", n, integer=True)
     check_choice("sem_type", sem_type, NONLINEAR)
     rng = check_rng(seed)
     d = B.shape[0]
-    scale = np.ones(d) * (1.0 if noise_scale is None else np.asarray(noise_scale, dtype=float))
+    scale = _noise_scales(noise_scale, d)
     X = np.zeros((n, d))
     for j in _topological_order(B):
         parents = np.flatnonzero(B[:, j])

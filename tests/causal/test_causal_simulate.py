@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from sklearn.model_selection import cross_val_predict
+from sklearn.neighbors import KNeighborsRegressor
 
 from numopt.causal import is_dag, simulate_dag, simulate_linear_sem, simulate_nonlinear_sem, simulate_parameter
 
@@ -34,10 +36,25 @@ def test_linear_sem_regression_recovers_weights(noise):
 
 
 @pytest.mark.parametrize("kind", ["mlp", "mim", "gp"])
-def test_nonlinear_sem_shapes(kind):
-    B = simulate_dag(4, 4, "ER", seed=0)
-    X = simulate_nonlinear_sem(B, 60, kind, seed=0)
-    assert X.shape == (60, 4) and np.all(np.isfinite(X))
+def test_nonlinear_sem_data_follow_the_dag(kind):
+    """Roots are pure noise; each other node is a function of its parents plus noise of the given scale."""
+    B = simulate_dag(5, 6, "ER", seed=1)          # roots 0 and 4; nodes 1, 2, 3 have 2-3 parents
+    noise = 0.3
+    X = simulate_nonlinear_sem(B, 800, kind, noise_scale=noise, seed=2)
+    assert np.array_equal(X, simulate_nonlinear_sem(B, 800, kind, noise_scale=noise, seed=2))
+    explained = []
+    for j in range(5):
+        parents = np.flatnonzero(B[:, j])
+        if parents.size == 0:
+            assert X[:, j].var() == pytest.approx(noise**2, rel=0.2)
+            continue
+        fitted = cross_val_predict(KNeighborsRegressor(15), X[:, parents], X[:, j], cv=5)
+        residual = np.var(X[:, j] - fitted)
+        assert 0.8 * noise**2 <= residual <= 2.5 * noise**2, (j, residual)   # parents explain the rest
+        explained.append(X[:, j].var() / residual)
+    assert max(explained) > 3                     # and the parents do matter
+    roots = np.flatnonzero(B.sum(axis=0) == 0)
+    assert abs(np.corrcoef(X[:, roots[0]], X[:, roots[1]])[0, 1]) < 0.1   # independent roots
 
 
 def test_cyclic_weights_rejected():
