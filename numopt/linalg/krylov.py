@@ -22,9 +22,24 @@ from .._core.backend import array_namespace
 from .._core.driver import IterativeSolver, SolverState, run
 from .._core.result import LinearSolveResult, Status
 from .._core.validate import check_positive
-from .system import as_operator, check_tolerances, finish, prepare_system
+from .system import DEFAULT_RTOL, as_operator, check_symmetric_system, check_tolerances, finish, prepare_system
 
 __all__ = ["ConjugateGradient", "cg", "pcg"]
+
+
+def _checked_preconditioner(apply, shape):
+    """``apply`` with a check that it returns a vector of the residual's shape (every call: a tuple compare)."""
+
+    def checked(r):
+        z = apply(r)
+        if getattr(z, "shape", None) != shape:
+            z = z.ravel() if getattr(z, "size", None) == shape[0] else z
+            if getattr(z, "shape", None) != shape:
+                raise ValueError(f"The preconditioner M must return a vector of shape {shape} (z = M r); "
+                                 f"got shape {getattr(z, 'shape', type(z).__name__)}.")
+        return z
+
+    return checked
 
 
 class ConjugateGradient(IterativeSolver):
@@ -43,7 +58,7 @@ class ConjugateGradient(IterativeSolver):
     """
 
     name = "cg"
-    default_options = {"rtol": 1e-5, "atol": 0.0, "M": None}
+    default_options = {"rtol": DEFAULT_RTOL, "atol": 0.0, "M": None}
 
     def validate_options(self, options):
         check_tolerances(options["rtol"], options["atol"])
@@ -52,7 +67,7 @@ class ConjugateGradient(IterativeSolver):
         A, b = problem
         matvec = as_operator(A, "A")
         M = self.options["M"]
-        precond = None if M is None else as_operator(M, "M")
+        precond = None if M is None else _checked_preconditioner(as_operator(M, "M"), b.shape)
         xp = array_namespace(b)
         tol = max(self.options["rtol"] * float(xp.linalg.norm(b)), self.options["atol"])
         x = x0.copy()
@@ -94,8 +109,8 @@ class ConjugateGradient(IterativeSolver):
         return LinearSolveResult(x=s.x, breakdown=s.breakdown)
 
 
-def cg(A, b, x0=None, *, rtol: float = 1e-5, atol: float = 0.0, maxiter: int | None = None, M=None,
-       callback=None, record_history: bool = False) -> LinearSolveResult:
+def cg(A, b, x0=None, *, rtol: float = DEFAULT_RTOL, atol: float = 0.0, maxiter: int | None = None, M=None,
+       callback=None, record_history: bool = False, assume_symmetric: bool = False) -> LinearSolveResult:
     """Solve ``A x = b`` for symmetric positive definite ``A`` by (preconditioned) conjugate gradients.
 
     Parameters
@@ -117,6 +132,10 @@ def cg(A, b, x0=None, *, rtol: float = 1e-5, atol: float = 0.0, maxiter: int | N
         ``callback(xk)`` after each iteration; ``StopIteration`` stops the run.
     record_history : bool
         Keep the residual norm of each iteration in ``result.history``.
+    assume_symmetric : bool
+        Skip the symmetry check of ``A`` (a comparison with its transpose, or
+        two probe products for a LinearOperator); CG's answer is meaningless
+        for a non-symmetric ``A``.
 
     Returns
     -------
@@ -134,13 +153,15 @@ def cg(A, b, x0=None, *, rtol: float = 1e-5, atol: float = 0.0, maxiter: int | N
     (0, True)
     """
     A, b, x0 = prepare_system(A, b, x0)
+    if not assume_symmetric:
+        check_symmetric_system(A, "A")
     maxiter = 10 * A.shape[0] if maxiter is None else check_positive("maxiter", maxiter, integer=True)
     solver = ConjugateGradient(rtol=rtol, atol=atol, M=M, maxiter=maxiter, record_history=record_history)
     return finish(run(solver, (A, b), x0, callback=callback), A, b)
 
 
-def pcg(A, b, x0=None, *, M, rtol: float = 1e-5, atol: float = 0.0, maxiter: int | None = None,
-        callback=None, record_history: bool = False) -> LinearSolveResult:
+def pcg(A, b, x0=None, *, M, rtol: float = DEFAULT_RTOL, atol: float = 0.0, maxiter: int | None = None,
+        callback=None, record_history: bool = False, assume_symmetric: bool = False) -> LinearSolveResult:
     """Preconditioned conjugate gradients: :func:`cg` with a required preconditioner ``M``.
 
     Examples
@@ -156,4 +177,4 @@ def pcg(A, b, x0=None, *, M, rtol: float = 1e-5, atol: float = 0.0, maxiter: int
         raise ValueError("pcg needs a preconditioner M (matrix, LinearOperator or callable r -> z); "
                          "use cg for the unpreconditioned method.")
     return cg(A, b, x0, rtol=rtol, atol=atol, maxiter=maxiter, M=M, callback=callback,
-              record_history=record_history)
+              record_history=record_history, assume_symmetric=assume_symmetric)
