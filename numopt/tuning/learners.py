@@ -95,11 +95,20 @@ class Learner:
         self._context = context
         return self.grid[i].item()
 
-    def update(self, cost) -> None:
-        """Report the cost of the value returned by the last :meth:`select`."""
+    def cancel(self) -> None:
+        """Forget the last :meth:`select` (its solve failed): the next call may be :meth:`select` again."""
+        self._pending = None
+
+    def update(self, cost, result=None) -> None:
+        """Report the cost of the value returned by the last :meth:`select`.
+
+        ``result`` (the solver's result, optional) lets model-based learners
+        read more than the cost, such as the residual history.
+        """
         if self._pending is None:
             raise RuntimeError("update(cost) called before select().")
         cost = _check_cost(cost)
+        self._observe(self._pending, cost, result)
         self._learn(self._pending, cost)
         self.actions.append(self._pending)
         self.costs.append(cost)
@@ -108,6 +117,9 @@ class Learner:
 
     def _learn(self, i: int, cost: float) -> None:
         raise NotImplementedError
+
+    def _observe(self, i: int, cost: float, result) -> None:
+        """Hook for learners that use more of the result than its cost (nothing by default)."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(grid of {self.K} values in [{self.grid.min():g}, {self.grid.max():g}])"

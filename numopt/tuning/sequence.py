@@ -54,7 +54,15 @@ def _context(context, system: LinearSystem, t: int):
         return system.context
     if callable(context):
         return context(system)
+    if t >= len(context):
+        raise ValueError(f"context has {len(context)} entries but the sequence has more systems (system {t} "
+                         "has none); give one context per system.")
     return context[t]
+
+
+def _check_nonempty(count: int) -> None:
+    if count == 0:
+        raise ValueError("systems is empty; expected at least one linear system to solve.")
 
 
 def _start(system: LinearSystem, previous, warm_start: bool):
@@ -138,18 +146,23 @@ def solve_sequence(systems: Iterable, solver="sor", learner: Learner | float = 1
         system = _as_system(item, t)
         ctx = _context(context, system, t)
         value = learner.select(ctx)
-        x0 = _start(system, x, warm_start)
-        t0 = time.perf_counter()
-        A, opts = _operator(system, builtin, options)
-        res = solve(A, system.b, x0, **{parameter: value}, **opts)
-        seconds = time.perf_counter() - t0
-        c = res.nit if cost == "nit" else seconds if cost == "time" else cost(res)
-        learner.update(c)
+        try:
+            x0 = _start(system, x, warm_start)
+            t0 = time.perf_counter()
+            A, opts = _operator(system, builtin, options)
+            res = solve(A, system.b, x0, **{parameter: value}, **opts)
+            seconds = time.perf_counter() - t0
+            c = res.nit if cost == "nit" else seconds if cost == "time" else cost(res)
+        except BaseException:
+            learner.cancel()  # the learner stays usable: this round never happened
+            raise
+        learner.update(c, res)
         x = res.x
         if system.on_solution is not None:
             system.on_solution(x)
         for key, val in zip(rec, (res.nit, c, value, np.nan if ctx is None else ctx, seconds, res.info)):
             rec[key].append(val)
+    _check_nonempty(len(rec["nit"]))
     out = OptimizeResult({k: np.asarray(v) for k, v in rec.items()})
     out.update(total_cost=float(out.costs.sum()), total_nit=int(out.nit.sum()), total_time=float(out.times.sum()),
                success=bool(np.all(out.info == 0)), x=x, learner=learner)
@@ -209,5 +222,6 @@ def cost_table(systems: Iterable, grid, solver="sor", *, context=None, parameter
         x = results[int(np.argmin(nits))].x
         if system.on_solution is not None:
             system.on_solution(x)
+    _check_nonempty(len(costs))
     return OptimizeResult(costs=np.asarray(costs), info=np.asarray(infos), contexts=np.asarray(contexts),
                           grid=grid)

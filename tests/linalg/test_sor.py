@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -218,3 +220,43 @@ def test_gpu_matches_cpu(kind):
     gpu = sor(A, cp.asarray(b), omega=1.5, ordering="red-black", sweep=kind)
     assert gpu.nit == cpu.nit and gpu.info == 0
     np.testing.assert_allclose(cp.asnumpy(gpu.x), cpu.x, rtol=1e-10, atol=1e-12)
+
+
+def test_sor_refuses_a_complex_matrix_instead_of_dropping_the_imaginary_part():
+    from numopt.testing import assert_names_argument
+
+    A = sp.csr_matrix(poisson((3, 3)) * (1 + 0.5j))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning either
+        assert_names_argument(sor, A, np.ones(9), names="A", seen="complex")
+
+
+def test_sor_refuses_an_empty_matrix():
+    from numopt.testing import assert_names_argument
+
+    assert_names_argument(sor, sp.csr_matrix((0, 0)), np.zeros(0), names="A", seen="(0, 0)")
+
+
+def test_ssor_pcg_refuses_a_nonsymmetric_matrix():
+    from numopt.testing import assert_names_argument
+
+    A = poisson((4, 4)).tolil()
+    A[0, 1] = -2.0
+    assert_names_argument(ssor_pcg, A.tocsr(), np.ones(16), names=["A", "symmetric"], seen="assume_symmetric")
+
+
+def test_sor_object_is_reentrant_and_bitwise_reproducible():
+    from numopt import run
+    from numopt.linalg.sor import SOR
+
+    A = poisson((6, 6))
+    b = np.random.default_rng(1).standard_normal(36)
+    solver = SOR(omega=1.4, rtol=1e-10)
+    S, other = SweepMatrix(A), SweepMatrix(A + 3 * sp.identity(36))
+    x0 = np.zeros(36)
+    first = run(solver, (S, b), x0)
+    interleaved = run(solver, (other, b), x0)
+    second = run(solver, (S, b), x0)
+    assert np.all(x0 == 0)  # the start is not overwritten
+    assert first.nit == second.nit != interleaved.nit
+    np.testing.assert_array_equal(first.x, second.x)
