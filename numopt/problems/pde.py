@@ -114,9 +114,8 @@ def poisson(shape, *, bc: str = "dirichlet", mask=None, h: float = 1.0) -> sp.cs
     6.0
     """
     sizes = tuple(np.atleast_1d(shape).tolist())
-    if len(sizes) not in (2, 3) or not all(isinstance(s, numbers.Integral) or (isinstance(s, float)
-                                                                               and s.is_integer()) for s in sizes) \
-            or min(sizes) < 1:
+    whole = all(isinstance(s, numbers.Integral) or (isinstance(s, float) and s.is_integer()) for s in sizes)
+    if len(sizes) not in (2, 3) or not whole or min(sizes) < 1:
         raise ValueError(f"shape must be 2 or 3 positive integer sizes; got {shape!r}.")
     shape = tuple(int(s) for s in sizes)
     return diffusion(np.ones(shape), bc=bc, mask=mask, h=h)
