@@ -327,22 +327,30 @@ def sor(A, b, x0=None, *, omega: float = 1.0, rtol: float = DEFAULT_RTOL, atol: 
     if backend == "numpy":
         raise ValueError("SOR sweeps run in Numba kernels (backend='numba') or on a GPU (backend='cupy').")
     b, x0 = to_host(b), to_host(x0)
-    if callback is not None or record_history or S.parallel:  # a parallel sweep is one kernel call
+    if callback is not None or S.parallel:  # a parallel sweep is one kernel call
         solver = SOR(omega=omega, rtol=rtol, atol=atol, sweep=sweep, maxiter=maxiter,
                      record_history=record_history)
         return finish(run(solver, (S, b), x0, callback=callback), S.A, b)
     check_tolerances(rtol, atol)
     tol = max(rtol * float(np.linalg.norm(b)), atol)
     t0 = time.perf_counter()
+    if record_history:
+        history = np.full(maxiter + 1, np.nan)
+        nit, rnorm = _k.solve_recording(*S.arrays, b, x0, omega, code, S.order, tol, maxiter, history)
+        out = loop_result(S.A, b, x0, nit, rnorm, tol, time.perf_counter() - t0)
+        out["history"] = {"residual": history[:nit + 1].copy()}
+        return out
     nit, rnorm = _k.solve(*S.arrays, b, x0, omega, code, S.order, tol, maxiter)
     return loop_result(S.A, b, x0, nit, rnorm, tol, time.perf_counter() - t0)
 
 
 def sor_iterations(A, b, omegas, *, rtol: float = DEFAULT_RTOL, atol: float = 0.0, maxiter: int = 10000,
-                   sweep: str = "forward") -> np.ndarray:
+                   sweep: str = "forward", return_histories: bool = False):
     """Sweep counts of :func:`sor` from ``x0 = 0`` for each of ``omegas``, in one serial kernel call.
 
-    A count equal to ``maxiter`` means that value did not converge.
+    A count equal to ``maxiter`` means that value did not converge. With
+    ``return_histories=True`` also the residual norms of every run
+    (``len(omegas) x (maxiter + 1)``, NaN after each run's last sweep).
 
     Examples
     --------
@@ -357,8 +365,12 @@ def sor_iterations(A, b, omegas, *, rtol: float = DEFAULT_RTOL, atol: float = 0.
     check_positive("maxiter", maxiter, integer=True)
     tol = max(rtol * float(np.linalg.norm(b)), atol)
     out = np.empty(len(omegas), dtype=np.int64)
-    _k.solve_many(*S.arrays, b, omegas, SWEEPS[check_choice("sweep", sweep, SWEEPS)], S.order, tol, maxiter,
-                  out)
+    code = SWEEPS[check_choice("sweep", sweep, SWEEPS)]
+    if return_histories:
+        histories = np.full((len(omegas), maxiter + 1), np.nan)
+        _k.solve_many_recording(*S.arrays, b, omegas, code, S.order, tol, maxiter, out, histories)
+        return out, histories[:, :int(out.max()) + 1]
+    _k.solve_many(*S.arrays, b, omegas, code, S.order, tol, maxiter, out)
     return out
 
 
