@@ -8,7 +8,10 @@ does) and returns a :class:`numopt.LinearSolveResult` that unpacks as
 breakdown (``p^T A p <= 0`` or ``r^T M r <= 0``: ``A`` or ``M`` is not
 positive definite, or a non-finite value appeared). The iteration runs in
 :func:`numopt.run`, so ``record_history=True`` records the residual norm of
-every iteration and ``callback(xk)`` is called after each one.
+every iteration (and the step length ``alpha`` and direction ratio ``beta``,
+from which :func:`numopt.tuning.models.ritz_extremes` reads the extreme
+eigenvalues of the preconditioned operator) and ``callback(xk)`` is called
+after each one.
 
 ``residual`` in the result is the true ``||b - A x||`` and ``rel_residual``
 its ratio to ``||b||`` (see :func:`numopt.linalg.system.finish`).
@@ -75,7 +78,7 @@ class ConjugateGradient(IterativeSolver):
         z = r if precond is None else precond(r)
         rz = float(xp.dot(r, z))
         return SolverState(x=x, r=r, p=z.copy(), rz=rz, rnorm=float(xp.linalg.norm(r)), breakdown=None,
-                           matvec=matvec, precond=precond, xp=xp, tol=tol)
+                           matvec=matvec, precond=precond, xp=xp, tol=tol, alpha=float("nan"), beta=float("nan"))
 
     def step(self, s):
         xp = s.xp
@@ -92,7 +95,8 @@ class ConjugateGradient(IterativeSolver):
         s.r = s.r - alpha * Ap
         z = s.r if s.precond is None else s.precond(s.r)
         rz_new = float(xp.dot(s.r, z))
-        s.p = z + (rz_new / s.rz) * s.p
+        s.alpha, s.beta = alpha, rz_new / s.rz
+        s.p = z + s.beta * s.p
         s.rz = rz_new
         s.rnorm = float(xp.linalg.norm(s.r))
         return s
@@ -103,7 +107,7 @@ class ConjugateGradient(IterativeSolver):
         return Status.SUCCESS if s.rnorm <= s.tol else None
 
     def history_record(self, s):
-        return {"residual": s.rnorm}
+        return {"residual": s.rnorm, "alpha": s.alpha, "beta": s.beta}
 
     def postprocess(self, s, status):
         return LinearSolveResult(x=s.x, breakdown=s.breakdown)

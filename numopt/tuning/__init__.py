@@ -14,6 +14,7 @@ Examples
 10
 """
 
+from .informed import ModelHedge, SafeCombination
 from .learners import ChebCB, Fixed, Learner, TsallisINF, TsallisINFBins
 from .oracles import best_fixed, instance_optimal, replay
 from .sequence import cost_table, solve_sequence
@@ -22,6 +23,8 @@ __all__ = [
     "ChebCB",
     "Fixed",
     "Learner",
+    "ModelHedge",
+    "SafeCombination",
     "TsallisINF",
     "TsallisINFBins",
     "best_fixed",
