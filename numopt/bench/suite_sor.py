@@ -250,3 +250,97 @@ def bench_sweep(ctx):
     ctx.text(f"Bytes moved per sweep (lower bound): {bytes_moved / 1e6:.1f} MB; NumPy copy bandwidth on this "
              f"machine: {peak / 1e9:.2f} GB/s, so a sweep cannot take less than "
              f"{bytes_moved / peak * 1e3:.2f} ms.")
+
+
+def model_families() -> dict:
+    """Sequence families of the model-feedback study: ``name -> (builder(T, seed), grid-based?)``."""
+    from ..problems.linear_sequences import anisotropic_laplacians, graph_laplacians, variable_diffusion
+
+    return {
+        "shifted (high variance)": lambda T, seed: shifted_laplacians(T, variance="high", seed=seed),
+        "shifted (low variance)": lambda T, seed: shifted_laplacians(T, variance="low", seed=seed),
+        "variable diffusion 16x16": lambda T, seed: variable_diffusion(T, seed=seed),
+        "anisotropic 40x12": lambda T, seed: anisotropic_laplacians(T, seed=seed),
+        "graph Laplacian (non-grid)": lambda T, seed: graph_laplacians(T, seed=seed),
+    }
+
+
+def model_learners(seed: int, model: str) -> dict:
+    """The learners compared: the paper's bandits and the model-informed ones (ChebCB learns its interval)."""
+    from ..tuning import ModelHedge, SafeCombination
+
+    return {
+        "Tsallis-INF": TsallisINF(GRID, seed=seed),
+        "ChebCB (learned range)": ChebCB(GRID, seed=seed),
+        "ModelHedge": ModelHedge(GRID, model, seed=seed),
+        "SafeCombination(ModelHedge, Tsallis-INF)": SafeCombination(
+            [ModelHedge(GRID, model, seed=seed), TsallisINF(GRID, seed=seed + 1000)], seed=seed),
+    }
+
+
+def model_table(family: str, T: int, seed: int, solver: str, cache: Path):
+    """Cold-start cost table (rtol 1e-8) of one family, seed and solver, with the models' feedback; cached."""
+    cache.mkdir(parents=True, exist_ok=True)
+    tag = "".join(ch if ch.isalnum() else "_" for ch in family)
+    path = cache / f"model_{tag}_{solver}_T{T}_seed{seed}.npz"
+    if not path.exists():
+        table = cost_table(model_families()[family](T, seed), GRID, solver, warm_start=False, rtol=1e-8)
+        partial = path.with_suffix(".partial.npz")
+        np.savez(partial, costs=table.costs, contexts=table.contexts, feedback=table.feedback, info=table.info)
+        partial.replace(path)
+    data = np.load(path)
+    return data["costs"], data["contexts"], data["feedback"]
+
+
+def prediction_error(costs, feedback, solver: str) -> float:
+    """Median relative error of the one-run model predictions (every played value, every other value)."""
+    from ..tuning.models import predict_sor_counts, predict_ssor_pcg_counts
+
+    errors = []
+    for row, measured in zip(costs, feedback):
+        for k in range(len(GRID)):
+            if not np.isfinite(measured[k]):
+                continue
+            if solver == "sor":
+                if not 0 < measured[k] < 1:
+                    continue
+                pred = predict_sor_counts(GRID, GRID[k], row[k], measured[k])
+            else:
+                pred = predict_ssor_pcg_counts(GRID, GRID[k], row[k], measured[k])
+            errors.append(np.abs(pred - row) / row)
+    return float(np.median(np.concatenate(errors))) if errors else float("nan")
+
+
+def model_study(T: int, seeds, solver: str, cache: Path, families=None) -> list[dict]:
+    """Ratios of every learner's total cost to the best fixed and the instance-optimal value, per family."""
+    rows = []
+    for family in families or model_families():
+        ratios: dict[str, list] = {}
+        errors = []
+        for seed in seeds:
+            costs, contexts, feedback = model_table(family, T, seed, solver, cache)
+            bf, io = best_fixed(costs), instance_optimal(costs)
+            errors.append(prediction_error(costs, feedback, solver))
+            ratios.setdefault("best fixed / instance-optimal", []).append((bf.total / io.total, np.nan))
+            for name, learner in model_learners(seed, solver).items():
+                total = replay(learner, costs, contexts, feedback).total
+                ratios.setdefault(name, []).append((total / bf.total, total / io.total))
+        for name, values in ratios.items():
+            v = np.asarray(values)
+            rows.append({"family": family, "solver": solver, "T": T, "seeds": len(seeds), "learner": name,
+                         "/ best fixed (mean)": v[:, 0].mean(), "/ best fixed (max)": v[:, 0].max(),
+                         "/ instance-optimal (mean)": v[:, 1].mean(),
+                         "model median rel. error": float(np.median(errors))})
+    return rows
+
+
+@suite("sor-model", family="sor")
+def bench_model(ctx):
+    """Model-predicted full information (Young / Chebyshev) vs bandit feedback, on five sequence families."""
+    T, nseeds = (200, 2) if ctx.quick else (200, 3)
+    seeds = [ctx.seed + s for s in range(nseeds)]
+    rows = model_study(T, seeds, "sor", ctx.outdir / "tables")
+    rows += model_study(T, seeds, "ssor-pcg", ctx.outdir / "tables",
+                        ["shifted (high variance)", "variable diffusion 16x16", "graph Laplacian (non-grid)"])
+    ctx.table("Total cost relative to the best fixed omega and the instance-optimal omega (cold starts, "
+              "rtol 1e-8)", rows)
