@@ -292,19 +292,20 @@ def model_table(family: str, T: int, seed: int, solver: str, cache: Path):
     return data["costs"], data["contexts"], data["feedback"]
 
 
-def prediction_error(costs, feedback, solver: str) -> float:
-    """Median relative error of the one-run model predictions (every played value, every other value)."""
+def prediction_error(costs, feedback, solver: str, every: int = 5) -> float:
+    """Median relative error of the one-run model predictions (every ``every``-th instance, every value run,
+    every value predicted)."""
     from ..tuning.models import predict_sor_counts, predict_ssor_pcg_counts
 
     errors = []
-    for row, measured in zip(costs, feedback):
+    for row, measured in zip(costs[::every], feedback[::every]):
         for k in range(len(GRID)):
             if not np.isfinite(measured[k]):
                 continue
             if solver == "sor":
                 if not 0 < measured[k] < 1:
                     continue
-                pred = predict_sor_counts(GRID, GRID[k], row[k], measured[k])
+                pred = predict_sor_counts(GRID, GRID[k], row[k], measured[k], transient=False)
             else:
                 pred = predict_ssor_pcg_counts(GRID, GRID[k], row[k], measured[k])
             errors.append(np.abs(pred - row) / row)
