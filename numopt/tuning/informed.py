@@ -44,7 +44,7 @@ from .models import (
     young_jacobi_radius,
 )
 
-__all__ = ["MODELS", "ModelHedge", "SORModel", "SafeCombination", "ssor_pcg_model"]
+__all__ = ["MODELS", "ModelHedge", "SORModel", "SSORPCGModel", "SafeCombination"]
 
 
 def _history(result, key):
@@ -108,33 +108,58 @@ class SORModel:
         return predicted
 
 
-def ssor_pcg_model(grid, value, cost, result):
-    """Predicted cost at every grid value from one SSOR-PCG solve (the Chebyshev bound).
+class SSORPCGModel:
+    """Predicted cost at every grid value from one SSOR-PCG solve (the Chebyshev bound with a learned ``delta``).
 
     ``result`` is the solve's result with a history of CG coefficients, or the
-    measured condition number as a number. Returns None when neither is available.
+    measured condition number as a number; without either the call returns None.
+
+    The bound's second constant ``delta`` depends on the matrix family (about
+    0 for shifted Laplacians, 1 for variable diffusion, above 2 for graph
+    Laplacians in the ``sor-model`` suite). It is chosen online among
+    ``deltas``: each run's prediction for the value played in the *next* round
+    is compared with that round's measured count (squared log error), and the
+    candidate with the smallest accumulated error is used.
 
     Examples
     --------
-    >>> pred = ssor_pcg_model(np.array([1.0, 1.5]), 1.5, 20, 30.0)
+    >>> model = SSORPCGModel()
+    >>> pred = model(np.array([1.0, 1.5]), 1.5, 20, 30.0)
     >>> float(pred[1]), bool(pred[0] > 20)
     (20.0, True)
     """
-    if isinstance(result, numbers.Real):
-        kappa = float(result)
-    else:
-        alphas, betas = _history(result, "alpha"), _history(result, "beta")
-        if alphas is None or len(alphas) < 3:
+
+    def __init__(self, deltas=(0.0, 0.25, 0.5, 1.0, 2.0, 4.0)):
+        self.deltas = np.asarray(deltas, dtype=float)
+        self.errors = np.zeros(len(self.deltas))
+        self._previous = None  # (omega, nit, kappa) of the last informative run
+
+    @property
+    def delta(self) -> float:
+        """The candidate with the least accumulated next-round prediction error so far."""
+        return float(self.deltas[int(np.argmin(self.errors))])
+
+    def __call__(self, grid, value, cost, result):
+        if isinstance(result, numbers.Real):
+            kappa = float(result)
+        else:
+            alphas, betas = _history(result, "alpha"), _history(result, "beta")
+            if alphas is None or len(alphas) < 3:
+                return None
+            low, high = ritz_extremes(alphas, betas)
+            kappa = high / low if low > 0 else float("nan")
+        if not np.isfinite(kappa) or kappa < 1 or cost <= 0:
             return None
-        low, high = ritz_extremes(alphas, betas)
-        kappa = high / low if low > 0 else float("nan")
-    if not np.isfinite(kappa) or kappa < 1 or cost <= 0:
-        return None
-    return predict_ssor_pcg_counts(grid, value, cost, kappa)
+        if self._previous is not None:
+            w, n, k = self._previous
+            guesses = [float(predict_ssor_pcg_counts([value], w, n, k, d)[0]) for d in self.deltas]
+            self.errors += np.log(np.asarray(guesses) / cost) ** 2
+        self._previous = (float(value), float(cost), kappa)
+        return predict_ssor_pcg_counts(grid, value, cost, kappa, self.delta)
 
 
 #: built-in convergence models by solver name (factories: a model may keep what it learned)
-MODELS = {"sor": SORModel, "ssor-pcg": lambda: ssor_pcg_model}
+MODELS = {"sor": SORModel, "ssor-pcg": SSORPCGModel}
 
 
 class ModelHedge(Learner):
@@ -260,7 +285,7 @@ class SafeCombination(Learner):
     (True, True)
     """
 
-    def __init__(self, learners, *, prior: float = 40.0, baseline: float = 1.0, seed=None):
+    def __init__(self, learners, *, prior: float = 20.0, baseline: float = 1.0, seed=None):
         learners = list(learners)
         if not learners or not all(isinstance(lr, Learner) for lr in learners):
             raise TypeError("learners must be a non-empty sequence of Learner objects.")

@@ -16,7 +16,7 @@ from numopt.tuning import (
     replay,
     solve_sequence,
 )
-from numopt.tuning.informed import SORModel, ssor_pcg_model
+from numopt.tuning.informed import SORModel, SSORPCGModel
 from numopt.tuning.models import (
     convergence_factor,
     predict_sor_counts,
@@ -82,7 +82,7 @@ def test_ritz_values_of_cg_give_the_extreme_eigenvalues():
     MA = np.column_stack([M @ col for col in A.toarray().T])
     ev = np.sort(np.linalg.eigvals(MA).real)
     assert low == pytest.approx(ev[0], rel=1e-6) and high == pytest.approx(ev[-1], rel=1e-4)
-    assert ssor_pcg_model(GRID, 1.0, run.nit, run)[0] == run.nit
+    assert SSORPCGModel()(GRID, 1.0, run.nit, run)[0] == run.nit
 
 
 def test_censored_observations_are_imputed_from_exact_radii():
