@@ -345,3 +345,41 @@ def bench_model(ctx):
                         ["shifted (high variance)", "variable diffusion 16x16", "graph Laplacian (non-grid)"])
     ctx.table("Total cost relative to the best fixed omega and the instance-optimal omega (cold starts, "
               "rtol 1e-8)", rows)
+
+
+def arms_study(T: int, seed: int, cache: Path, families=("graph Laplacian (non-grid)", "shifted (high variance)"),
+               omegas=None) -> list[dict]:
+    """(solver, omega) arms in work units (passes over the matrix): the best arm and the learners' totals."""
+    from ..tuning import SolverArms
+
+    arms = SolverArms(np.linspace(1.0, 1.9, 10) if omegas is None else omegas)
+    rows = []
+    cache.mkdir(parents=True, exist_ok=True)
+    for family in families:
+        tag = "".join(ch if ch.isalnum() else "_" for ch in family)
+        path = cache / f"arms_{tag}_T{T}_seed{seed}.npz"
+        if not path.exists():
+            table = cost_table(model_families()[family](T, seed), arms.grid, arms, parameter="arm",
+                               warm_start=False, rtol=1e-8)
+            np.savez(path, costs=table.costs, contexts=table.contexts)
+        data = np.load(path)
+        work, contexts = data["costs"] * arms.passes, data["contexts"]
+        bf, io = best_fixed(work), instance_optimal(work)
+        best_ssor = min(work[:, k].sum() for k, (s, _) in enumerate(arms.arms) if s == "ssor-pcg")
+        rows.append({
+            "family": family, "T": T, "seed": seed, "best arm": arms.labels[bf.index],
+            "best SSOR-PCG / best arm": best_ssor / bf.total, "best arm / instance-optimal": bf.total / io.total,
+            "Tsallis-INF / best arm": replay(TsallisINF(arms.grid, seed=seed), work).total / bf.total,
+            "ChebCB (learned range) / best arm":
+                replay(ChebCB(arms.grid, seed=seed), work, contexts).total / bf.total,
+        })
+    return rows
+
+
+@suite("sor-arms", family="sor")
+def bench_arms(ctx):
+    """Solver choice as part of the arm: CG, SSOR-PCG(omega), SOR(omega) compared in passes over the matrix."""
+    T = 100 if ctx.quick else 200
+    rows = arms_study(T, ctx.seed, ctx.outdir / "tables")
+    ctx.table("Work (passes over the matrix) of learners over (solver, omega) arms, relative to the best arm",
+              rows)

@@ -14,6 +14,7 @@ Examples
 10
 """
 
+from .arms import SolverArms
 from .informed import ModelHedge, SafeCombination
 from .learners import ChebCB, Fixed, Learner, TsallisINF, TsallisINFBins
 from .oracles import best_fixed, instance_optimal, replay
@@ -25,6 +26,7 @@ __all__ = [
     "Learner",
     "ModelHedge",
     "SafeCombination",
+    "SolverArms",
     "TsallisINF",
     "TsallisINFBins",
     "best_fixed",

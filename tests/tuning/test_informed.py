@@ -184,3 +184,23 @@ def test_bad_arguments_are_named():
     assert_names_argument(SafeCombination, [TsallisINF(GRID), TsallisINF(GRID[:3])], names="learners[1]")
     assert_names_argument(replay, TsallisINF([1.0, 2.0]), np.ones((3, 2)), feedback=np.ones((2, 2)),
                           names="feedback", seen="(2, 2)")
+
+
+def test_solver_arms_pick_cg_where_cg_needs_the_least_work():
+    from numopt.tuning import SolverArms
+
+    arms = SolverArms([1.2, 1.5, 1.8])
+    seq = graph_laplacians(12, n=120, seed=0)
+    table = cost_table(seq, arms.grid, arms, parameter="arm", warm_start=False, rtol=1e-8)
+    work = table.costs * arms.passes
+    assert arms.labels[best_fixed(work).index] == "cg"
+    rows = np.random.default_rng(0).integers(0, len(work), 600)  # resample the instances: 600 rounds
+    r = replay(TsallisINF(arms.grid, seed=0), work[rows])
+    assert np.mean(r.actions[-150:] == 0) > 0.7
+    assert r.total < 1.3 * best_fixed(work[rows]).total
+    # online: the work charged is the iteration count times the passes of the arm
+    online = solve_sequence(seq[:4], arms, TsallisINF(arms.grid, seed=1), parameter="arm", cost=arms.work,
+                            warm_start=False)
+    np.testing.assert_array_equal(online.costs, online.nit * arms.passes[online.params.astype(int)])
+    assert_names_argument(arms, seq[0].A, seq[0].b, arm=7, names="arm", seen="7")
+    assert_names_argument(SolverArms, [1.5], solvers=("cg", "gmres"), names="solvers", seen="gmres")
