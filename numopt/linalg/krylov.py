@@ -137,9 +137,9 @@ def cg(A, b, x0=None, *, rtol: float = DEFAULT_RTOL, atol: float = 0.0, maxiter:
     record_history : bool
         Keep the residual norm of each iteration in ``result.history``.
     assume_symmetric : bool
-        Skip the symmetry check of ``A`` (a comparison with its transpose, or
-        two probe products for a LinearOperator); CG's answer is meaningless
-        for a non-symmetric ``A``.
+        Skip the symmetry check of a matrix ``A`` (a comparison with its
+        transpose); CG's answer is meaningless for a non-symmetric ``A``. A
+        LinearOperator is never checked (that would cost products).
 
     Returns
     -------
