@@ -204,3 +204,14 @@ def test_solver_arms_pick_cg_where_cg_needs_the_least_work():
     np.testing.assert_array_equal(online.costs, online.nit * arms.passes[online.params.astype(int)])
     assert_names_argument(arms, seq[0].A, seq[0].b, arm=7, names="arm", seen="7")
     assert_names_argument(SolverArms, [1.5], solvers=("cg", "gmres"), names="solvers", seen="gmres")
+
+
+def test_ssor_pcg_model_hedge_replay_equals_the_online_run():
+    from numopt.problems.linear_sequences import variable_diffusion
+
+    seq = variable_diffusion(12, shape=(10, 10), seed=0)
+    online = solve_sequence(seq, "ssor-pcg", ModelHedge(GRID, "ssor-pcg", seed=0), warm_start=False)
+    table = cost_table(seq, GRID, "ssor-pcg", warm_start=False)
+    replayed = replay(ModelHedge(GRID, "ssor-pcg", seed=0), table.costs, table.contexts, table.feedback)
+    np.testing.assert_array_equal(replayed.costs, online.nit)  # the table's feedback is what the run read
+    assert np.all(np.isfinite(table.feedback)) and np.all(table.feedback >= 1)  # condition numbers
