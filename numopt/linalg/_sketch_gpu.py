@@ -53,7 +53,7 @@ def _min_norm_step(W, u):
     return W.T @ y
 
 
-def block_sketch_solve(A, b, x0=None, *, sketch, rtol=1e-6, atol=0.0, maxiter=None, stop=None,
+def block_sketch_solve(A, b, x0=None, *, sketch, rtol=1e-5, atol=0.0, maxiter=None, stop=None,
                        block_size=None, check_every=None, seed=None, callback=None):
     """GPU twin of :func:`numopt.linalg.sketch_solve` for the block sketches.
 

@@ -101,6 +101,34 @@ def solve(data, indices, indptr, diag, b, x, omega, kind, order, tol, maxiter):
 
 
 @njit(cache=True)
+def solve_recording(data, indices, indptr, diag, b, x, omega, kind, order, tol, maxiter, history):
+    """:func:`solve` that also writes the residual norm before the first and after every sweep into ``history``.
+
+    ``history`` has room for ``maxiter + 1`` values; returns ``(nit, residual norm)``.
+    """
+    rnorm = residual_norm(data, indices, indptr, b, x)
+    history[0] = rnorm
+    nit = 0
+    while rnorm > tol and nit < maxiter and np.isfinite(rnorm):
+        sweep(data, indices, indptr, diag, b, x, omega, kind, order)
+        rnorm = residual_norm(data, indices, indptr, b, x)
+        nit += 1
+        history[nit] = rnorm
+    return nit, rnorm
+
+
+@njit(cache=True)
+def solve_many_recording(data, indices, indptr, diag, b, omegas, kind, order, tol, maxiter, out, histories):
+    """:func:`solve_many` that also records every residual history (row ``k`` of ``histories``)."""
+    x = np.empty_like(b)
+    for k in range(omegas.shape[0]):
+        x[:] = 0.0
+        nit, _ = solve_recording(data, indices, indptr, diag, b, x, omegas[k], kind, order, tol, maxiter,
+                                 histories[k])
+        out[k] = nit
+
+
+@njit(cache=True)
 def solve_many(data, indices, indptr, diag, b, omegas, kind, order, tol, maxiter, out):
     """Sweep counts from ``x0 = 0`` for each ``omegas[k]`` (serial sweeps along ``order``) into ``out``."""
     x = np.empty_like(b)

@@ -8,7 +8,10 @@ does) and returns a :class:`numopt.LinearSolveResult` that unpacks as
 breakdown (``p^T A p <= 0`` or ``r^T M r <= 0``: ``A`` or ``M`` is not
 positive definite, or a non-finite value appeared). The iteration runs in
 :func:`numopt.run`, so ``record_history=True`` records the residual norm of
-every iteration and ``callback(xk)`` is called after each one.
+every iteration (and the step length ``alpha`` and direction ratio ``beta``,
+from which :func:`numopt.tuning.models.ritz_extremes` reads the extreme
+eigenvalues of the preconditioned operator) and ``callback(xk)`` is called
+after each one.
 
 ``residual`` in the result is the true ``||b - A x||`` and ``rel_residual``
 its ratio to ``||b||`` (see :func:`numopt.linalg.system.finish`).
@@ -22,9 +25,24 @@ from .._core.backend import array_namespace
 from .._core.driver import IterativeSolver, SolverState, run
 from .._core.result import LinearSolveResult, Status
 from .._core.validate import check_positive
-from .system import as_operator, check_tolerances, finish, prepare_system
+from .system import DEFAULT_RTOL, as_operator, check_symmetric_system, check_tolerances, finish, prepare_system
 
 __all__ = ["ConjugateGradient", "cg", "pcg"]
+
+
+def _checked_preconditioner(apply, shape):
+    """``apply`` with a check that it returns a vector of the residual's shape (every call: a tuple compare)."""
+
+    def checked(r):
+        z = apply(r)
+        if getattr(z, "shape", None) != shape:
+            z = z.ravel() if getattr(z, "size", None) == shape[0] else z
+            if getattr(z, "shape", None) != shape:
+                raise ValueError(f"The preconditioner M must return a vector of shape {shape} (z = M r); "
+                                 f"got shape {getattr(z, 'shape', type(z).__name__)}.")
+        return z
+
+    return checked
 
 
 class ConjugateGradient(IterativeSolver):
@@ -43,7 +61,7 @@ class ConjugateGradient(IterativeSolver):
     """
 
     name = "cg"
-    default_options = {"rtol": 1e-5, "atol": 0.0, "M": None}
+    default_options = {"rtol": DEFAULT_RTOL, "atol": 0.0, "M": None}
 
     def validate_options(self, options):
         check_tolerances(options["rtol"], options["atol"])
@@ -52,7 +70,7 @@ class ConjugateGradient(IterativeSolver):
         A, b = problem
         matvec = as_operator(A, "A")
         M = self.options["M"]
-        precond = None if M is None else as_operator(M, "M")
+        precond = None if M is None else _checked_preconditioner(as_operator(M, "M"), b.shape)
         xp = array_namespace(b)
         tol = max(self.options["rtol"] * float(xp.linalg.norm(b)), self.options["atol"])
         x = x0.copy()
@@ -60,7 +78,7 @@ class ConjugateGradient(IterativeSolver):
         z = r if precond is None else precond(r)
         rz = float(xp.dot(r, z))
         return SolverState(x=x, r=r, p=z.copy(), rz=rz, rnorm=float(xp.linalg.norm(r)), breakdown=None,
-                           matvec=matvec, precond=precond, xp=xp, tol=tol)
+                           matvec=matvec, precond=precond, xp=xp, tol=tol, alpha=float("nan"), beta=float("nan"))
 
     def step(self, s):
         xp = s.xp
@@ -77,7 +95,8 @@ class ConjugateGradient(IterativeSolver):
         s.r = s.r - alpha * Ap
         z = s.r if s.precond is None else s.precond(s.r)
         rz_new = float(xp.dot(s.r, z))
-        s.p = z + (rz_new / s.rz) * s.p
+        s.alpha, s.beta = alpha, rz_new / s.rz
+        s.p = z + s.beta * s.p
         s.rz = rz_new
         s.rnorm = float(xp.linalg.norm(s.r))
         return s
@@ -88,14 +107,14 @@ class ConjugateGradient(IterativeSolver):
         return Status.SUCCESS if s.rnorm <= s.tol else None
 
     def history_record(self, s):
-        return {"residual": s.rnorm}
+        return {"residual": s.rnorm, "alpha": s.alpha, "beta": s.beta}
 
     def postprocess(self, s, status):
         return LinearSolveResult(x=s.x, breakdown=s.breakdown)
 
 
-def cg(A, b, x0=None, *, rtol: float = 1e-5, atol: float = 0.0, maxiter: int | None = None, M=None,
-       callback=None, record_history: bool = False) -> LinearSolveResult:
+def cg(A, b, x0=None, *, rtol: float = DEFAULT_RTOL, atol: float = 0.0, maxiter: int | None = None, M=None,
+       callback=None, record_history: bool = False, assume_symmetric: bool = False) -> LinearSolveResult:
     """Solve ``A x = b`` for symmetric positive definite ``A`` by (preconditioned) conjugate gradients.
 
     Parameters
@@ -117,6 +136,10 @@ def cg(A, b, x0=None, *, rtol: float = 1e-5, atol: float = 0.0, maxiter: int | N
         ``callback(xk)`` after each iteration; ``StopIteration`` stops the run.
     record_history : bool
         Keep the residual norm of each iteration in ``result.history``.
+    assume_symmetric : bool
+        Skip the symmetry check of a matrix ``A`` (a comparison with its
+        transpose); CG's answer is meaningless for a non-symmetric ``A``. A
+        LinearOperator is never checked (that would cost products).
 
     Returns
     -------
@@ -134,13 +157,15 @@ def cg(A, b, x0=None, *, rtol: float = 1e-5, atol: float = 0.0, maxiter: int | N
     (0, True)
     """
     A, b, x0 = prepare_system(A, b, x0)
+    if not assume_symmetric:
+        check_symmetric_system(A, "A")
     maxiter = 10 * A.shape[0] if maxiter is None else check_positive("maxiter", maxiter, integer=True)
     solver = ConjugateGradient(rtol=rtol, atol=atol, M=M, maxiter=maxiter, record_history=record_history)
     return finish(run(solver, (A, b), x0, callback=callback), A, b)
 
 
-def pcg(A, b, x0=None, *, M, rtol: float = 1e-5, atol: float = 0.0, maxiter: int | None = None,
-        callback=None, record_history: bool = False) -> LinearSolveResult:
+def pcg(A, b, x0=None, *, M, rtol: float = DEFAULT_RTOL, atol: float = 0.0, maxiter: int | None = None,
+        callback=None, record_history: bool = False, assume_symmetric: bool = False) -> LinearSolveResult:
     """Preconditioned conjugate gradients: :func:`cg` with a required preconditioner ``M``.
 
     Examples
@@ -156,4 +181,4 @@ def pcg(A, b, x0=None, *, M, rtol: float = 1e-5, atol: float = 0.0, maxiter: int
         raise ValueError("pcg needs a preconditioner M (matrix, LinearOperator or callable r -> z); "
                          "use cg for the unpreconditioned method.")
     return cg(A, b, x0, rtol=rtol, atol=atol, maxiter=maxiter, M=M, callback=callback,
-              record_history=record_history)
+              record_history=record_history, assume_symmetric=assume_symmetric)

@@ -44,7 +44,7 @@ from scipy.sparse.linalg import LinearOperator
 from .._core.backend import is_gpu_array, resolve_backend
 from .._core.result import LinearSolveResult, Status
 from .._core.validate import as_float_array, check_choice, check_finite, check_positive, check_rng
-from .system import finish
+from .system import DEFAULT_RTOL, finish
 
 __all__ = ["SKETCHES", "sketch_solve"]
 
@@ -127,7 +127,7 @@ def _check_system(A, b, x0):
     return A, N, n
 
 
-def sketch_solve(A, b, x0=None, *, sketch: str = "rk", rtol: float = 1e-6, atol: float = 0.0,
+def sketch_solve(A, b, x0=None, *, sketch: str = "rk", rtol: float = DEFAULT_RTOL, atol: float = 0.0,
                  maxiter: int | None = None, stop=None, sampling: str = "row-norm",
                  block_size: int | None = None, check_every: int | None = None, seed=None,
                  backend: str | None = None, callback=None) -> LinearSolveResult:

@@ -2,21 +2,27 @@
 
 Linear solvers follow scipy.sparse.linalg: ``solver(A, b, x0=None, *, rtol,
 atol, maxiter, callback)``, stop when ``||b - A x|| <= max(rtol * ||b||,
-atol)`` and return a :class:`numopt.LinearSolveResult` built by :func:`finish`:
+atol)`` with scipy's defaults ``rtol = DEFAULT_RTOL = 1e-5`` and ``atol = 0``
+(``cg``, ``pcg``, ``sor``, ``ssor_pcg``, ``sketch_solve`` and ``dcdm`` alike),
+and return a :class:`numopt.LinearSolveResult` built by :func:`finish`:
 ``residual`` is always the true ``||b - A x||`` and ``rel_residual`` always
-``residual / ||b||``, whatever the solver tracked internally.
+``residual / ||b||``, whatever the solver tracked internally. ``A`` may be a
+``LinearOperator`` wherever only products with ``A`` are needed (``cg``,
+``pcg``, ``sketch_solve`` with ``rmatvec``); SOR sweeps need the entries.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from .._core.backend import array_namespace, is_gpu_array
 from .._core.result import LinearSolveResult, Status
-from .._core.validate import as_float_array, check_finite, check_positive, check_square
+from .._core.validate import as_float_array, check_finite, check_positive, check_square, check_symmetric
 
-__all__ = ["DEFAULT_RTOL", "as_operator", "check_tolerances", "finish", "prepare_system"]
+__all__ = ["DEFAULT_RTOL", "as_operator", "check_symmetric_system", "check_tolerances", "finish",
+           "prepare_system"]
 
 #: Default relative tolerance of every linear solver (scipy's).
 DEFAULT_RTOL = 1e-5
@@ -41,6 +47,12 @@ def prepare_system(A, b, x0=None):
     """
     check_square(A, "A")
     n = A.shape[0]
+    if n == 0:
+        raise ValueError("A must have at least one row; got shape (0, 0) (an empty system has nothing to solve).")
+    dtype = getattr(A, "dtype", None)
+    if dtype is not None and np.dtype(dtype).kind == "c":
+        raise TypeError(f"A must be real; got complex dtype {np.dtype(dtype)} (the solvers work in real "
+                        "arithmetic; split a complex system into its real 2n x 2n form).")
     if not isinstance(A, LinearOperator):
         if sp.issparse(A) or is_gpu_array(A):
             check_finite(A, "A")
@@ -58,6 +70,30 @@ def check_tolerances(rtol, atol) -> None:
     check_positive("atol", atol, strict=False)
     if rtol == 0 and atol == 0:
         raise ValueError("rtol and atol cannot both be 0: the iteration could never stop.")
+
+
+def check_symmetric_system(A, name: str = "A", rtol: float = 1e-8) -> None:
+    """Raise a ValueError unless the matrix ``A`` is symmetric (what conjugate gradients needs).
+
+    A dense or sparse matrix is compared with its transpose (``O(nnz)``, less
+    than one CG iteration's work). A ``LinearOperator`` (or a GPU array) is
+    not checked: that would cost extra products, and operators such as
+    finite-difference Hessian products are symmetric only up to their own
+    error; the caller vouches for them.
+
+    Examples
+    --------
+    >>> check_symmetric_system(np.array([[2.0, 1.0], [0.0, 2.0]]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: A must be symmetric; max |A - A^T| = 1 (relative 0.5). Pass assume_symmetric=True ...
+    """
+    if isinstance(A, LinearOperator) or is_gpu_array(A):
+        return
+    try:
+        check_symmetric(A, name, rtol=rtol)
+    except ValueError as exc:
+        raise ValueError(f"{exc} Pass assume_symmetric=True to skip this check.") from None
 
 
 def as_operator(A, name: str):
@@ -100,6 +136,8 @@ def finish(result, A, b) -> LinearSolveResult:
     """
     out = LinearSolveResult(result)
     status = Status.from_code(out["status"])
+    if out.get("breakdown"):
+        out["message"] = f"{status.value.split(':')[0]}: {out['breakdown']}"
     out.setdefault("success", status.success)
     out.setdefault("message", status.value)
     out.setdefault("time", 0.0)

@@ -15,6 +15,11 @@ the solutions: after solving a system, pass its solution to
   time-varying diffusion coefficient, Crank-Nicolson steps.
 - :func:`variable_diffusion`: ``-div(k_t grad u) = 1`` with coefficient
   fields ``k_t = exp(s_t g)`` of random contrast ``s_t``.
+- :func:`anisotropic_laplacians`: ``-(eps_t u_xx + u_yy)`` on a grid, with
+  the anisotropy ``eps_t`` log-uniform (context ``log10 eps_t``).
+- :func:`graph_laplacians`: a non-grid family: the Laplacian of one random
+  geometric graph plus a random diagonal shift ``c_t I`` (not consistently
+  ordered, irregular degrees).
 """
 
 from __future__ import annotations
@@ -28,7 +33,14 @@ import scipy.sparse as sp
 from .._core.validate import check_choice, check_positive, check_rng
 from .pde import diffusion, poisson
 
-__all__ = ["HeatEquation", "LinearSystem", "shifted_laplacians", "variable_diffusion"]
+__all__ = [
+    "HeatEquation",
+    "LinearSystem",
+    "anisotropic_laplacians",
+    "graph_laplacians",
+    "shifted_laplacians",
+    "variable_diffusion",
+]
 
 
 @dataclass
@@ -215,4 +227,82 @@ def variable_diffusion(T: int, *, shape=(16, 16), max_contrast: float = 4.0, see
         s = rng.uniform(0.0, max_contrast)
         A = diffusion(np.exp(s * g), h=h)
         out.append(LinearSystem(A.tocsr(), np.ones(A.shape[0]), context=float(s)))
+    return out
+
+
+def anisotropic_laplacians(T: int, *, shape=(40, 12), min_eps: float = 0.01, seed=None) -> list[LinearSystem]:
+    """``T`` systems ``-(eps_t u_xx + u_yy) = b_t`` (5-point, Dirichlet) with log-uniform ``eps_t``.
+
+    ``log10 eps_t ~ U(log10 min_eps, -log10 min_eps)``. On a rectangular grid
+    the anisotropy moves the Jacobi radius
+    ``(eps cos(pi / (nx + 1)) + cos(pi / (ny + 1))) / (1 + eps)`` and hence the
+    best SOR relaxation; the matrices stay consistently ordered. ``b_t`` is
+    standard Gaussian; the context is ``log10 eps_t``.
+
+    Examples
+    --------
+    >>> seq = anisotropic_laplacians(2, shape=(4, 4), seed=0)
+    >>> seq[0].A.shape, bool(-2 <= seq[0].context <= 2)
+    ((16, 16), True)
+    """
+    check_positive("T", T, integer=True)
+    if not 0 < min_eps < 1:
+        raise ValueError(f"min_eps must lie in (0, 1); got {min_eps!r}.")
+    rng = check_rng(seed)
+    nx, ny = (int(s) for s in shape)
+    second = lambda m: sp.diags([-np.ones(m - 1), 2 * np.ones(m), -np.ones(m - 1)], [-1, 0, 1])  # noqa: E731
+    Kx = sp.kron(second(nx), sp.identity(ny))
+    Ky = sp.kron(sp.identity(nx), second(ny))
+    out = []
+    for _ in range(T):
+        log_eps = rng.uniform(np.log10(min_eps), -np.log10(min_eps))
+        A = (10.0**log_eps * Kx + Ky).tocsr()
+        out.append(LinearSystem(A, rng.standard_normal(nx * ny), context=float(log_eps)))
+    return out
+
+
+def graph_laplacians(T: int, *, n: int = 300, radius: float | None = None, min_shift: float = 0.2,
+                     max_shift: float = 1.0, seed=None) -> list[LinearSystem]:
+    """``T`` systems ``(L + c_t I) x = b_t`` with ``L`` the Laplacian of one random geometric graph.
+
+    ``n`` points uniform in the unit square are joined when closer than
+    ``radius`` (default ``1.5 sqrt(log n / n)``, connected with high
+    probability; the largest connected component is kept), with weights
+    ``exp(-(d / radius)^2)``. The shift ``c_t = min_shift + (max_shift -
+    min_shift) U^2`` (more systems near the singular end) is the context;
+    ``b_t`` is standard Gaussian.
+    Rows follow a random numbering, so the matrix is not consistently ordered.
+
+    Examples
+    --------
+    >>> seq = graph_laplacians(2, n=100, seed=0)
+    >>> A = seq[0].A
+    >>> bool(abs(A - A.T).max() == 0), bool(np.linalg.eigvalsh(A.toarray()).min() > 0)
+    (True, True)
+    """
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    check_positive("T", T, integer=True)
+    check_positive("n", n, integer=True)
+    check_positive("min_shift", min_shift)
+    if not max_shift > min_shift:
+        raise ValueError(f"max_shift must exceed min_shift={min_shift!r}; got {max_shift!r}.")
+    rng = check_rng(seed)
+    radius = 1.5 * np.sqrt(np.log(max(n, 2)) / n) if radius is None else check_positive("radius", radius)
+    points = rng.random((n, 2))
+    pairs = cKDTree(points).query_pairs(radius, output_type="ndarray")
+    d = np.linalg.norm(points[pairs[:, 0]] - points[pairs[:, 1]], axis=1)
+    w = np.exp(-((d / radius) ** 2))
+    W = sp.coo_matrix((np.r_[w, w], (np.r_[pairs[:, 0], pairs[:, 1]], np.r_[pairs[:, 1], pairs[:, 0]])),
+                      shape=(n, n)).tocsr()
+    _, labels = connected_components(W, directed=False)
+    keep = np.flatnonzero(labels == np.bincount(labels).argmax())
+    W = W[keep][:, keep]
+    L = (sp.diags(np.asarray(W.sum(axis=1)).ravel()) - W).tocsr()
+    eye = sp.identity(L.shape[0], format="csr")
+    out = []
+    for _ in range(T):
+        c = min_shift + (max_shift - min_shift) * rng.random() ** 2
+        out.append(LinearSystem((L + c * eye).tocsr(), rng.standard_normal(L.shape[0]), context=float(c)))
     return out

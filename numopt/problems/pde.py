@@ -13,10 +13,12 @@ space) unless cells are removed next to a Dirichlet part. Cells outside
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import scipy.sparse as sp
 
-from .._core.validate import as_float_array, check_choice
+from .._core.validate import as_float_array, check_choice, check_positive
 
 __all__ = ["diffusion", "grid_index", "obstacle_mask", "poisson"]
 
@@ -53,6 +55,7 @@ def diffusion(coeff, *, bc: str = "dirichlet", mask=None, h: float = 1.0) -> sp.
     >>> A.shape, float(A[4, 4]), float(A[4, 1])
     ((9, 9), 4.0, -1.0)
     """
+    check_positive("h", h)
     k = as_float_array(coeff, "coeff")
     if k.ndim not in (2, 3):
         raise ValueError(f"coeff must be a 2-D or 3-D grid; got shape {k.shape}.")
@@ -110,9 +113,11 @@ def poisson(shape, *, bc: str = "dirichlet", mask=None, h: float = 1.0) -> sp.cs
     >>> float(poisson((2, 2, 2)).diagonal()[0])
     6.0
     """
-    shape = tuple(int(s) for s in np.atleast_1d(shape))
-    if len(shape) not in (2, 3) or min(shape) < 1:
-        raise ValueError(f"shape must be 2 or 3 positive sizes; got {shape}.")
+    sizes = tuple(np.atleast_1d(shape).tolist())
+    whole = all(isinstance(s, numbers.Integral) or (isinstance(s, float) and s.is_integer()) for s in sizes)
+    if len(sizes) not in (2, 3) or not whole or min(sizes) < 1:
+        raise ValueError(f"shape must be 2 or 3 positive integer sizes; got {shape!r}.")
+    shape = tuple(int(s) for s in sizes)
     return diffusion(np.ones(shape), bc=bc, mask=mask, h=h)
 
 

@@ -14,6 +14,8 @@ Examples
 10
 """
 
+from .arms import SolverArms
+from .informed import ModelHedge, SafeCombination
 from .learners import ChebCB, Fixed, Learner, TsallisINF, TsallisINFBins
 from .oracles import best_fixed, instance_optimal, replay
 from .sequence import cost_table, solve_sequence
@@ -22,6 +24,9 @@ __all__ = [
     "ChebCB",
     "Fixed",
     "Learner",
+    "ModelHedge",
+    "SafeCombination",
+    "SolverArms",
     "TsallisINF",
     "TsallisINFBins",
     "best_fixed",

@@ -95,11 +95,20 @@ class Learner:
         self._context = context
         return self.grid[i].item()
 
-    def update(self, cost) -> None:
-        """Report the cost of the value returned by the last :meth:`select`."""
+    def cancel(self) -> None:
+        """Forget the last :meth:`select` (its solve failed): the next call may be :meth:`select` again."""
+        self._pending = None
+
+    def update(self, cost, result=None) -> None:
+        """Report the cost of the value returned by the last :meth:`select`.
+
+        ``result`` (the solver's result, optional) lets model-based learners
+        read more than the cost, such as the residual history.
+        """
         if self._pending is None:
             raise RuntimeError("update(cost) called before select().")
         cost = _check_cost(cost)
+        self._observe(self._pending, cost, result)
         self._learn(self._pending, cost)
         self.actions.append(self._pending)
         self.costs.append(cost)
@@ -108,6 +117,9 @@ class Learner:
 
     def _learn(self, i: int, cost: float) -> None:
         raise NotImplementedError
+
+    def _observe(self, i: int, cost: float, result) -> None:
+        """Hook for learners that use more of the result than its cost (nothing by default)."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(grid of {self.K} values in [{self.grid.min():g}, {self.grid.max():g}])"
@@ -244,8 +256,12 @@ class ChebCB(Learner):
     ----------
     grid : array_like
         Candidate values.
-    low, high : float
-        Interval of the contexts (mapped affinely to [-1, 1]; values outside are clipped).
+    low, high : float, optional
+        Interval of the contexts (mapped affinely to [-1, 1]; values outside
+        are clipped). Leave both out to learn the interval online: it grows to
+        cover every context seen (plus 10% of its width on each side), and
+        each time it grows every arm's least squares is refitted from the
+        stored observations in the new coordinates.
     degree : int
         Highest Chebyshev degree (features ``T_0 .. T_degree``); default 5.
     gamma : float
@@ -283,13 +299,18 @@ class ChebCB(Learner):
     (0.0, True)
     """
 
-    def __init__(self, grid, *, low: float, high: float, degree: int = 5, gamma: float = 1000.0,
-                 ridge: float = 1e-3, target: str = "cost", scale: float | None = None, seed=None):
+    def __init__(self, grid, *, low: float | None = None, high: float | None = None, degree: int = 5,
+                 gamma: float = 1000.0, ridge: float = 1e-3, target: str = "cost", scale: float | None = None,
+                 seed=None):
         super().__init__(grid, scale=scale, seed=seed)
-        if not high > low:
-            raise ValueError(f"The context interval needs low < high; got low={low!r}, high={high!r}.")
+        self.learn_range = low is None and high is None
+        if not self.learn_range and (low is None or high is None or not high > low):
+            raise ValueError(f"The context interval needs low < high (or neither, to learn it online); "
+                             f"got low={low!r}, high={high!r}.")
         check_positive("degree", degree, strict=False, integer=True)
-        self.low, self.high, self.degree = float(low), float(high), degree
+        self.low, self.high = (np.nan, np.nan) if self.learn_range else (float(low), float(high))
+        self.degree = degree
+        self._observations: list[tuple[int, float, float]] = []  # (arm, context, target) for refits
         self.target = check_choice("target", target, ("cost", "log"))
         self.gamma = check_positive("gamma", gamma)
         self.ridge = check_in_range("ridge", ridge, 0.0, np.inf, closed="left")
@@ -302,10 +323,29 @@ class ChebCB(Learner):
         self._largest = 0.0
         self._pending_prediction = 0.0
 
+    def _cover(self, context: float) -> None:
+        """Grow a learned interval to cover ``context`` and refit every arm in the new coordinates."""
+        if not self.learn_range or self.low <= context <= self.high:
+            return
+        lo = context if np.isnan(self.low) else min(self.low, context)
+        hi = context if np.isnan(self.high) else max(self.high, context)
+        margin = 0.1 * (hi - lo) if hi > lo else max(abs(context), 1.0) * 1e-3
+        self.low, self.high = lo - margin, hi + margin
+        m = self.degree + 1
+        self.gram = np.repeat(np.eye(m)[None] * self.ridge, self.K, axis=0)
+        self.moment = np.zeros((self.K, m))
+        for arm, c, y in self._observations:
+            phi = self.features(c)
+            self.gram[arm] += np.outer(phi, phi)
+            self.moment[arm] += y * phi
+        for arm in range(self.K):
+            self.theta[arm] = np.linalg.lstsq(self.gram[arm], self.moment[arm], rcond=None)[0]
+
     def features(self, context) -> np.ndarray:
         """Chebyshev features ``T_0(z) .. T_degree(z)`` of the context mapped to ``z`` in [-1, 1]."""
         if context is None:
             raise ValueError("ChebCB needs a scalar context in select(context).")
+        self._cover(float(context))
         z = 2.0 * (float(context) - self.low) / (self.high - self.low) - 1.0
         return chebyshev.chebvander(np.clip([z], -1.0, 1.0), self.degree)[0]
 
@@ -353,4 +393,6 @@ class ChebCB(Learner):
         self.gram[i] += np.outer(phi, phi)
         self.moment[i] += y * phi
         self.sumsq[i] += y**2
+        if self.learn_range:
+            self._observations.append((i, float(self._context), y))
         self.theta[i] = np.linalg.lstsq(self.gram[i], self.moment[i], rcond=None)[0]

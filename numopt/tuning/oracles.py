@@ -66,10 +66,13 @@ def instance_optimal(costs) -> OptimizeResult:
     return OptimizeResult(indices=idx, total=float(cumulative[-1]), cumulative=cumulative)
 
 
-def replay(learner: Learner, costs, contexts=None) -> OptimizeResult:
+def replay(learner: Learner, costs, contexts=None, feedback=None) -> OptimizeResult:
     """Run ``learner`` on a cost table: each round it picks a column and sees that entry only.
 
     The learner's grid must have one value per column of ``costs``.
+    ``feedback`` (same shape, e.g. ``cost_table(...).feedback``) gives the
+    ``result`` passed to ``learner.update(cost, result)`` for the entry played,
+    which model-based learners read instead of a residual history.
 
     Returns ``actions`` (indices), ``costs`` (incurred), ``cumulative`` and ``total``.
 
@@ -86,10 +89,13 @@ def replay(learner: Learner, costs, contexts=None) -> OptimizeResult:
         raise ValueError(f"costs has {costs.shape[1]} columns but the learner's grid has {learner.K} values.")
     if contexts is not None and len(contexts) != len(costs):
         raise ValueError(f"contexts has {len(contexts)} entries; expected one per instance ({len(costs)}).")
+    if feedback is not None and np.shape(feedback)[:2] != costs.shape:
+        raise ValueError(f"feedback has shape {np.shape(feedback)}; expected the shape of costs {costs.shape}.")
     start = learner.t
     for t, row in enumerate(costs):
         learner.select(None if contexts is None else contexts[t])
-        learner.update(row[learner._pending])
+        k = learner._pending
+        learner.update(row[k], None if feedback is None else feedback[t][k])
     actions = np.asarray(learner.actions[start:])
     incurred = costs[np.arange(len(costs)), actions]
     cumulative = np.cumsum(incurred)

@@ -19,6 +19,7 @@ from .._core.validate import check_choice
 from ..linalg.sor import SweepMatrix, sor, sor_iterations, ssor_pcg
 from ..problems.linear_sequences import LinearSystem
 from .learners import Fixed, Learner, _check_grid
+from .models import convergence_factor, ritz_extremes
 
 __all__ = ["cost_table", "solve_sequence"]
 
@@ -54,7 +55,15 @@ def _context(context, system: LinearSystem, t: int):
         return system.context
     if callable(context):
         return context(system)
+    if t >= len(context):
+        raise ValueError(f"context has {len(context)} entries but the sequence has more systems (system {t} "
+                         "has none); give one context per system.")
     return context[t]
+
+
+def _check_nonempty(count: int) -> None:
+    if count == 0:
+        raise ValueError("systems is empty; expected at least one linear system to solve.")
 
 
 def _start(system: LinearSystem, previous, warm_start: bool):
@@ -132,28 +141,46 @@ def solve_sequence(systems: Iterable, solver="sor", learner: Learner | float = 1
     options = dict(solver_options, rtol=rtol, atol=atol)
     if maxiter is not None:
         options["maxiter"] = maxiter
+    if builtin and getattr(learner, "needs_history", False):
+        options["record_history"] = True  # model-based learners read the residual history
     rec = {k: [] for k in ("nit", "costs", "params", "contexts", "times", "info")}
     x = None
     for t, item in enumerate(_iterate(systems, progress)):
         system = _as_system(item, t)
         ctx = _context(context, system, t)
         value = learner.select(ctx)
-        x0 = _start(system, x, warm_start)
-        t0 = time.perf_counter()
-        A, opts = _operator(system, builtin, options)
-        res = solve(A, system.b, x0, **{parameter: value}, **opts)
-        seconds = time.perf_counter() - t0
-        c = res.nit if cost == "nit" else seconds if cost == "time" else cost(res)
-        learner.update(c)
+        try:
+            x0 = _start(system, x, warm_start)
+            t0 = time.perf_counter()
+            A, opts = _operator(system, builtin, options)
+            res = solve(A, system.b, x0, **{parameter: value}, **opts)
+            seconds = time.perf_counter() - t0
+            c = res.nit if cost == "nit" else seconds if cost == "time" else cost(res)
+        except BaseException:
+            learner.cancel()  # the learner stays usable: this round never happened
+            raise
+        learner.update(c, res)
         x = res.x
         if system.on_solution is not None:
             system.on_solution(x)
         for key, val in zip(rec, (res.nit, c, value, np.nan if ctx is None else ctx, seconds, res.info)):
             rec[key].append(val)
+    _check_nonempty(len(rec["nit"]))
     out = OptimizeResult({k: np.asarray(v) for k, v in rec.items()})
     out.update(total_cost=float(out.costs.sum()), total_nit=int(out.nit.sum()), total_time=float(out.times.sum()),
                success=bool(np.all(out.info == 0)), x=x, learner=learner)
     return out
+
+
+def _measured(solver, result) -> float:
+    """What a model-based learner reads from a solve: SOR's convergence factor, SSOR-PCG's condition number."""
+    history = result.get("history") or {}
+    if solver == "sor" and "residual" in history:
+        return convergence_factor(history["residual"])
+    if solver == "ssor-pcg" and "alpha" in history:
+        low, high = ritz_extremes(history["alpha"], history["beta"])
+        return high / low if low > 0 else np.nan
+    return np.nan
 
 
 def _counts_in_kernel(solver, parameter, opts) -> bool:
@@ -174,7 +201,11 @@ def cost_table(systems: Iterable, grid, solver="sor", *, context=None, parameter
     Returns
     -------
     OptimizeResult
-        ``costs`` (``T x K`` iterations), ``contexts`` (``T``), ``grid``, ``info`` (``T x K``).
+        ``costs`` (``T x K`` iterations), ``contexts`` (``T``), ``grid``, ``info`` (``T x K``) and
+        ``feedback`` (``T x K``): what a model-based learner reads from each solve (the convergence
+        factor of the residual history for SOR, the condition number from the CG coefficients for
+        SSOR-PCG, NaN otherwise), for :func:`~numopt.tuning.replay`. One pass over the sequence
+        serves the whole grid (cold-start SOR counts of all values in one kernel call).
 
     Examples
     --------
@@ -188,7 +219,7 @@ def cost_table(systems: Iterable, grid, solver="sor", *, context=None, parameter
     options = dict(solver_options, rtol=rtol, atol=atol)
     if maxiter is not None:
         options["maxiter"] = maxiter
-    costs, infos, contexts = [], [], []
+    costs, infos, contexts, feedback = [], [], [], []
     x = None
     for t, item in enumerate(_iterate(systems, progress)):
         system = _as_system(item, t)
@@ -198,16 +229,21 @@ def cost_table(systems: Iterable, grid, solver="sor", *, context=None, parameter
         contexts.append(np.nan if ctx is None else ctx)
         if x0 is None and system.on_solution is None and not warm_start and _counts_in_kernel(solver, parameter,
                                                                                              opts):
-            nits = sor_iterations(A, system.b, grid, **opts)
+            nits, histories = sor_iterations(A, system.b, grid, **opts, return_histories=True)
             costs.append(nits)
             infos.append(np.where(nits < opts.get("maxiter", 10000), 0, nits))
+            feedback.append([convergence_factor(h) for h in histories])
             continue
+        if builtin:
+            opts = dict(opts, record_history=True)
         results = [solve(A, system.b, None if x0 is None else x0.copy(), **{parameter: v}, **opts) for v in grid]
         nits = [r.nit for r in results]
         costs.append(nits)
         infos.append([r.info for r in results])
+        feedback.append([_measured(solver, r) for r in results])
         x = results[int(np.argmin(nits))].x
         if system.on_solution is not None:
             system.on_solution(x)
+    _check_nonempty(len(costs))
     return OptimizeResult(costs=np.asarray(costs), info=np.asarray(infos), contexts=np.asarray(contexts),
-                          grid=grid)
+                          grid=grid, feedback=np.asarray(feedback, dtype=float))

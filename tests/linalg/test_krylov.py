@@ -121,3 +121,50 @@ def test_solver_options_are_read_only_and_the_object_reusable():
     r2 = run(solver, (A, np.ones(3)), np.zeros(3))
     np.testing.assert_array_equal(r1.x, r2.x)
     assert r1.nit == r2.nit == 3
+
+
+def test_cg_refuses_a_nonsymmetric_matrix_unless_told_to_assume_symmetry():
+    from numopt.testing import assert_names_argument
+
+    A = np.array([[4.0, 1.0], [0.0, 3.0]])
+    assert_names_argument(cg, A, np.ones(2), names=["A", "symmetric"], seen="assume_symmetric")
+    # an operator is the caller's responsibility: not probed (products cost, and may be inexact)
+    op = LinearOperator((2, 2), matvec=lambda v: A @ v, dtype=float)
+    assert not cg(op, np.ones(2), rtol=1e-12).success
+    # with the flag the check is skipped: CG runs and, as its theory predicts, fails honestly
+    res = cg(A, np.ones(2), assume_symmetric=True, rtol=1e-12)
+    assert not res.success and res.info == res.nit == 20
+
+
+def test_preconditioner_of_wrong_length_is_named():
+    from numopt.testing import assert_names_argument
+
+    A = poisson((4, 4))
+    assert_names_argument(pcg, A, np.ones(16), M=lambda r: r[:-1], names=["preconditioner M"], seen="(15,)")
+
+
+def test_complex_and_empty_matrices_are_refused():
+    from numopt.testing import assert_names_argument
+
+    assert_names_argument(cg, sp.csr_matrix(np.eye(2) * (1 + 1j)), np.ones(2), names="A", seen="complex")
+    assert_names_argument(cg, np.zeros((0, 0)), np.zeros(0), names="A", seen="(0, 0)")
+
+
+def test_breakdown_message_names_the_curvature_condition():
+    res = cg(np.diag([1.0, -1.0]), np.ones(2))
+    assert res.info == -1 and not res.success
+    assert "p^T A p <= 0" in res.message and "Singular" not in res.message
+
+
+def test_conjugate_gradient_object_is_reentrant_and_bitwise_reproducible(system):
+    from numopt import run
+    from numopt.linalg.krylov import ConjugateGradient
+
+    A, b = system
+    solver = ConjugateGradient(rtol=1e-9, maxiter=500)
+    first = run(solver, (A, b), np.zeros_like(b))
+    other = run(solver, (2 * A, b), np.zeros_like(b))  # an interleaved run on another system
+    second = run(solver, (A, b), np.zeros_like(b))
+    assert first.nit == second.nit and not np.array_equal(first.x, other.x)
+    np.testing.assert_array_equal(first.x, second.x)
+    assert dict(solver.options)["rtol"] == 1e-9

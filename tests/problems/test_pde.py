@@ -61,9 +61,21 @@ def test_obstacle_mask_fraction_and_seed():
     (lambda: diffusion(-np.ones((2, 2))), "coeff must be positive"),
     (lambda: diffusion(np.ones((2, 2)), bc="robin"), "bc='robin' is not valid"),
     (lambda: diffusion(np.ones((2, 2)), mask=np.ones((3, 3), bool)), "mask has shape"),
-    (lambda: poisson((0, 3)), "shape must be 2 or 3 positive sizes"),
+    (lambda: poisson((0, 3)), "shape must be 2 or 3 positive integer sizes"),
     (lambda: obstacle_mask((4, 4), fraction=0.95), "fraction must lie in"),
 ])
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_poisson_refuses_fractional_sizes_instead_of_truncating():
+    from numopt.testing import assert_names_argument
+
+    assert_names_argument(poisson, (2.5, 3), names="shape", seen="2.5")
+
+
+def test_poisson_refuses_zero_spacing_with_a_value_error():
+    from numopt.testing import assert_names_argument
+
+    assert_names_argument(poisson, (4, 4), h=0, names="h", seen="0", errors=ValueError)

@@ -20,7 +20,7 @@ def test_solve_sequence_records_match_direct_solves(seq):
     assert set(res.params) <= set(GRID)
     np.testing.assert_allclose(res.contexts, [s.context for s in seq])
     for t in (0, 5, 11):
-        assert res.nit[t] == sor(seq[t].A, seq[t].b, omega=res.params[t]).nit
+        assert res.nit[t] == sor(seq[t].A, seq[t].b, omega=res.params[t], rtol=1e-8).nit
     assert res.total_nit == res.nit.sum() and res.learner.t == 12
 
 
@@ -98,3 +98,27 @@ def test_bad_input(seq):
         shifted_laplacians(3, variance="medium")
     with pytest.raises(ValueError, match="zero or negative diagonal"):
         solve_sequence([LinearSystem(sp.csr_matrix(np.diag([1.0, 0.0])), np.ones(2))], "sor")
+
+
+def test_empty_sequence_is_an_error():
+    from numopt.testing import assert_names_argument
+
+    assert_names_argument(solve_sequence, [], "sor", names="systems", seen="empty")
+    assert_names_argument(cost_table, [], GRID, names="systems", seen="empty")
+
+
+def test_context_list_shorter_than_the_sequence_is_named(seq):
+    from numopt.testing import assert_names_argument
+
+    assert_names_argument(solve_sequence, seq[:3], "sor", ChebCB(GRID, low=-0.2, high=0.5, seed=0),
+                          context=[0.1, 0.2], names="context", seen="2 entries")
+
+
+def test_learner_is_usable_after_a_failed_solve(seq):
+    learner = TsallisINF(GRID, seed=0)
+    bad = LinearSystem(sp.csr_matrix(np.diag([1.0, 0.0])), np.ones(2))
+    with pytest.raises(ValueError, match="zero or negative diagonal"):
+        solve_sequence([seq[0], bad, seq[1]], "sor", learner)
+    assert learner.t == 1  # the failed round was not counted
+    res = solve_sequence(seq[:3], "sor", learner, warm_start=False)
+    assert res.success and learner.t == 4

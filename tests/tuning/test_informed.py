@@ -1,0 +1,217 @@
+import numpy as np
+import pytest
+
+from numopt.linalg import jacobi_spectral_radius, optimal_omega, sor, ssor_pcg
+from numopt.problems.linear_sequences import anisotropic_laplacians, graph_laplacians
+from numopt.problems.pde import poisson
+from numopt.testing import assert_names_argument
+from numopt.tuning import (
+    ChebCB,
+    ModelHedge,
+    SafeCombination,
+    TsallisINF,
+    best_fixed,
+    cost_table,
+    instance_optimal,
+    replay,
+    solve_sequence,
+)
+from numopt.tuning.informed import SORModel, SSORPCGModel
+from numopt.tuning.models import (
+    convergence_factor,
+    predict_sor_counts,
+    ritz_extremes,
+    young_factor,
+    young_jacobi_radius,
+)
+
+GRID = np.linspace(1.0, 1.95, 20)
+
+
+@pytest.fixture(scope="module")
+def laplacian():
+    A = poisson((16, 16))  # 5-point stencil in natural order: consistently ordered, Young's theory is exact
+    b = np.random.default_rng(0).standard_normal(A.shape[0])
+    return A, b
+
+
+def test_young_factor_matches_the_sor_iteration_matrix_spectral_radius():
+    A = poisson((6, 6)).toarray()
+    beta = jacobi_spectral_radius(poisson((6, 6)))
+    D, L = np.diag(np.diag(A)), np.tril(A, -1)
+    for omega in (0.8, 1.0, 1.3, optimal_omega(rho=beta), 1.7, 1.9):
+        G = np.eye(36) - np.linalg.solve(D / omega + L, A)
+        assert young_factor(omega, beta) == pytest.approx(max(abs(np.linalg.eigvals(G))), rel=1e-6)
+
+
+def test_measured_factor_recovers_the_jacobi_radius(laplacian):
+    A, b = laplacian
+    beta = jacobi_spectral_radius(A)
+    for omega in (1.0, 1.3, 1.5):  # below omega* = 1.69: the factor identifies beta
+        run = sor(A, b, omega=omega, rtol=1e-10, record_history=True)
+        estimate, censored = young_jacobi_radius(omega, convergence_factor(run.history["residual"]))
+        assert not censored and estimate == pytest.approx(beta, abs=2e-3)
+    run = sor(A, b, omega=1.9, rtol=1e-10, record_history=True)
+    bound, censored = young_jacobi_radius(1.9, convergence_factor(run.history["residual"]))
+    assert censored and bound >= beta
+
+
+def test_predicted_sor_counts_match_measured_counts_on_a_consistently_ordered_matrix(laplacian):
+    A, b = laplacian
+    measured = np.array([sor(A, b, omega=w, rtol=1e-8).nit for w in GRID])
+    w_star = optimal_omega(A)
+    for omega in (1.0, 1.25, 1.5):
+        run = sor(A, b, omega=omega, rtol=1e-8, record_history=True)
+        pred = predict_sor_counts(GRID, omega, run.nit, convergence_factor(run.history["residual"]))
+        assert pred[np.flatnonzero(GRID == omega)[0]] == run.nit  # exact at the value that was run
+        rel = np.abs(pred - measured) / measured
+        below = GRID <= w_star - 0.1  # away from omega*, where the Jordan block makes counts polynomial
+        assert np.max(rel[below]) < 0.1
+        assert np.median(rel) < 0.06
+        # the predicted best value is within one grid step of the measured one
+        assert abs(GRID[np.argmin(pred)] - GRID[np.argmin(measured)]) <= 0.051
+
+
+def test_ritz_values_of_cg_give_the_extreme_eigenvalues():
+    A = poisson((8, 8))
+    run = ssor_pcg(A, np.ones(64), omega=1.0, rtol=1e-12, record_history=True)
+    low, high = ritz_extremes(run.history["alpha"], run.history["beta"])
+    from numopt.linalg import ssor_preconditioner
+
+    M = ssor_preconditioner(A, 1.0)
+    MA = np.column_stack([M @ col for col in A.toarray().T])
+    ev = np.sort(np.linalg.eigvals(MA).real)
+    assert low == pytest.approx(ev[0], rel=1e-6) and high == pytest.approx(ev[-1], rel=1e-4)
+    assert SSORPCGModel()(GRID, 1.0, run.nit, run)[0] == run.nit
+
+
+def test_censored_observations_are_imputed_from_exact_radii():
+    grid = np.array([1.0, 1.3, 1.9])
+    fresh = SORModel()
+    bounded = fresh(grid, 1.9, 50, 0.9)  # factor at the floor omega - 1: only beta <= 0.9986 is known
+    assert fresh.radii == [] and bounded[2] == 50 and np.all(bounded[:2] > 50)  # the bound: 1.9 looks best
+    model = SORModel()
+    beta = 0.9
+    model(grid, 1.0, 100, beta**2)  # Gauss-Seidel: factor beta^2, exact
+    imputed = model(grid, 1.9, 50, 0.9)
+    assert model.radii == [pytest.approx(beta)]
+    expected = 50 * np.log(0.9) / np.log(young_factor(grid[:2], beta))
+    np.testing.assert_allclose(imputed[:2], expected)
+    assert imputed[2] == 50 and np.all(imputed[:2] < 50)  # the exact radius says smaller values are cheaper
+
+
+def known_best_table(T=600, seed=0):
+    rng = np.random.default_rng(seed)
+    means = np.array([60.0, 45.0, 30.0, 38.0, 70.0])  # arm 2 is best
+    return np.maximum(means + rng.normal(0, 5, (T, 5)), 1.0), 2
+
+
+def test_combination_regret_bookkeeping_with_an_exact_model():
+    costs, best = known_best_table()
+    exact = lambda grid, value, cost, row: row  # noqa: E731 - full information: the true row
+    combo = SafeCombination([ModelHedge(np.arange(5.0), exact, seed=0), TsallisINF(np.arange(5.0), seed=1)],
+                            seed=2)
+    feedback = [[row] * 5 for row in costs]
+    r = replay(combo, costs, feedback=feedback)
+    bf = best_fixed(costs)
+    assert bf.index == best
+    # bookkeeping: the record adds up and the costs are those of the chosen entries
+    assert len(combo.choices) == combo.t == len(costs) == len(r.actions)
+    np.testing.assert_array_equal(r.costs, costs[np.arange(len(costs)), r.actions])
+    assert r.total == pytest.approx(sum(combo.costs))
+    # the informed base learner leads and the total is within 3% of the best arm's
+    assert np.mean(np.array(combo.choices) == 0) > 0.9
+    assert r.total <= 1.03 * bf.total
+    # regret bound of the combination: Tsallis-INF's 4 sqrt(m T) + 1 over the base learners plus the
+    # prior head start, in units of the mean cost
+    mean = costs.mean()
+    assert r.total - bf.total <= (4 * np.sqrt(2 * len(costs)) + 1 + combo.prior) * mean
+
+
+def test_combination_falls_back_to_the_bandit_when_the_model_is_wrong():
+    costs, best = known_best_table(T=2000, seed=1)
+    misleading = lambda grid, value, cost, result: np.array([0.0, 1, 9, 9, 9])  # noqa: E731 - claims arm 0
+    combo = SafeCombination([ModelHedge(np.arange(5.0), misleading, seed=0), TsallisINF(np.arange(5.0), seed=1)],
+                            seed=2)
+    r = replay(combo, costs)
+    alone = replay(ModelHedge(np.arange(5.0), misleading, seed=0), costs)
+    bf = best_fixed(costs)
+    assert alone.total > 1.9 * bf.total  # the model alone is stuck on arm 0
+    assert np.mean(np.array(combo.choices[-500:]) == 1) > 0.95  # the bandit took over
+    assert np.mean(r.actions[-500:] == best) > 0.8
+    mean = costs.mean()
+    assert r.total - bf.total <= (4 * np.sqrt(2 * len(costs)) + 1 + combo.prior) * mean + \
+        4 * np.sqrt(5 * len(costs)) * mean
+
+
+def test_model_hedge_online_run_reads_residual_histories():
+    seq = anisotropic_laplacians(40, shape=(20, 6), seed=0)
+    learner = ModelHedge(GRID, "sor", seed=0)
+    online = solve_sequence(seq, "sor", learner, warm_start=False)
+    table = cost_table(seq, GRID, warm_start=False)
+    assert learner.informed == 40 and online.success
+    # every online count equals the table's count at the value chosen
+    np.testing.assert_array_equal(online.nit, table.costs[np.arange(40), np.searchsorted(GRID, online.params)])
+    assert online.total_nit <= 1.1 * best_fixed(table.costs).total
+
+
+def test_new_families_are_spd_and_the_graph_is_not_consistently_ordered():
+    from numopt.linalg import color_rows
+
+    seq = graph_laplacians(2, n=80, seed=3)
+    A = seq[0].A.toarray()
+    assert np.allclose(A, A.T) and np.linalg.eigvalsh(A).min() > 0
+    # triangles in the graph: no property A, so no ordering is consistent and Young's theory is only a model
+    with pytest.raises(ValueError, match="odd cycle"):
+        color_rows(seq[0].A, "red-black")
+    aniso = anisotropic_laplacians(2, shape=(10, 4), seed=0)[0].A.toarray()
+    assert np.allclose(aniso, aniso.T) and np.linalg.eigvalsh(aniso).min() > 0
+
+
+def test_chebcb_learns_its_context_interval():
+    rng = np.random.default_rng(0)
+    contexts = rng.uniform(3.0, 7.0, 800)
+    grid = np.linspace(0, 1, 5)
+    costs = 10 + 50 * (grid[None, :] - (contexts[:, None] - 3) / 4) ** 2
+    learned = replay(ChebCB(grid, seed=1), costs, contexts)
+    given = replay(ChebCB(grid, low=3.0, high=7.0, seed=1), costs, contexts)
+    io = instance_optimal(costs)
+    assert learned.total < 1.05 * io.total and given.total < 1.05 * io.total
+
+
+def test_bad_arguments_are_named():
+    assert_names_argument(ModelHedge, GRID, "jacobi", names="model", seen="jacobi")
+    assert_names_argument(SafeCombination, [TsallisINF(GRID), TsallisINF(GRID[:3])], names="learners[1]")
+    assert_names_argument(replay, TsallisINF([1.0, 2.0]), np.ones((3, 2)), feedback=np.ones((2, 2)),
+                          names="feedback", seen="(2, 2)")
+
+
+def test_solver_arms_pick_cg_where_cg_needs_the_least_work():
+    from numopt.tuning import SolverArms
+
+    arms = SolverArms([1.2, 1.5, 1.8])
+    seq = graph_laplacians(12, n=120, seed=0)
+    table = cost_table(seq, arms.grid, arms, parameter="arm", warm_start=False, rtol=1e-8)
+    work = table.costs * arms.passes
+    assert arms.labels[best_fixed(work).index] == "cg"
+    rows = np.random.default_rng(0).integers(0, len(work), 600)  # resample the instances: 600 rounds
+    r = replay(TsallisINF(arms.grid, seed=0), work[rows])
+    assert np.mean(r.actions[-150:] == 0) > 0.7
+    assert r.total < 1.3 * best_fixed(work[rows]).total
+    # online: the work charged is the iteration count times the passes of the arm
+    online = solve_sequence(seq[:4], arms, TsallisINF(arms.grid, seed=1), parameter="arm", cost=arms.work,
+                            warm_start=False)
+    np.testing.assert_array_equal(online.costs, online.nit * arms.passes[online.params.astype(int)])
+    assert_names_argument(arms, seq[0].A, seq[0].b, arm=7, names="arm", seen="7")
+    assert_names_argument(SolverArms, [1.5], solvers=("cg", "gmres"), names="solvers", seen="gmres")
+
+
+def test_ssor_pcg_model_hedge_replay_equals_the_online_run():
+    from numopt.problems.linear_sequences import variable_diffusion
+
+    seq = variable_diffusion(12, shape=(10, 10), seed=0)
+    online = solve_sequence(seq, "ssor-pcg", ModelHedge(GRID, "ssor-pcg", seed=0), warm_start=False)
+    table = cost_table(seq, GRID, "ssor-pcg", warm_start=False)
+    replayed = replay(ModelHedge(GRID, "ssor-pcg", seed=0), table.costs, table.contexts, table.feedback)
+    np.testing.assert_array_equal(replayed.costs, online.nit)  # the table's feedback is what the run read
+    assert np.all(np.isfinite(table.feedback)) and np.all(table.feedback >= 1)  # condition numbers
