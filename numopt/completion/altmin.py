@@ -387,6 +387,8 @@ def complete(rows, cols, values, shape, rank: int, method: str = "robust", *, re
     >>> res.success, relative_error(res.U, res.V, d.U_true, d.V_true) < 1e-8
     (True, True)
     """
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable or None; got {type(callback).__name__}.")
     obs = observations(rows, cols, values, shape, duplicates=duplicates)
     check_positive("rank", rank, integer=True)
     if rank > min(obs.shape):

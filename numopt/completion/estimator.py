@@ -166,6 +166,8 @@ class MatrixCompleter(RegressorMixin, BaseEstimator):
             raise TypeError("X must be a dense (n_obs, 2) array of (row id, column id) pairs; got a sparse "
                             "matrix, which is not supported as X. Use observed_entries(M) to turn the stored "
                             "entries of a sparse matrix into (X, y).")
+        if fitting and y is not None and hasattr(X, "__len__") and np.ndim(y) >= 1 and len(X) != len(y):
+            raise ValueError(f"y must hold one value per row of X; got {len(y)} values for {len(X)} rows.")
         if not fitting:
             X = validate_data(self, X, reset=False, dtype="numeric")
         else:

@@ -167,7 +167,7 @@ def _check_index(name: str, idx, size: int, bound: int, axis: str) -> np.ndarray
         lo, hi = int(arr.min()), int(arr.max())
         if lo < 0 or hi >= bound:
             bad = lo if lo < 0 else hi
-            raise IndexError(f"{name} holds index {bad} out of range for {axis} of size {bound} "
+            raise ValueError(f"{name} holds index {bad} out of range for {axis} of size {bound} "
                              f"(expected 0 <= {name} < {bound}).")
     return arr.astype(np.int64, copy=False)
 

@@ -10,9 +10,9 @@ R, C, X = [0, 1, 2, 2], [0, 1, 0, 2], [1.0, 2.0, 3.0, 4.0]
 
 
 def test_out_of_range_indices():
-    with pytest.raises(IndexError, match=r"rows holds index 3 out of range.*size 3"):
+    with pytest.raises(ValueError, match=r"rows holds index 3 out of range.*size 3"):
         complete([0, 3], [0, 1], [1.0, 2.0], (3, 3), 1)
-    with pytest.raises(IndexError, match=r"cols holds index -1"):
+    with pytest.raises(ValueError, match=r"cols holds index -1"):
         complete([0, 1], [0, -1], [1.0, 2.0], (3, 3), 1)
 
 
