@@ -14,10 +14,12 @@ entries of a scipy sparse matrix into ``(X, y)``.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._core.validate import check_choice, check_in_range, check_positive, check_rng
@@ -214,6 +216,9 @@ class MatrixCompleter(RegressorMixin, BaseEstimator):
         self.row_bias_ = res.get("row_bias", np.zeros(shape[0]))
         self.col_bias_ = res.get("col_bias", np.zeros(shape[1]))
         self.n_iter_ = res.nit
+        if not res.success:
+            warnings.warn(f"MatrixCompleter did not converge: {res.message} ({res.nit} sweeps, ftol={self.ftol}); "
+                          "raise maxiter or loosen ftol.", ConvergenceWarning, stacklevel=2)
         return self
 
     def _choose_reg(self, rows, cols, values, shape, rng):

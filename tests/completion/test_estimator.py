@@ -13,7 +13,7 @@ import pickle
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -175,3 +175,10 @@ def test_observed_entries_of_a_sparse_matrix_fit_like_pairs():
     b = MatrixCompleter(rank=3, reg=2.0).fit(X, y)
     np.testing.assert_allclose(a.predict(X_test), b.predict(X_test), rtol=1e-10)
     assert heldout_rmse(a, X_test[:, 0], X_test[:, 1], y_test) == pytest.approx(a.rmse(X_test, y_test))
+
+
+def test_unconverged_fit_warns_and_says_why():
+    X, y, _, _ = ratings_problem(seed=7, nnz=1000)
+    with pytest.warns(ConvergenceWarning, match=r"did not converge: Maximum number of iterations.*\(1 sweeps"):
+        model = MatrixCompleter(rank=2, reg=1.0, maxiter=1).fit(X, y)
+    assert model.n_iter_ == 1 and not model.result_.success
