@@ -15,6 +15,8 @@ rounding.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 from numba import njit, prange
 
@@ -27,6 +29,7 @@ __all__ = [
     "predict_entries_ref",
     "robust_solve",
     "robust_solve_ref",
+    "REFERENCE",
     "row_hash",
     "sketch_bucket",
 ]
@@ -461,3 +464,8 @@ def observed_sq_residual_ref(indptr, indices, data, U, V):
 def predict_entries_ref(rows, cols, U, V, out):
     """NumPy reference of :func:`predict_entries`."""
     out[:] = np.einsum("ij,ij->i", U[rows], V[cols])
+
+
+#: The NumPy references under the kernel names (``backend='numpy'``).
+REFERENCE = SimpleNamespace(exact_solve=exact_solve_ref, robust_solve=robust_solve_ref,
+                            observed_sq_residual=observed_sq_residual_ref, predict_entries=predict_entries_ref)

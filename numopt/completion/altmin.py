@@ -61,7 +61,13 @@ import numpy as np
 from .._core.backend import array_namespace, resolve_backend, to_device, to_host
 from .._core.driver import IterativeSolver, SolverState, run
 from .._core.result import OptimizeResult, Status
-from .._core.validate import as_float_array, check_choice, check_in_range, check_positive, check_rng
+from .._core.validate import (
+    as_float_array,
+    check_choice,
+    check_in_range,
+    check_positive,
+    check_rng,
+)
 from .observations import Observations, observations
 from .spectral import spectral_init
 
@@ -76,12 +82,22 @@ class AltMin(IterativeSolver):
     Driven by :func:`numopt.run` with an :class:`~numopt.completion.observations.Observations`
     problem and ``x0 = None`` (spectral start) or ``(U0, V0)``. Prefer :func:`complete`.
 
+    The solver is an immutable configuration: the random generator, the kernels,
+    the sketch seeds and the factors live in the state each run creates, so one
+    ``AltMin`` object run twice with the same integer ``seed`` gives
+    bitwise-identical factors.
+
     Parameters
     ----------
     method : {'robust', 'exact'}
     rank : int
     reg : float
         Ridge weight (>= 0).
+    biases : bool
+        Fit a row bias ``b_i`` and a column bias ``c_j`` jointly with the factors, i.e.
+        model ``M_ij ~ U_i . V_j + b_i + c_j`` (the ridge also applies to the biases).
+        Each half-step then solves for ``[U_i, b_i]`` on the design ``[V_j, 1]`` (and
+        the other way round), so the biases cost one extra column per regression.
     tol : float
         Stop when the relative observed residual ``|P(UV^T - M)| / |P(M)|`` is below ``tol``.
     ftol : float
@@ -99,9 +115,11 @@ class AltMin(IterativeSolver):
     inner_maxiter : int
         Cap on CG iterations per regression; robust only.
     orthonormalize : bool or None
-        Re-orthonormalize factors between half-steps (``None``: when ``reg == 0``).
+        Re-orthonormalize factors between half-steps (``None``: when ``reg == 0`` and
+        there are no biases).
     seed : int, Generator or None
-        Seeds the spectral start and the sketches.
+        Seeds the spectral start and the sketches (default 0, so default runs are
+        reproducible; ``None`` draws fresh entropy each run).
     backend : {'numba', 'numpy', 'cupy'} or None
 
     Examples
@@ -111,16 +129,18 @@ class AltMin(IterativeSolver):
     >>> d = synthetic_completion(100, 80, 3, nnz=3000, seed=0)
     >>> obs = observations(d.rows, d.cols, d.values, d.shape)
     >>> res = run(AltMin(rank=3, method="exact", seed=0), obs, None)
-    >>> res.success, res.residual < 1e-10
-    (True, True)
+    >>> res.success, res.residual < 1e-10, res.nsolves == res.nit * (100 + 80)
+    (True, True, True)
     """
 
     name = "altmin"
+    requires = ("squared_residual", "row_regressions")
     default_options = {
         "maxiter": 100,
         "method": "robust",
         "rank": None,
         "reg": 0.0,
+        "biases": False,
         "tol": 1e-10,
         "ftol": 1e-9,
         "clip": 4.0,
@@ -131,7 +151,7 @@ class AltMin(IterativeSolver):
         "inner_rtol": 0.1,
         "inner_maxiter": 10,
         "orthonormalize": None,
-        "seed": None,
+        "seed": 0,
         "backend": None,
     }
 
@@ -139,6 +159,8 @@ class AltMin(IterativeSolver):
         check_choice("method", o["method"], METHODS)
         check_positive("rank", o["rank"], integer=True)
         check_positive("reg", o["reg"], strict=False)
+        if not isinstance(o["biases"], (bool, np.bool_)):
+            raise TypeError(f"biases must be True or False; got {o['biases']!r}.")
         check_positive("tol", o["tol"], strict=False)
         check_positive("ftol", o["ftol"], strict=False)
         if o["clip"] is not None:
@@ -151,89 +173,92 @@ class AltMin(IterativeSolver):
         check_positive("inner_maxiter", o["inner_maxiter"], integer=True)
         if o["orthonormalize"] not in (None, True, False):
             raise ValueError(f"orthonormalize must be None, True or False; got {o['orthonormalize']!r}.")
-        self.rng = check_rng(o["seed"])
-        self.backend = resolve_backend(backend=o["backend"])
+        check_rng(o["seed"])
+        resolve_backend(backend=o["backend"])
 
     # ------------------------------------------------------------------------------------------
     def check_problem(self, problem) -> None:
         if not isinstance(problem, Observations):
             raise TypeError("AltMin needs an Observations problem (see numopt.completion.observations); "
                             f"got {type(problem).__name__}.")
+        super().check_problem(problem)
         k = self.options["rank"]
         if k > min(problem.shape):
             raise ValueError(f"rank must be <= min(m, n) = {min(problem.shape)}; got rank={k}.")
-
-    def _kernels(self):
-        if self.backend == "cupy":
-            from . import _gpu
-
-            return _gpu
-        from . import _kernels
-
-        if self.backend == "numba":
-            return _kernels
-        return _NumpyKernels
 
     def init(self, obs: Observations, x0) -> SolverState:
         o = self.options
         k = o["rank"]
         m, n = obs.shape
         t0 = time.perf_counter()
-        self.kern = self._kernels()
-        self.ortho = (o["reg"] == 0.0) if o["orthonormalize"] is None else bool(o["orthonormalize"])
-        self.sketch_rows = int(np.ceil(o["sketch_factor"] * k))
-        self.seed_base = int(self.rng.integers(0, 2**31 - 1))
+        rng = check_rng(o["seed"])
+        backend = resolve_backend(backend=o["backend"])
+        ortho = (o["reg"] == 0.0 and not o["biases"]) if o["orthonormalize"] is None else bool(o["orthonormalize"])
+        width = k + 1 if o["biases"] else k
         nclipped = 0
         if x0 is None:
             U, V, nclipped = spectral_init(obs.csr(), k, clip=o["clip"], oversample=o["svd_oversample"],
-                                           power_iters=o["svd_power_iters"], seed=self.rng)
+                                           power_iters=o["svd_power_iters"], seed=rng)
         else:
             if not (isinstance(x0, (tuple, list)) and len(x0) == 2):
-                raise ValueError("x0 must be None (spectral start) or a pair (U0, V0).")
+                raise ValueError("x0 must be None (spectral start) or a pair (U0, V0); "
+                                 f"got {type(x0).__name__}.")
             U = as_float_array(x0[0], "x0[0] (U0)", shape=(m, k), copy=True)
             V = as_float_array(x0[1], "x0[1] (V0)", shape=(n, k), copy=True)
-        if self.backend == "cupy":
-            obs_dev = tuple(to_device(a, "cupy") for a in (obs.row_ptr, obs.row_idx, obs.row_val,
-                                                           obs.col_ptr, obs.col_idx, obs.col_val))
-            self.rows_side, self.cols_side = obs_dev[:3], obs_dev[3:]
+        rows_side, cols_side = obs.entries("rows"), obs.entries("cols")
+        if backend == "cupy":
+            rows_side = tuple(to_device(a, "cupy") for a in rows_side)
+            cols_side = tuple(to_device(a, "cupy") for a in cols_side)
             U, V = to_device(U, "cupy"), to_device(V, "cupy")
-        else:
-            self.rows_side = (obs.row_ptr, obs.row_idx, obs.row_val)
-            self.cols_side = (obs.col_ptr, obs.col_idx, obs.col_val)
-        self.data_norm = float(np.linalg.norm(obs.row_val))
-        self.nnz = obs.nnz
-        state = SolverState(x=U, U=U, V=V, nclipped=nclipped, init_time=time.perf_counter() - t0,
-                            inner=0, nsolves=0, last_inner=0.0, sweep_time=0.0, prev_fun=np.inf)
+        xp = array_namespace(U)
+        state = SolverState(
+            x=U, U=U, V=V, row_bias=xp.zeros(m) if o["biases"] else None,
+            col_bias=xp.zeros(n) if o["biases"] else None, problem=obs, backend=backend,
+            kernels=_kernels_for(backend), ortho=ortho, sketch_rows=int(np.ceil(o["sketch_factor"] * width)),
+            seed_base=int(rng.integers(0, 2**31 - 1)), rows_side=rows_side, cols_side=cols_side,
+            data_norm=float(np.linalg.norm(obs.row_val)), nclipped=nclipped,
+            init_time=time.perf_counter() - t0, inner=0, nsolves=0, last_inner=0.0, sweep_time=0.0,
+            prev_fun=np.inf,
+        )
         self._evaluate(state)
         return state
 
     def _evaluate(self, state) -> None:
-        sq = float(self.kern.observed_sq_residual(*self.rows_side, state.U, state.V))
+        U, V = state.U, state.V
+        if state.row_bias is not None:
+            U, V = _append(U, state.row_bias, 1.0), _append(V, 1.0, state.col_bias)
+        sq = state.problem.squared_residual(U, V, kernels=state.kernels, entries=state.rows_side)
         reg = self.options["reg"]
         penalty = 0.0
         if reg > 0:
-            penalty = 0.5 * reg * float((state.U * state.U).sum() + (state.V * state.V).sum())
+            penalty = 0.5 * reg * float((U * U).sum() + (V * V).sum())
+            if state.row_bias is not None:  # the appended columns of ones are not penalized
+                penalty -= 0.5 * reg * (U.shape[0] + V.shape[0])
         state.fun = 0.5 * sq + penalty
-        state.residual = float(np.sqrt(sq) / max(self.data_norm, 1e-300))
+        state.residual = float(np.sqrt(sq) / max(state.data_norm, 1e-300))
 
-    def _solve(self, side, F, X0, half: int):
-        """New factor for the rows of ``side`` with the other factor ``F`` fixed."""
+    def _solve(self, state, axis: str, F, X0, other_bias, half: int):
+        """New factor (and bias) for the rows of ``axis`` with the other factor ``F`` fixed."""
         o = self.options
-        ptr, idx, val = side
-        xp = array_namespace(F)
-        out = xp.zeros((ptr.size - 1, F.shape[1]))
-        if o["method"] == "exact":
-            self.kern.exact_solve(ptr, idx, val, F, float(o["reg"]), out)
-            return out, 0
-        iters = xp.zeros(ptr.size - 1, dtype=xp.int64)
-        seed = (self.seed_base + 7919 * half) % (2**31 - 1)
-        self.kern.robust_solve(ptr, idx, val, F, float(o["reg"]), X0, self.sketch_rows, int(o["sketch_nnz"]),
-                               float(o["inner_rtol"]), int(o["inner_maxiter"]), seed, out, iters)
-        return out, int(iters.sum())
+        ptr, idx, val = state.rows_side if axis == "rows" else state.cols_side
+        if other_bias is not None:  # regress what the other side's bias leaves on [F, 1]
+            val = val - other_bias[idx]
+            F = _append(F, 1.0)
+        robust = None
+        if o["method"] == "robust":
+            robust = {"X0": X0, "sketch_rows": state.sketch_rows, "sketch_nnz": int(o["sketch_nnz"]),
+                      "inner_rtol": float(o["inner_rtol"]), "inner_maxiter": int(o["inner_maxiter"]),
+                      "seed": (state.seed_base + 7919 * half) % (2**31 - 1)}
+        out, inner = state.problem.row_regressions(axis, F, o["reg"], kernels=state.kernels,
+                                                   entries=(ptr, idx, val), robust=robust)
+        if other_bias is None:
+            return out, None, inner
+        return out[:, :-1], out[:, -1], inner
 
-    def _rebase(self, Q, other):
+    @staticmethod
+    def _rebase(state, Q, other):
         """Orthonormalize ``Q`` and move its R factor into ``other`` (product unchanged)."""
-        if not self.ortho:
+        if not state.ortho:
             return Q, other
         Q, R = array_namespace(Q).linalg.qr(Q)
         return Q, other @ R.T
@@ -242,12 +267,16 @@ class AltMin(IterativeSolver):
         t0 = time.perf_counter()
         half = 2 * state.nit
         state.prev_fun = state.fun
-        V, inner_v = self._solve(self.cols_side, state.U, state.V, half)
-        V, U_warm = self._rebase(V, state.U)
-        U, inner_u = self._solve(self.rows_side, V, U_warm, half + 1)
-        U, V = self._rebase(U, V)
+        biased = state.row_bias is not None
+        X0 = _append(state.V, state.col_bias) if biased else state.V
+        V, col_bias, inner_v = self._solve(state, "cols", state.U, X0, state.row_bias, half)
+        V, U_warm = self._rebase(state, V, state.U)
+        X0 = _append(U_warm, state.row_bias) if biased else U_warm
+        U, row_bias, inner_u = self._solve(state, "rows", V, X0, col_bias, half + 1)
+        U, V = self._rebase(state, U, V)
         state.U, state.V, state.x = U, V, U
-        m, n = self.rows_side[0].size - 1, self.cols_side[0].size - 1
+        state.row_bias, state.col_bias = row_bias, col_bias
+        m, n = state.rows_side[0].size - 1, state.cols_side[0].size - 1
         state.inner += inner_v + inner_u
         state.nsolves += m + n
         state.last_inner = (inner_v + inner_u) / (m + n)
@@ -272,38 +301,37 @@ class AltMin(IterativeSolver):
 
     def postprocess(self, state, status) -> OptimizeResult:
         U, V = to_host(state.U), to_host(state.V)
+        extra = {}
+        if state.row_bias is not None:
+            extra = {"row_bias": to_host(state.row_bias), "col_bias": to_host(state.col_bias)}
         return OptimizeResult(
             U=U, V=V, x=U, fun=state.fun, residual=state.residual, method=self.options["method"],
-            rank=self.options["rank"], backend=self.backend, init_time=state.init_time,
+            rank=self.options["rank"], backend=state.backend, init_time=state.init_time,
             clipped_rows=state.nclipped, inner_iterations=state.inner,
-            mean_inner_iterations=state.inner / max(state.nsolves, 1),
+            mean_inner_iterations=state.inner / max(state.nsolves, 1), **extra,
         )
 
 
-class _NumpyKernels:
-    """``backend='numpy'``: the readable references of :mod:`numopt.completion._kernels`."""
+def _append(F, *columns):
+    """``F`` with the given columns appended (each a vector or a scalar broadcast down the rows)."""
+    xp = array_namespace(F)
+    cols = [xp.full((F.shape[0], 1), c, dtype=F.dtype) if np.isscalar(c) else c.reshape(-1, 1) for c in columns]
+    return xp.concatenate([F, *cols], axis=1)
 
-    @staticmethod
-    def exact_solve(*args):
-        from ._kernels import exact_solve_ref
 
-        exact_solve_ref(*args)
+def _kernels_for(backend: str):
+    """The kernel module of ``backend``: Numba, the NumPy references or CuPy."""
+    if backend == "cupy":
+        from . import _gpu
 
-    @staticmethod
-    def robust_solve(*args):
-        from ._kernels import robust_solve_ref
+        return _gpu
+    from . import _kernels
 
-        robust_solve_ref(*args)
-
-    @staticmethod
-    def observed_sq_residual(*args):
-        from ._kernels import observed_sq_residual_ref
-
-        return observed_sq_residual_ref(*args)
+    return _kernels if backend == "numba" else _kernels.REFERENCE
 
 
 def complete(rows, cols, values, shape, rank: int, method: str = "robust", *, reg: float = 0.0, x0=None,
-             duplicates: str = "error", seed=None, backend: str | None = None, callback=None, **options):
+             duplicates: str = "error", seed=0, backend: str | None = None, callback=None, **options):
     """Complete a partially observed matrix with a rank-``rank`` factorization ``U V^T``.
 
     Parameters
@@ -326,7 +354,8 @@ def complete(rows, cols, values, shape, rank: int, method: str = "robust", *, re
     duplicates : {'error', 'average'}
         Rule for ``(row, col)`` pairs listed more than once.
     seed : int, Generator or None
-        Seeds the spectral start and the sketches.
+        Seeds the spectral start and the sketches; the default 0 makes default calls
+        reproducible, ``None`` draws fresh entropy.
     backend : {'numba', 'numpy', 'cupy'}, optional
         Default Numba when available.
     callback : callable, optional
@@ -335,7 +364,8 @@ def complete(rows, cols, values, shape, rank: int, method: str = "robust", *, re
     **options
         ``maxiter`` (100), ``maxtime``, ``tol`` (1e-10), ``ftol`` (1e-9), ``clip`` (4.0),
         ``svd_oversample``, ``svd_power_iters``, ``sketch_factor`` (2.0), ``sketch_nnz`` (2),
-        ``inner_rtol`` (0.1), ``inner_maxiter`` (10), ``orthonormalize``, ``record_history``,
+        ``inner_rtol`` (0.1), ``inner_maxiter`` (10), ``orthonormalize``, ``biases`` (False;
+        ``row_bias`` and ``col_bias`` are then returned too), ``record_history``,
         ``progress``; see :class:`AltMin`.
 
     Returns
@@ -345,6 +375,7 @@ def complete(rows, cols, values, shape, rank: int, method: str = "robust", *, re
         observed entries), ``success``, ``status``, ``message``, ``nit`` (sweeps),
         ``time``, ``init_time``, ``inner_iterations``, ``mean_inner_iterations``,
         ``clipped_rows``, ``empty_rows``, ``empty_cols``, ``duplicates`` (pairs merged),
+        ``nfev`` (objective evaluations), ``nsolves`` (per-row least-squares solves),
         and ``history`` with ``record_history=True``.
 
     Examples
@@ -356,6 +387,8 @@ def complete(rows, cols, values, shape, rank: int, method: str = "robust", *, re
     >>> res.success, relative_error(res.U, res.V, d.U_true, d.V_true) < 1e-8
     (True, True)
     """
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable or None; got {type(callback).__name__}.")
     obs = observations(rows, cols, values, shape, duplicates=duplicates)
     check_positive("rank", rank, integer=True)
     if rank > min(obs.shape):

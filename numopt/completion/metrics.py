@@ -42,7 +42,7 @@ def heldout_rmse(model, rows, cols, values) -> float:
     """Root-mean-square error of a completion on held-out entries.
 
     ``model`` is a fitted :class:`~numopt.completion.MatrixCompleter` (anything
-    with ``predict(rows, cols)``), a result of :func:`~numopt.completion.complete`
+    with ``predict(X)`` taking ``(row, column)`` pairs), a result of :func:`~numopt.completion.complete`
     (with ``U`` and ``V``) or a pair ``(U, V)``.
 
     Examples
@@ -59,7 +59,7 @@ def heldout_rmse(model, rows, cols, values) -> float:
     if values.size == 0:
         raise ValueError("values is empty: no held-out entries to score.")
     if hasattr(model, "predict"):
-        pred = model.predict(rows, cols)
+        pred = model.predict(np.column_stack([rows, cols]))
     else:
         if isinstance(model, dict):
             U, V = model["U"], model["V"]

@@ -12,12 +12,12 @@ from .observations import observations
 __all__ = ["select_rank"]
 
 
-def select_rank(rows, cols, values, shape, ranks, *, test_size: float = 0.2, seed=None, **options):
+def select_rank(rows, cols, values, shape, ranks, *, test_size: float = 0.2, seed=0, **options):
     """Pick the rank with the smallest held-out RMSE.
 
     A fraction ``test_size`` of the observed entries (drawn with ``seed``) is held
     out; for every candidate rank a :class:`~numopt.completion.MatrixCompleter` with
-    ``options`` (``method``, ``reg``, ``center``, ...) is fitted on the rest and
+    ``options`` (``method``, ``reg``, ``biases``, ...) is fitted on the rest and
     scored on the held-out part.
 
     Returns
@@ -42,8 +42,8 @@ def select_rank(rows, cols, values, shape, ranks, *, test_size: float = 0.2, see
     (tr_r, tr_c, tr_v), (te_r, te_c, te_v) = train_test_split(*obs.coo(), test_size=test_size, seed=seed)
     rmse, sweeps = [], []
     for r in ranks:
-        model = MatrixCompleter(rank=r, seed=seed, **options).fit((tr_r, tr_c, tr_v), shape=obs.shape)
-        rmse.append(model.rmse(te_r, te_c, te_v))
+        model = MatrixCompleter(rank=r, seed=seed, **options).fit(np.column_stack([tr_r, tr_c]), tr_v)
+        rmse.append(model.rmse(np.column_stack([te_r, te_c]), te_v))
         sweeps.append(model.n_iter_)
     best = int(np.argmin(rmse))
     return OptimizeResult(rank=ranks[best], ranks=ranks, rmse=np.array(rmse), sweeps=np.array(sweeps))

@@ -10,7 +10,7 @@ from .._core.validate import check_positive, check_rng
 __all__ = ["randomized_svd", "spectral_init"]
 
 
-def randomized_svd(A, rank: int, *, oversample: int = 10, power_iters: int = 4, seed=None):
+def randomized_svd(A, rank: int, *, oversample: int = 10, power_iters: int = 4, seed=0):
     """Top-``rank`` singular triplets of a sparse matrix or operator by subspace iteration.
 
     Halko-Martinsson-Tropp range finder with ``rank + oversample`` columns and
@@ -50,7 +50,7 @@ def randomized_svd(A, rank: int, *, oversample: int = 10, power_iters: int = 4, 
 
 
 def spectral_init(obs, rank: int, *, clip: float | None = 4.0, oversample: int = 10, power_iters: int = 4,
-                  seed=None):
+                  seed=0):
     """Initial factors from the top-``rank`` SVD of the rescaled observed matrix, with clipping.
 
     With ``p = |Omega| / (m n)``, the observed entries scaled by ``1/p`` form an

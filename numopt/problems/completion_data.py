@@ -75,7 +75,7 @@ def _index_dtype(m: int, n: int):
 
 
 def synthetic_completion(m: int, n: int, rank: int, *, nnz: int | None = None, factor: float = 20.0,
-                         condition: float = 1.0, noise: float = 0.0, seed=None) -> CompletionData:
+                         condition: float = 1.0, noise: float = 0.0, seed=0) -> CompletionData:
     """Random incoherent rank-``rank`` matrix observed on uniformly sampled entries.
 
     ``M = U S V^T`` with ``U``, ``V`` the Q factors of Gaussian matrices (incoherent with
@@ -98,7 +98,7 @@ def synthetic_completion(m: int, n: int, rank: int, *, nnz: int | None = None, f
         Standard deviation of Gaussian noise added to observed values, relative to
         the root-mean-square entry of ``M``.
     seed : int, Generator or None
-        Random seed.
+        Random seed (default 0: default calls are reproducible).
 
     Returns
     -------
@@ -153,7 +153,7 @@ def synthetic_completion(m: int, n: int, rank: int, *, nnz: int | None = None, f
     return CompletionData(rows, cols, values, (m, n), U_true, V_true, None, info)
 
 
-def train_test_split(rows, cols, values, *, test_size: float = 0.2, seed=None):
+def train_test_split(rows, cols, values, *, test_size: float = 0.2, seed=0):
     """Split observed entries uniformly at random into training and held-out parts.
 
     Returns ``((rows, cols, values), (rows, cols, values))`` for train and test.
@@ -167,6 +167,9 @@ def train_test_split(rows, cols, values, *, test_size: float = 0.2, seed=None):
     check_in_range("test_size", test_size, 0.0, 1.0)
     rng = check_rng(seed)
     rows, cols, values = np.asarray(rows), np.asarray(cols), np.asarray(values)
+    if not rows.ndim == cols.ndim == values.ndim == 1 or not rows.size == cols.size == values.size:
+        raise ValueError(f"rows, cols and values must be 1-D of equal length; got shapes {rows.shape}, "
+                         f"{cols.shape}, {values.shape}.")
     ntest = int(round(test_size * values.size))
     is_test = np.zeros(values.size, dtype=bool)
     is_test[rng.choice(values.size, size=ntest, replace=False)] = True
@@ -194,6 +197,8 @@ def movielens(path: str | os.PathLike | None = None, *, test_size: float = 0.2, 
     >>> d.shape, d.nnz, d.test[2].size
     ((610, 9724), 80669, 20167)
     """
+    check_in_range("test_size", test_size, 0.0, 1.0)
+    check_rng(seed)
     if path is None:
         folder = _data_home() / "movielens" / "ml-latest-small"
         candidates = [folder / "ratings.csv.gz", folder / "ratings.csv"]

@@ -64,3 +64,15 @@ def test_gpu_backend_end_to_end(small_problem):
     for method in ("exact", "robust"):
         a = complete(d.rows, d.cols, d.values, d.shape, 3, method, seed=0, backend="cupy", tol=1e-12)
         assert a.success and a.residual < 1e-11
+
+
+@pytest.mark.gpu
+def test_gpu_backend_with_biases_matches_numba(small_problem):
+    d = small_problem
+    shifted = d.values + 0.5 * (d.rows % 3) - 0.2 * (d.cols % 5)
+    kw = dict(reg=0.1, biases=True, seed=0, maxiter=5, tol=0.0, ftol=0.0)
+    for method in ("exact", "robust"):
+        gpu = complete(d.rows, d.cols, shifted, d.shape, 3, method, backend="cupy", **kw)
+        cpu = complete(d.rows, d.cols, shifted, d.shape, 3, method, backend="numba", **kw)
+        assert gpu.fun == pytest.approx(cpu.fun, rel=1e-8)
+        np.testing.assert_allclose(gpu.row_bias, cpu.row_bias, rtol=1e-6, atol=1e-9)
