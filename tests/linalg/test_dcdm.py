@@ -204,3 +204,91 @@ def test_shipped_2d_network_needs_fewer_iterations_than_cg():
     learned = dcdm(A, b, model=load_pretrained("poisson2d-64").on_grid((32, 32)), rtol=1e-6)
     plain = dcdm(A, b, rtol=1e-6)
     assert learned.info == 0 and learned.nit < plain.nit / 2
+
+
+def _half_model(n):
+    """A constructed stalling model: directions that never touch the second half of the unknowns."""
+    first_half = np.arange(n) < n // 2
+    return lambda r: np.where(first_half, r, 0.0)
+
+
+def test_stalling_model_is_detected_and_cg_finishes_the_solve(system):
+    A, b = system
+    res = dcdm(A, b, model=_half_model(A.shape[0]), rtol=1e-8, stall_window=10, record_history=True)
+    plain = dcdm(A, b, rtol=1e-8)
+    assert res.success and res.rel_residual <= 1e-8
+    assert res.stalled_at == 10 and "stalled at iteration 10" in res.message
+    assert res.n_fallback == res.nit - res.stalled_at  # every iteration after the stall, counted honestly
+    assert res.nit - res.stalled_at <= plain.nit + 5  # the fallback is CG from the best iterate
+
+
+def test_stalling_model_stops_with_stagnation_and_returns_best_iterate(system):
+    A, b = system
+    res = dcdm(A, b, model=_half_model(A.shape[0]), rtol=1e-8, stall_window=10, on_stall="stop",
+               record_history=True)
+    assert res.status == Status.STAGNATION.code and res.info == -1 and not res.success
+    assert res.nit == 10 and "model's directions" in res.message
+    assert res.residual == pytest.approx(min(res.history["residual"]), rel=1e-8)
+    assert res.rel_residual > 0.1  # the second half of the residual was never reduced
+
+
+def test_fallback_stall_stops_below_attainable_precision(system):
+    A, b = system
+    res = dcdm(A, b, rtol=1e-30)  # CG cannot reach this: it must stop on stagnation, not at maxiter
+    assert res.status == Status.STAGNATION.code and res.nit < 10 * A.shape[0]
+    assert res.rel_residual < 1e-12 and "residual directions" in res.message
+
+
+def test_preconditioned_fallback_uses_m(system):
+    A, b = system
+    from numopt.linalg.ichol import IncompleteCholesky
+
+    ic = IncompleteCholesky(A)
+    plain = dcdm(A, b, model=_half_model(A.shape[0]), rtol=1e-8, stall_window=10)
+    pre = dcdm(A, b, model=_half_model(A.shape[0]), rtol=1e-8, stall_window=10, M=ic)
+    assert pre.success and pre.nit - pre.stalled_at < plain.nit - plain.stalled_at
+
+
+def test_maxtime_stops_a_slow_model(system):
+    import time
+
+    A, b = system
+
+    def slow_model(r):
+        time.sleep(0.02)
+        return np.roll(r, 1)
+
+    res = dcdm(A, b, model=slow_model, rtol=1e-12, maxtime=0.1)
+    assert res.status == Status.MAXTIME.code and res.info == res.nit and 1 <= res.nit < 50
+    assert "Time limit" in res.message
+
+
+@pytest.mark.parametrize("kwargs, name", [({"maxtime": 0}, "maxtime"), ({"stall_window": 0}, "stall_window"),
+                                          ({"stall_decrease": 1.5}, "stall_decrease"),
+                                          ({"on_stall": "retry"}, "on_stall")])
+def test_stall_options_are_validated(system, kwargs, name):
+    from numopt.testing import assert_names_argument
+
+    A, b = system
+    assert_names_argument(dcdm, A, b, names=[name], **kwargs)
+
+
+def test_full_bench_suite_has_finite_caps_within_twenty_minutes():
+    from numopt.bench.suite_dcdm import CASES, worst_case_seconds
+
+    assert any(not c.quick for c in CASES)
+    for case in CASES:
+        assert 0 < case.maxiter < 10_000 and 0 < case.maxtime <= 60, case.label
+    assert worst_case_seconds(quick=False) < 20 * 60
+
+
+def test_unseen_contrast_1e4_converges_within_cg_iterations_or_says_why():
+    from numopt.bench.suite_dcdm import contrast_field
+
+    A = diffusion(contrast_field((32, 32), 1e4, seed=0))
+    b = np.random.default_rng(0).standard_normal(A.shape[0])
+    learned = dcdm(A, b, model=load_pretrained("poisson2d-64").on_grid((32, 32)), rtol=1e-6)
+    plain = dcdm(A, b, rtol=1e-6)
+    assert learned.success and learned.rel_residual <= 1e-6
+    assert learned.nit <= plain.nit or (learned.stalled_at is not None and "stalled" in learned.message
+                                        and learned.nit - learned.stalled_at <= plain.nit)
