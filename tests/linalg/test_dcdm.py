@@ -7,7 +7,7 @@ from scipy.sparse.linalg import cg as scipy_cg
 
 from numopt import Status
 from numopt.linalg.dcdm import dcdm
-from numopt.linalg.dcdm_model import DirectionModel, DirectionNet, load_pretrained
+from numopt.linalg.dcdm_model import DirectionModel, DirectionNet, NumpyDirectionNet, load_pretrained
 from numopt.linalg.dcdm_train import dcdm_loss, lanczos_ritz, train_dcdm, training_vectors
 from numopt.problems.pde import diffusion, obstacle_mask, poisson
 
@@ -292,3 +292,37 @@ def test_unseen_contrast_1e4_converges_within_cg_iterations_or_says_why():
     assert learned.success and learned.rel_residual <= 1e-6
     assert learned.nit <= plain.nit or (learned.stalled_at is not None and "stalled" in learned.message
                                         and learned.nit - learned.stalled_at <= plain.nit)
+
+
+@pytest.mark.parametrize("name, shapes", [("poisson2d-64", [(64, 64), (37, 50)]),
+                                          ("poisson3d-32", [(32, 32, 32), (9, 12, 7)])])
+def test_numpy_forward_pass_equals_jax_on_shipped_weights(name, shapes):
+    jax_model = load_pretrained(name, backend="jax")
+    numpy_model = load_pretrained(name, backend="numpy")
+    assert numpy_model.backend == "numpy" and jax_model.backend == "jax"
+    for shape in shapes:
+        r = np.random.default_rng(3).standard_normal(int(np.prod(shape)))
+        q_jax, q_numpy = jax_model.on_grid(shape)(r), numpy_model.on_grid(shape)(r)
+        scale = np.abs(q_jax).max()
+        assert scale > 0 and np.abs(q_numpy - q_jax).max() <= 2e-6 * scale
+    double = NumpyDirectionNet.from_model(jax_model, dtype=np.float64)
+    u = np.random.default_rng(4).standard_normal(shapes[1])
+    np.testing.assert_allclose(double(u), numpy_model.on_grid(shapes[1])._forward(u), rtol=0, atol=2e-6 * scale)
+
+
+def test_numpy_forward_pass_on_masked_grid_solves_like_jax():
+    mask = obstacle_mask((32, 32), fraction=0.15)
+    A = poisson((32, 32), mask=mask)
+    b = np.random.default_rng(0).standard_normal(A.shape[0])
+    runs = [dcdm(A, b, model=load_pretrained("poisson2d-64", backend=backend).on_grid((32, 32), mask), rtol=1e-6)
+            for backend in ("jax", "numpy")]
+    assert all(res.success for res in runs) and abs(runs[0].nit - runs[1].nit) <= 1
+
+
+def test_numpy_network_saves_and_reloads(tmp_path):
+    model = load_pretrained("poisson2d-64", backend="numpy")
+    path = model.save(tmp_path / "w.npz")
+    again = DirectionModel.load(path, backend="numpy")
+    r = np.random.default_rng(0).standard_normal(64 * 64)
+    np.testing.assert_array_equal(again(r), model(r))
+    assert again.n_params == model.n_params == 28017
