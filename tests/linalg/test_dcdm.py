@@ -123,10 +123,19 @@ def test_model_bound_to_another_grid_is_rejected():
         model.on_grid((4, 4, 4))
 
 
-def test_masked_model_acts_on_active_cells_only():
-    mask = obstacle_mask((8, 8), fraction=0.2)
-    model = DirectionModel(DirectionNet(2, width=4, blocks=1), (8, 8), mask=mask)
-    assert model(np.ones(mask.sum())).shape == (mask.sum(),)
+def test_masked_model_ignores_inactive_cells_and_solves_the_obstacle_problem():
+    mask = obstacle_mask((32, 32), fraction=0.2)
+    model = load_pretrained("poisson2d-64").on_grid((32, 32), mask)
+    full = load_pretrained("poisson2d-64").on_grid((32, 32))
+    r = np.random.default_rng(0).standard_normal(mask.sum())
+    u = np.zeros((32, 32))
+    u[mask] = r
+    np.testing.assert_allclose(model(r), full(u.ravel()).reshape(32, 32)[mask], rtol=1e-6, atol=1e-7)
+    A = poisson((32, 32), mask=mask)
+    b = np.random.default_rng(1).standard_normal(A.shape[0])
+    learned, plain = dcdm(A, b, model=model, rtol=1e-6), dcdm(A, b, rtol=1e-6)
+    assert learned.success and np.linalg.norm(b - A @ learned.x) <= 1e-6 * np.linalg.norm(b)
+    assert learned.nit < plain.nit / 2
 
 
 def test_loss_is_invariant_to_output_scale():
@@ -186,16 +195,20 @@ def test_training_rejects_grid_mismatch():
         train_dcdm(poisson((4, 4)), (5, 5), epochs=1)
 
 
-@pytest.mark.parametrize("name, shape", [("poisson2d-64", (64, 64)), ("poisson3d-32", (32, 32, 32))])
-def test_shipped_weights_load_and_solve(name, shape):
+# the shipped 3-D network needs more iterations than CG (docs/dcdm.md): only convergence is checked there
+@pytest.mark.parametrize("name, shape, max_ratio_to_cg", [("poisson2d-64", (64, 64), 0.5),
+                                                          ("poisson3d-32", (32, 32, 32), None)])
+def test_shipped_weights_load_and_solve(name, shape, max_ratio_to_cg):
     model = load_pretrained(name)
     assert model.grid_shape == shape and model.meta.get("command", "").startswith("numopt train-dcdm")
     small = tuple(s // 4 for s in shape)
     A = poisson(small)
     b = np.random.default_rng(0).standard_normal(A.shape[0])
     res = dcdm(A, b, model=model.on_grid(small), rtol=1e-6)
+    plain = dcdm(A, b, rtol=1e-6)
     assert res.info == 0 and res.n_fallback == 0
     assert np.linalg.norm(b - A @ res.x) <= 1.01e-6 * np.linalg.norm(b)
+    assert max_ratio_to_cg is None or res.nit <= max_ratio_to_cg * plain.nit
 
 
 def test_shipped_2d_network_needs_fewer_iterations_than_cg():
