@@ -21,7 +21,8 @@ from . import suite
 from .report import convergence_plot
 
 RTOL = 1e-6
-METHODS = ("CG", "IC(0)-PCG", "AMG-PCG (pyamg)", "DCDM")
+#: The most methods any case runs (2-D cases add the small network).
+METHODS = ("CG", "IC(0)-PCG", "AMG-PCG (pyamg)", "DCDM", "DCDM small")
 #: Allowance per case for building the system, preconditioner set-up and the warm-ups (seconds).
 SETUP_ALLOWANCE = 10.0
 
@@ -31,7 +32,7 @@ class Case:
     """One system of the suite: how to build it and the caps every method runs under."""
 
     label: str
-    weights: str
+    weights: tuple  # names in numopt.linalg.dcdm_model.PRETRAINED
     shape: tuple
     system: str  # "poisson", "lognormal", "obstacle" or "contrast"
     maxiter: int
@@ -39,16 +40,17 @@ class Case:
     quick: bool = True
 
 
+NETS_2D = ("poisson2d-64", "poisson2d-64-small")
 CASES = (
-    Case("poisson 64^2 (training grid)", "poisson2d-64", (64, 64), "poisson", 2000, 20.0),
-    Case("poisson 128^2 (2x)", "poisson2d-64", (128, 128), "poisson", 4000, 20.0),
-    Case("lognormal diffusion 64^2 (unseen)", "poisson2d-64", (64, 64), "lognormal", 2000, 20.0),
-    Case("obstacle 64^2 (unseen)", "poisson2d-64", (64, 64), "obstacle", 2000, 20.0),
-    Case("contrast 1e4 64^2 (unseen)", "poisson2d-64", (64, 64), "contrast", 4000, 20.0),
-    Case("poisson 256^2 (4x)", "poisson2d-64", (256, 256), "poisson", 8000, 30.0, quick=False),
-    Case("contrast 1e4 128^2 (unseen)", "poisson2d-64", (128, 128), "contrast", 8000, 30.0, quick=False),
-    Case("poisson 32^3 (training grid)", "poisson3d-32", (32, 32, 32), "poisson", 2000, 30.0, quick=False),
-    Case("poisson 64^3 (2x)", "poisson3d-32", (64, 64, 64), "poisson", 4000, 30.0, quick=False),
+    Case("poisson 64^2 (training grid)", NETS_2D, (64, 64), "poisson", 2000, 15.0),
+    Case("poisson 128^2 (2x)", NETS_2D, (128, 128), "poisson", 4000, 15.0),
+    Case("lognormal diffusion 64^2 (unseen)", NETS_2D, (64, 64), "lognormal", 2000, 15.0),
+    Case("obstacle 64^2 (unseen)", NETS_2D, (64, 64), "obstacle", 2000, 15.0),
+    Case("contrast 1e4 64^2 (unseen)", NETS_2D, (64, 64), "contrast", 6000, 15.0),
+    Case("poisson 256^2 (4x)", NETS_2D, (256, 256), "poisson", 8000, 30.0, quick=False),
+    Case("contrast 1e4 128^2 (unseen)", NETS_2D, (128, 128), "contrast", 10000, 30.0, quick=False),
+    Case("poisson 32^3 (training grid)", ("poisson3d-32",), (32, 32, 32), "poisson", 2000, 30.0, quick=False),
+    Case("poisson 64^3 (2x)", ("poisson3d-32",), (64, 64, 64), "poisson", 4000, 30.0, quick=False),
 )
 
 
@@ -63,7 +65,7 @@ def worst_case_seconds(quick: bool) -> float:
     True
     """
     cases = [c for c in CASES if c.quick or not quick]
-    return sum(len(METHODS) * c.maxtime + SETUP_ALLOWANCE for c in cases)
+    return sum((3 + len(c.weights)) * c.maxtime + SETUP_ALLOWANCE for c in cases)
 
 
 def build_system(case: Case, seed: int):
@@ -97,7 +99,7 @@ def contrast_field(shape, contrast: float, *, seed=None) -> np.ndarray:
     return coarse[tuple(slice(0, s) for s in shape)]
 
 
-def _methods(A, model, maxiter):
+def _methods(A, models, maxiter):
     from ..linalg.dcdm import dcdm
     from ..linalg.ichol import IncompleteCholesky
     from ..linalg.krylov import cg, pcg
@@ -117,9 +119,10 @@ def _methods(A, model, maxiter):
                                                     record_history=True))
     except ImportError:
         pass
-    if model is not None:
-        out["DCDM"] = (0.0, lambda b, cb: dcdm(A, b, model=model, rtol=RTOL, maxiter=maxiter, callback=cb,
-                                               record_history=True))
+    for name, model in models.items():
+        label = "DCDM small" if name.endswith("-small") else "DCDM"
+        out[label] = (0.0, lambda b, cb, model=model: dcdm(A, b, model=model, rtol=RTOL, maxiter=maxiter,
+                                                            callback=cb, record_history=True))
     return out
 
 
@@ -134,6 +137,27 @@ def _deadline(maxtime):
     return callback
 
 
+def _application_costs(case, name, model, b, cg_iteration):
+    """Milliseconds of one application of the network with each forward pass, and of one CG iteration."""
+    from ..linalg.dcdm_model import DirectionModel
+
+    row = {"system": case.label, "weights": name, "CG iteration ms": 1e3 * cg_iteration}
+    for backend in ("jax", "numpy"):
+        bound = DirectionModel(model.net, case.shape, backend=backend)
+        r = b / np.linalg.norm(b)
+        bound(r)
+        best = min(_seconds(bound, r) for _ in range(5))
+        row[f"{backend} ms"] = 1e3 * best
+        row[f"{backend} / CG iteration"] = best / cg_iteration
+    return row
+
+
+def _seconds(func, arg):
+    t0 = time.perf_counter()
+    func(arg)
+    return time.perf_counter() - t0
+
+
 def _stop_at_once(xk):
     raise StopIteration
 
@@ -144,19 +168,19 @@ def bench_dcdm(ctx):
     try:
         from ..linalg.dcdm_model import load_pretrained
 
-        models = {name: load_pretrained(name) for name in ("poisson2d-64", "poisson3d-32")}
+        models = {name: load_pretrained(name) for name in ("poisson2d-64", "poisson2d-64-small", "poisson3d-32")}
     except ImportError as exc:
         ctx.skip(f"the DCDM network needs the learn extra: {exc}")
-    rows, curves = [], {}
+    rows, costs, curves = [], [], {}
     rng = np.random.default_rng(ctx.seed)
     for case in CASES:
         if ctx.quick and not case.quick:
             continue
         A, mask = build_system(case, ctx.seed)
-        model = models[case.weights].on_grid(case.shape, mask)
+        bound = {name: models[name].on_grid(case.shape, mask) for name in case.weights}
         b = rng.standard_normal(A.shape[0])
         times = {}
-        for method, (setup, solve) in _methods(A, model, case.maxiter).items():
+        for method, (setup, solve) in _methods(A, bound, case.maxiter).items():
             solve(b, _stop_at_once)  # warm-up (one iteration): compilation and caches
             t0 = time.perf_counter()
             res = solve(b, _deadline(case.maxtime))
@@ -166,9 +190,14 @@ def bench_dcdm(ctx):
                          "stop": res.message.split(".")[0], "solve s": times[method], "setup s": setup,
                          "time / CG": times[method] / times["CG"],
                          "fallback its": res.get("n_fallback")})
+            if method == "CG":
+                cg_iteration = times["CG"] / max(res.nit, 1)
             if case.label.startswith("poisson 128^2"):
                 curves[method] = (res.history["nit"], np.asarray(res.history["residual"]) / np.linalg.norm(b))
+        if case.system == "poisson":
+            costs += [_application_costs(case, name, models[name], b, cg_iteration) for name in case.weights]
     ctx.table("Iterations and time to relative residual 1e-6", rows)
+    ctx.table("One network application (best of 5, ms) against one CG iteration", costs)
     if curves:
         ctx.figure("Relative residual vs iteration, Poisson 128 x 128",
                    convergence_plot(curves, xlabel="iteration", ylabel="||r|| / ||b||",

@@ -30,6 +30,7 @@ __all__ = ["PRETRAINED", "NumpyDirectionNet", "DirectionModel", "DirectionNet", 
 #: Shipped weights: name -> file in numopt/linalg/weights (made by ``numopt train-dcdm``).
 PRETRAINED = {
     "poisson2d-64": "dcdm_poisson2d_64.npz",
+    "poisson2d-64-small": "dcdm_poisson2d_64_small.npz",  # 8 channels, 1 block per stage: 8x cheaper
     "poisson3d-32": "dcdm_poisson3d_32.npz",
 }
 
