@@ -341,3 +341,22 @@ def test_numpy_network_saves_and_reloads(tmp_path):
     r = np.random.default_rng(0).standard_normal(64 * 64)
     np.testing.assert_array_equal(again(r), model(r))
     assert again.n_params == model.n_params == 28017
+
+
+def test_inference_without_jax_uses_the_numpy_forward_pass(monkeypatch):
+    import numopt.linalg.dcdm_model as dcdm_model
+
+    def no_jax():
+        raise ImportError("JAX is not installed")
+
+    expected = load_pretrained("poisson2d-64", backend="jax").on_grid((32, 32))
+    monkeypatch.setattr(dcdm_model, "_jax", no_jax)
+    model = load_pretrained("poisson2d-64").on_grid((32, 32))
+    assert model.backend == "numpy" and model.n_params == 28017
+    A = poisson((32, 32))
+    b = np.random.default_rng(2).standard_normal(A.shape[0])
+    without, with_jax = dcdm(A, b, model=model, rtol=1e-6), dcdm(A, b, model=expected, rtol=1e-6)
+    assert without.success and without.nit == with_jax.nit
+    np.testing.assert_allclose(without.x, with_jax.x, rtol=1e-4, atol=1e-6 * np.abs(with_jax.x).max())
+    with pytest.raises(ImportError, match="JAX"):
+        load_pretrained("poisson2d-64", backend="jax")
