@@ -170,16 +170,20 @@ def dcdm(A, b, x0=None, *, model: Callable | None = None, k: int = 2, rtol: floa
                 x = watch.x_best.copy()
                 r = b - matvec(x)
                 rnorm = float(np.linalg.norm(r))
-                directions.clear()
+                directions = deque(maxlen=1)  # (preconditioned) CG needs only the last direction
             else:
                 status = Status.STAGNATION
                 message = _stall_message(watch, "the model's directions" if propose is model
                                          else "the (preconditioned) residual directions", nit)
                 x = watch.x_best
                 break
-        q = _propose(propose, r / rnorm if propose is model else r, n)
-        used_fallback = learned and (q is None or propose is not model)
-        q = precondition(r) if q is None else q
+        if propose is model:
+            q = _propose(model, r / rnorm, n)
+            used_fallback = q is None
+            q = precondition(r) if q is None else q
+        else:
+            q = precondition(r)
+            used_fallback = learned
         q, Aq, qAq = _orthogonalize(np.array(q, dtype=float), directions, matvec)
         if not (np.isfinite(qAq) and qAq > 0) and propose is model:
             used_fallback = True
