@@ -1,16 +1,19 @@
 """Deep conjugate direction method next to CG, IC(0)-PCG and pyamg AMG-PCG.
 
-Every method stops at the same relative residual, ``||b - A x|| <= 1e-6 ||b||``. Quick mode runs
-the 2-D cases up to twice the training grid; full mode adds 4x and the 3-D network.
-The network is the shipped one trained on the 64 x 64 (2-D) or 32^3 (3-D)
-Poisson matrix; it runs unchanged on larger grids and on systems it never saw
-(variable coefficients, obstacles). Times are wall-clock seconds of the solve;
+Every method stops at the same relative residual, ``||b - A x|| <= 1e-6 ||b||``, under the same
+iteration and wall-clock caps of its case (:data:`CASES`; the time cap is one callback shared by all
+methods), so that the full suite has a bounded run time (:func:`worst_case_seconds`). Quick mode
+runs the 2-D cases up to twice the training grid; full mode adds 4x, contrast 1e4 at 128^2 and the
+3-D network. The networks are the shipped ones trained on the 64 x 64 (2-D) or 32^3 (3-D) Poisson
+matrix; they run unchanged on larger grids and on systems they never saw (variable coefficients,
+obstacles). Times are wall-clock seconds of the solve after an untimed one-iteration warm-up per method;
 preconditioner set-up (IC(0) factorization, AMG hierarchy) is reported apart.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,51 +21,145 @@ from . import suite
 from .report import convergence_plot
 
 RTOL = 1e-6
+#: The most methods any case runs (2-D cases add the small network).
+METHODS = ("CG", "IC(0)-PCG", "AMG-PCG (pyamg)", "DCDM", "DCDM small")
+#: Allowance per case for building the system, preconditioner set-up and the warm-ups (seconds).
+SETUP_ALLOWANCE = 10.0
 
 
-def _cases(quick: bool, seed: int):
+@dataclass(frozen=True)
+class Case:
+    """One system of the suite: how to build it and the caps every method runs under."""
+
+    label: str
+    weights: tuple  # names in numopt.linalg.dcdm_model.PRETRAINED
+    shape: tuple
+    system: str  # "poisson", "lognormal", "obstacle" or "contrast"
+    maxiter: int
+    maxtime: float
+    quick: bool = True
+
+
+NETS_2D = ("poisson2d-64", "poisson2d-64-small")
+CASES = (
+    Case("poisson 64^2 (training grid)", NETS_2D, (64, 64), "poisson", 2000, 15.0),
+    Case("poisson 128^2 (2x)", NETS_2D, (128, 128), "poisson", 4000, 15.0),
+    Case("lognormal diffusion 64^2 (unseen)", NETS_2D, (64, 64), "lognormal", 2000, 15.0),
+    Case("obstacle 64^2 (unseen)", NETS_2D, (64, 64), "obstacle", 2000, 15.0),
+    Case("contrast 1e4 64^2 (unseen)", NETS_2D, (64, 64), "contrast", 6000, 15.0),
+    Case("poisson 256^2 (4x)", NETS_2D, (256, 256), "poisson", 8000, 30.0, quick=False),
+    Case("contrast 1e4 128^2 (unseen)", NETS_2D, (128, 128), "contrast", 10000, 30.0, quick=False),
+    Case("poisson 32^3 (training grid)", ("poisson3d-32",), (32, 32, 32), "poisson", 2000, 30.0, quick=False),
+    Case("poisson 64^3 (2x)", ("poisson3d-32",), (64, 64, 64), "poisson", 4000, 30.0, quick=False),
+)
+
+
+def worst_case_seconds(quick: bool) -> float:
+    """Upper bound on the suite's run time: every method of every case hitting its time cap, plus set-up.
+
+    The warm-up of each method is one iteration; it is counted in ``SETUP_ALLOWANCE``.
+
+    Examples
+    --------
+    >>> worst_case_seconds(quick=False) < 20 * 60
+    True
+    """
+    cases = [c for c in CASES if c.quick or not quick]
+    return sum((3 + len(c.weights)) * c.maxtime + SETUP_ALLOWANCE for c in cases)
+
+
+def build_system(case: Case, seed: int):
+    """``(A, mask)`` of a case; variable coefficients are seeded."""
     from ..problems.pde import diffusion, obstacle_mask, poisson
 
     rng = np.random.default_rng(seed)
-    field = np.exp(rng.standard_normal((64, 64)))
-    mask = obstacle_mask((64, 64), kind="disk", fraction=0.15)
-    cases = [
-        ("poisson 64^2 (training grid)", "poisson2d-64", (64, 64), poisson((64, 64)), None),
-        ("poisson 128^2 (2x)", "poisson2d-64", (128, 128), poisson((128, 128)), None),
-        ("lognormal diffusion 64^2 (unseen)", "poisson2d-64", (64, 64), diffusion(field), None),
-        ("obstacle 64^2 (unseen)", "poisson2d-64", (64, 64), poisson((64, 64), mask=mask), mask),
-    ]
-    if not quick:
-        cases += [
-            ("poisson 256^2 (4x)", "poisson2d-64", (256, 256), poisson((256, 256)), None),
-            ("poisson 32^3 (training grid)", "poisson3d-32", (32, 32, 32), poisson((32, 32, 32)), None),
-            ("poisson 64^3 (2x)", "poisson3d-32", (64, 64, 64), poisson((64, 64, 64)), None),
-        ]
-    return cases
+    if case.system == "poisson":
+        return poisson(case.shape), None
+    if case.system == "lognormal":
+        return diffusion(np.exp(rng.standard_normal(case.shape))), None
+    if case.system == "contrast":
+        return diffusion(contrast_field(case.shape, 1e4, seed=seed)), None
+    mask = obstacle_mask(case.shape, kind="disk", fraction=0.15)
+    return poisson(case.shape, mask=mask), mask
 
 
-def _methods(A, model):
+def contrast_field(shape, contrast: float, *, seed=None) -> np.ndarray:
+    """Piecewise-constant coefficient on 8-cell blocks, log-uniform between 1 and ``contrast``.
+
+    Examples
+    --------
+    >>> k = contrast_field((16, 16), 1e4, seed=0)
+    >>> bool(k.min() >= 1 and k.max() <= 1e4), k.shape
+    (True, (16, 16))
+    """
+    rng = np.random.default_rng(seed)
+    coarse = contrast ** rng.random(tuple(-(-s // 8) for s in shape))
+    for axis in range(len(shape)):
+        coarse = np.repeat(coarse, 8, axis=axis)
+    return coarse[tuple(slice(0, s) for s in shape)]
+
+
+def _methods(A, models, maxiter):
     from ..linalg.dcdm import dcdm
     from ..linalg.ichol import IncompleteCholesky
     from ..linalg.krylov import cg, pcg
 
-    out = {"CG": (0.0, lambda b: cg(A, b, rtol=RTOL, record_history=True))}
+    out = {"CG": (0.0, lambda b, cb: cg(A, b, rtol=RTOL, maxiter=maxiter, callback=cb, record_history=True))}
     t0 = time.perf_counter()
     ic = IncompleteCholesky(A)
-    out["IC(0)-PCG"] = (time.perf_counter() - t0, lambda b: pcg(A, b, M=ic, rtol=RTOL, record_history=True))
+    out["IC(0)-PCG"] = (time.perf_counter() - t0, lambda b, cb: pcg(A, b, M=ic, rtol=RTOL, maxiter=maxiter,
+                                                                     callback=cb, record_history=True))
     try:
         import pyamg
 
         t0 = time.perf_counter()
         amg = pyamg.smoothed_aggregation_solver(A).aspreconditioner(cycle="V")
         out["AMG-PCG (pyamg)"] = (time.perf_counter() - t0,
-                                  lambda b: pcg(A, b, M=amg, rtol=RTOL, record_history=True))
+                                  lambda b, cb: pcg(A, b, M=amg, rtol=RTOL, maxiter=maxiter, callback=cb,
+                                                    record_history=True))
     except ImportError:
         pass
-    if model is not None:
-        model(np.ones(A.shape[0]) / np.sqrt(A.shape[0]))  # compile the network outside the timing
-        out["DCDM"] = (0.0, lambda b: dcdm(A, b, model=model, rtol=RTOL, record_history=True))
+    for name, model in models.items():
+        label = "DCDM small" if name.endswith("-small") else "DCDM"
+        out[label] = (0.0, lambda b, cb, model=model: dcdm(A, b, model=model, rtol=RTOL, maxiter=maxiter,
+                                                            callback=cb, record_history=True))
     return out
+
+
+def _deadline(maxtime):
+    """A callback that stops a solve (StopIteration) once ``maxtime`` seconds have passed."""
+    t0 = time.perf_counter()
+
+    def callback(xk):
+        if time.perf_counter() - t0 >= maxtime:
+            raise StopIteration
+
+    return callback
+
+
+def _application_costs(case, name, model, b, cg_iteration):
+    """Milliseconds of one application of the network with each forward pass, and of one CG iteration."""
+    from ..linalg.dcdm_model import DirectionModel
+
+    row = {"system": case.label, "weights": name, "CG iteration ms": 1e3 * cg_iteration}
+    for backend in ("jax", "numpy"):
+        bound = DirectionModel(model.net, case.shape, backend=backend)
+        r = b / np.linalg.norm(b)
+        bound(r)
+        best = min(_seconds(bound, r) for _ in range(5))
+        row[f"{backend} ms"] = 1e3 * best
+        row[f"{backend} / CG iteration"] = best / cg_iteration
+    return row
+
+
+def _seconds(func, arg):
+    t0 = time.perf_counter()
+    func(arg)
+    return time.perf_counter() - t0
+
+
+def _stop_at_once(xk):
+    raise StopIteration
 
 
 @suite("dcdm", family="linalg")
@@ -71,27 +168,36 @@ def bench_dcdm(ctx):
     try:
         from ..linalg.dcdm_model import load_pretrained
 
-        models = {name: load_pretrained(name) for name in ("poisson2d-64", "poisson3d-32")}
+        models = {name: load_pretrained(name) for name in ("poisson2d-64", "poisson2d-64-small", "poisson3d-32")}
     except ImportError as exc:
         ctx.skip(f"the DCDM network needs the learn extra: {exc}")
-    rows, curves = [], {}
+    rows, costs, curves = [], [], {}
     rng = np.random.default_rng(ctx.seed)
-    for label, model_name, shape, A, mask in _cases(ctx.quick, ctx.seed):
-        model = models[model_name].on_grid(shape, mask)
+    for case in CASES:
+        if ctx.quick and not case.quick:
+            continue
+        A, mask = build_system(case, ctx.seed)
+        bound = {name: models[name].on_grid(case.shape, mask) for name in case.weights}
         b = rng.standard_normal(A.shape[0])
-        cg_time = None
-        for method, (setup, solve) in _methods(A, model).items():
+        times = {}
+        for method, (setup, solve) in _methods(A, bound, case.maxiter).items():
+            solve(b, _stop_at_once)  # warm-up (one iteration): compilation and caches
             t0 = time.perf_counter()
-            res = solve(b)
-            secs = time.perf_counter() - t0
+            res = solve(b, _deadline(case.maxtime))
+            times[method] = time.perf_counter() - t0
+            rows.append({"system": case.label, "n": A.shape[0], "method": method, "iterations": res.nit,
+                         "converged": res.info == 0, "rel. residual": res.rel_residual,
+                         "stop": res.message.split(".")[0], "solve s": times[method], "setup s": setup,
+                         "time / CG": times[method] / times["CG"],
+                         "fallback its": res.get("n_fallback")})
             if method == "CG":
-                cg_time = secs
-            rows.append({"system": label, "n": A.shape[0], "method": method, "iterations": res.nit,
-                         "converged": res.info == 0, "solve s": secs, "setup s": setup,
-                         "time / CG": secs / cg_time if cg_time else None})
-            if label.startswith("poisson 128^2"):
+                cg_iteration = times["CG"] / max(res.nit, 1)
+            if case.label.startswith("poisson 128^2"):
                 curves[method] = (res.history["nit"], np.asarray(res.history["residual"]) / np.linalg.norm(b))
+        if case.system == "poisson":
+            costs += [_application_costs(case, name, models[name], b, cg_iteration) for name in case.weights]
     ctx.table("Iterations and time to relative residual 1e-6", rows)
+    ctx.table("One network application (best of 5, ms) against one CG iteration", costs)
     if curves:
         ctx.figure("Relative residual vs iteration, Poisson 128 x 128",
                    convergence_plot(curves, xlabel="iteration", ylabel="||r|| / ||b||",
