@@ -166,7 +166,8 @@ def run(solver: IterativeSolver, problem, x0, *, callback: Callable | None = Non
     ``message``, ``nit`` and ``time`` (seconds); with ``record_history`` it also
     carries ``history``, a dict of equal-length lists (``nit``, ``time`` and
     whatever the solver's :meth:`~IterativeSolver.history_record` returns), and
-    evaluation counts when the problem keeps them.
+    evaluation counts when the problem keeps them. A problem's counters are reset
+    when a run starts, so the counts are those of this run.
 
     Parameters
     ----------
@@ -184,6 +185,8 @@ def run(solver: IterativeSolver, problem, x0, *, callback: Callable | None = Non
     solver.check_problem(problem)
     opts = solver.options
     t0 = time.perf_counter()
+    if callable(getattr(problem, "reset_counts", None)):
+        problem.reset_counts()  # the result's counts are this run's evaluations
     state = solver.init(problem, x0)
     state.nit = 0
     history: dict[str, list] | None = {} if opts["record_history"] else None

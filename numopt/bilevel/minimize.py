@@ -85,5 +85,4 @@ def minimize_bilevel(f, g=None, x0=None, y0=None, method: str = "penalty", *, gr
         raise TypeError(f"options must be a dict of solver options or None; got {type(options).__name__}.")
     opts = {**dict(options or {}), **kwargs}
     solver = cls(**opts, **fixed)
-    problem.reset_counts()
     return run(solver, problem, problem.x0, callback=callback)

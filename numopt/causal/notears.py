@@ -57,7 +57,6 @@ class NotearsLinear(IterativeSolver):
         W0 = np.asarray(x0, dtype=float).reshape(d, d)
         w = np.concatenate([np.maximum(W0, 0), np.maximum(-W0, 0)]).ravel()
         bounds = [(0, 0) if i == j else (0, None) for _ in range(2) for i in range(d) for j in range(d)]
-        problem.reset_counts()
         return SolverState(x=W0, w=w, score=problem, rho=1.0, alpha=0.0, h=np.inf, bounds=bounds,
                            fun=problem.value(W0))
 

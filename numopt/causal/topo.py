@@ -180,8 +180,8 @@ class TOPO(IterativeSolver):
             check_choice("moves", m, MOVES)
 
     def init(self, problem, x0):
-        order = _as_start(x0, problem.d, getattr(problem, "C", None), name="x0")
-        problem.reset_counts()
+        order = problem.default_order() if x0 is None else _as_start(x0, problem.d, getattr(problem, "C", None),
+                                                                       name="x0")
         state = SolverState(fit=problem.start(order), score=problem, done=False, n_moves=0, used_large=0)
         return self._observe(state)
 
