@@ -9,8 +9,8 @@ import scipy.sparse.linalg as spla
 
 import numopt
 from numopt.bcd import L1LogisticRegression, Lasso
+from numopt.bcd.datasets import dataset
 from numopt.bench.suite_bcd import relative_gap
-from numopt.problems.bcd_datasets import dataset
 
 
 @pytest.fixture(scope="module")

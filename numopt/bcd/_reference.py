@@ -11,26 +11,19 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import spsolve
-from scipy.special import log_expit, logsumexp
 
-LOSS_SQUARED, LOSS_LOGISTIC, LOSS_SOFTMAX = 0, 1, 2
+from ..losses import LOSS_CODES
+from ..losses import _reference as losses_reference
+
+LOSS_SQUARED = LOSS_CODES["squared"]
 
 
-def row_losses(loss, z, y, rows, C):
-    """Row losses and derivatives (``len(rows)`` values and a ``(len(rows), C)`` array)."""
-    if loss == LOSS_SQUARED:
-        r = z[rows] - y[rows]
-        return 0.5 * r * r, r[:, None]
-    if loss == LOSS_LOGISTIC:
-        t = -y[rows] * z[rows]
-        sig = np.exp(log_expit(t))
-        return -log_expit(-t), (-y[rows] * sig)[:, None]
+def _row_losses(loss, z, y, rows, C):
+    """Losses (``len(rows)``) and derivatives (``(len(rows), C)``) of the selected rows, by numopt.losses."""
     Z = z.reshape(-1, C)[rows]
-    lse = logsumexp(Z, axis=1)
-    P = np.exp(Z - lse[:, None])
-    labels = y[rows].astype(np.int64)
-    P[np.arange(rows.size), labels] -= 1.0
-    return lse - Z[np.arange(rows.size), labels], P
+    lrow, slopes = np.empty(rows.size), np.empty(Z.size)
+    losses_reference.margin_losses(loss, np.ascontiguousarray(Z.reshape(-1)), y[rows], C, lrow, slopes)
+    return lrow, slopes.reshape(-1, C)
 
 
 def glm_apply(a_indptr, a_indices, a_data, r_indptr, r_indices, r_data, C, loss, y, z, w, lrow, g,
@@ -47,7 +40,7 @@ def glm_apply(a_indptr, a_indices, a_data, r_indptr, r_indices, r_data, C, loss,
             Z[col.indices, c] += col.data * dv
             touched[col.indices] = True
     rows = np.flatnonzero(touched)
-    lnew, wnew = row_losses(loss, z, y, rows, C)
+    lnew, wnew = _row_losses(loss, z, y, rows, C)
     df = float(np.sum(lnew - lrow[rows]))
     lrow[rows] = lnew
     W = w.reshape(m, C)
@@ -205,7 +198,7 @@ def prox_cd_epoch(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, orde
         step = 1.0
         for _ in range(30):
             z[rows] = z_old + a * step * d
-            lnew, _ = row_losses(loss, z, y, rows, 1)
+            lnew, _ = _row_losses(loss, z, y, rows, 1)
             change = lnew.sum() - lrow[rows].sum() + lam[j] * (abs(xj + step * d) - abs(xj))
             model = g * step * d + lam[j] * (abs(xj + step * d) - abs(xj))
             if loss == LOSS_SQUARED or change <= 1e-4 * model:
@@ -214,7 +207,7 @@ def prox_cd_epoch(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, orde
         else:
             z[rows] = z_old
             continue
-        lnew, wnew = row_losses(loss, z, y, rows, 1)
+        lnew, wnew = _row_losses(loss, z, y, rows, 1)
         total += lnew.sum() - lrow[rows].sum()
         lrow[rows] = lnew
         w[rows] = wnew[:, 0]

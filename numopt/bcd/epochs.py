@@ -55,7 +55,7 @@ class ProxCoordinateEpochs(IterativeSolver):
     name = "bcd-epochs"
     requires = ("incremental",)
     default_options = {"tol": 1e-6, "active_set": True, "working_set": True, "inner_epochs": 10,
-                       "newton_max_size": 2000, "shuffle": False, "seed": None, "backend": "numba"}
+                       "newton_max_size": 2000, "shuffle": False, "seed": 0, "backend": "numba"}
 
     def validate_options(self, o):
         check_positive("tol", o["tol"], strict=False)

@@ -39,7 +39,7 @@ def _single_thread():
 def problem_for(name, quick, seed=0):
     """Dataset ``name`` as benchmarked: B and C get an L2 term of 1 so that f* is attained."""
     from ..bcd import logistic, softmax
-    from ..problems.bcd_datasets import dataset
+    from ..bcd.datasets import dataset
 
     p = dataset(name, quick=quick, seed=seed)
     if name == "B":

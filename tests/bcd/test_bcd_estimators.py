@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 
 from numopt.bcd import L1LogisticRegression, Lasso
-from numopt.problems.bcd_datasets import dataset
+from numopt.bcd.datasets import dataset
 
 
 @pytest.fixture(scope="module")
