@@ -137,7 +137,7 @@ def test_gap_names_bad_arguments():
     from numopt.testing import assert_names_argument
 
     eye, ones = np.eye(2), np.ones(2)
-    assert_names_argument(l1_duality_gap, eye, ones, np.zeros(2), loss="hinge", lam=1.0, names="loss", seen="hinge")
+    assert_names_argument(l1_duality_gap, eye, ones, np.zeros(2), loss="hinge", lam=1, names="loss", seen="hinge")
     assert_names_argument(l1_duality_gap, eye, ones, np.zeros(3), loss="squared", lam=1.0, names="w", seen="(3,)")
     assert_names_argument(l1_duality_gap, eye, ones, np.zeros(2), loss="squared", lam=0.0, names="lam")
 
