@@ -27,7 +27,7 @@ from .._core.validate import check_choice, check_positive, check_rng
 from .problems import label_propagation, least_squares, logistic, softmax
 
 __all__ = ["DATASETS", "dataset", "dataset_a", "dataset_b", "dataset_c", "dataset_d", "dataset_e",
-           "sparse_design"]
+           "sparse_design", "synthetic_sparse"]
 
 
 def sparse_design(m: int, n: int, rng, *, bias: float = 1.0, scale: float = 10.0, sparsity: float = 10.0):
@@ -49,6 +49,47 @@ def sparse_design(m: int, n: int, rng, *, bias: float = 1.0, scale: float = 10.0
     col_scale = scale * rng.standard_normal(n)
     vals = (rng.standard_normal(k) + bias) * col_scale[cols]
     return sp.csc_matrix((vals, (rows, cols)), shape=(m, n))
+
+
+def synthetic_sparse(n_samples: int = 100_000, n_features: int = 100_000, nnz: int = 10_000_000, *,
+                     loss: str = "squared", n_informative: int = 100, noise: float = 0.1, seed=0):
+    """A seeded sparse L1 benchmark: ``X`` with about ``nnz`` N(0, 1) entries at uniform positions.
+
+    The targets come from a truth with ``n_informative`` N(0, 1) coefficients: ``y = X w + noise``
+    (``noise`` times the standard deviation of ``X w``) for ``loss='squared'``, the sign of that
+    for ``loss='logistic'``. The default size is the large-scale case of the benchmarks
+    (1e5 x 1e5 with 1e7 nonzeros, about 120 MB in CSR form).
+
+    Returns
+    -------
+    X : scipy.sparse.csr_matrix, shape (n_samples, n_features)
+    y : (n_samples,) array (labels in {-1, +1} for the logistic loss)
+
+    Examples
+    --------
+    >>> X, y = synthetic_sparse(200, 300, 2000, loss="logistic", n_informative=5, seed=0)
+    >>> X.shape, 1900 < X.nnz <= 2000, sorted(set(y.tolist()))
+    ((200, 300), True, [-1.0, 1.0])
+    """
+    for name, value in (("n_samples", n_samples), ("n_features", n_features), ("nnz", nnz),
+                        ("n_informative", n_informative)):
+        check_positive(name, value, integer=True)
+    check_choice("loss", loss, ("squared", "logistic"))
+    check_positive("noise", noise, strict=False)
+    if n_informative > n_features:
+        raise ValueError(f"n_informative must be <= n_features={n_features}; got {n_informative}.")
+    rng = check_rng(seed)
+    rows = rng.integers(0, n_samples, nnz)
+    cols = rng.integers(0, n_features, nnz)
+    X = sp.csr_matrix((rng.standard_normal(nnz), (rows, cols)), shape=(n_samples, n_features))
+    X.sum_duplicates()
+    w = np.zeros(n_features)
+    w[rng.choice(n_features, n_informative, replace=False)] = rng.standard_normal(n_informative)
+    z = X @ w
+    z = z + noise * (float(np.std(z)) or 1.0) * rng.standard_normal(n_samples)
+    if loss == "squared":
+        return X, z
+    return X, np.where(z > 0, 1.0, -1.0)
 
 
 def _truth(n, rng, fraction=0.1):
