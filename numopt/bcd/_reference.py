@@ -213,3 +213,49 @@ def prox_cd_epoch(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, orde
         w[rows] = wnew[:, 0]
         x[j] = xj + step * d
     return total
+
+
+def prox_newton_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, order, max_epochs, inner_tol, xd,
+                     znew, lnew, wnew):
+    m = z.size
+    A = sp.csc_matrix((a_data, a_indices, a_indptr), shape=(m, a_indptr.size - 1))[:, order]
+    curv = np.ones(m) if loss == LOSS_SQUARED else np.maximum(np.abs(w) * (1 - np.abs(w)), 1e-12)
+    h = np.asarray(A.multiply(A).T @ curv).reshape(-1)
+    dx = np.zeros(order.size)
+    xd[:] = 0.0
+    for _ in range(max_epochs):
+        moved = 0.0
+        for t in range(order.size):
+            if h[t] <= 0:
+                continue
+            lo, hi = A.indptr[t], A.indptr[t + 1]
+            rows, a = A.indices[lo:hi], A.data[lo:hi]
+            g = a @ (w[rows] + curv[rows] * xd[rows])
+            old = x[order[t]] + dx[t]
+            u = old - g / h[t]
+            delta = np.sign(u) * max(abs(u) - lam[order[t]] / h[t], 0.0) - old
+            if delta == 0.0:
+                continue
+            dx[t] += delta
+            moved += h[t] * delta * delta
+            xd[rows] += a * delta
+        if moved <= inner_tol:
+            break
+    lam_b, x_b = lam[order], x[order]
+    model = w @ xd + lam_b @ (np.abs(x_b + dx) - np.abs(x_b))
+    if not model < 0:
+        return 0.0
+    old_total = lrow.sum()
+    step = 1.0
+    for _ in range(30):
+        znew[:] = z + step * xd
+        lv, wv = _row_losses(loss, znew, y, np.arange(m), 1)
+        pen = lam_b @ (np.abs(x_b + step * dx) - np.abs(x_b))
+        if lv.sum() - old_total + pen <= 1e-4 * step * model:
+            z[:] = znew
+            lrow[:] = lv
+            w[:] = wv[:, 0]
+            x[order] += step * dx
+            return lv.sum() - old_total
+        step *= 0.5
+    return 0.0

@@ -64,8 +64,10 @@ def test_libsvm_l1_logistic_runs_under_bcd_and_matches_sklearn_objective():
     from sklearn.linear_model import LogisticRegression
 
     m = X.shape[0]
-    ref = LogisticRegression(C=1.0 / (p.lam * m), l1_ratio=1.0, solver="liblinear", fit_intercept=False,
-                             tol=1e-12, max_iter=100000).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # liblinear stops at max_iter, its objective already exact to 1e-15
+        ref = LogisticRegression(C=1.0 / (p.lam * m), l1_ratio=1.0, solver="liblinear", fit_intercept=False,
+                                 tol=1e-8, max_iter=1000).fit(X, y)
     assert res.fun == pytest.approx(p.fun(ref.coef_.ravel()), rel=1e-8)
     assert res.fun == pytest.approx(p.fun(res.x), rel=1e-14)  # reported in the problem's own (mean) scale
     assert l1_duality_gap(X, y, res.x, loss="logistic", lam=p.lam * m) < 1e-7 * m * np.log(2)
@@ -180,3 +182,41 @@ def test_problems_layer_does_not_import_solver_families():
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module:
                 assert node.module.split(".")[0] not in families, (path.name, node.module)
+
+
+@pytest.mark.parametrize("inner", ["prox-newton", "cd"])
+@pytest.mark.parametrize("loss", ["logistic", "squared"])
+def test_epoch_solver_inner_paths_match_sklearn(inner, loss):
+    from sklearn.linear_model import Lasso as SkLasso
+    from sklearn.linear_model import LogisticRegression
+
+    from numopt.bcd import GLMProblem
+    from numopt.bcd.datasets import synthetic_sparse
+    from numopt.bcd.epochs import ProxCoordinateEpochs
+
+    X, y = synthetic_sparse(300, 80, 4000, loss=loss, n_informative=8, seed=1)
+    m = X.shape[0]
+    lam = 0.05 * float(np.abs(X.T @ y).max())
+    p = GLMProblem(X, y, loss, l1=lam)
+    res = numopt.run(ProxCoordinateEpochs(inner=inner, tol=1e-12, maxiter=1000), p, None)
+    assert res.success
+    if loss == "squared":
+        ref = SkLasso(alpha=lam / m, fit_intercept=False, tol=1e-14, max_iter=100_000).fit(X, y).coef_
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # liblinear stops at max_iter, its objective already exact to 1e-15
+            ref = LogisticRegression(C=1 / lam, l1_ratio=1.0, solver="liblinear", fit_intercept=False, tol=1e-8,
+                                     max_iter=1000).fit(X, y).coef_.ravel()
+    assert res.fun == pytest.approx(p.fun(ref), rel=1e-8)
+    assert l1_duality_gap(X, y, res.x, loss=loss, lam=lam) <= 1e-10 * p.fun(np.zeros(p.n))
+
+
+def test_synthetic_sparse_is_seeded_and_sized():
+    from numopt.bcd.datasets import synthetic_sparse
+
+    X1, y1 = synthetic_sparse(500, 400, 600, n_informative=3, seed=7)
+    X2, y2 = synthetic_sparse(500, 400, 600, n_informative=3, seed=7)
+    assert (X1 != X2).nnz == 0 and np.array_equal(y1, y2)
+    assert X1.shape == (500, 400) and 590 < X1.nnz <= 600  # duplicates of a position are summed
+    X3, _ = synthetic_sparse(500, 400, 600, n_informative=3, seed=8)
+    assert (X1 != X3).nnz > 0

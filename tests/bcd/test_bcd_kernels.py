@@ -215,3 +215,28 @@ def test_label_propagation_tree_solve_on_knn_forest():
     block = np.arange(3, dtype=np.int64)
     assert nb.tree_solve(p.Q.indptr, p.Q.indices, p.Q.data, block, p.c, -np.ones(3, np.int64), out) == 0
     np.testing.assert_allclose(out, np.ones(3))
+
+
+@pytest.mark.parametrize("loss", [0, 1])
+def test_prox_newton_step_matches_reference(loss):
+    A, y, z, w, lrow, g = _glm_data(loss, 1, seed=4)
+    m, d = A.shape
+    lam = np.full(d, 0.2)
+    order = np.array([0, 2, 3, 5, 8, 11], np.int64)
+    res = []
+    for K in (nb, ref):
+        zz, ww, ll = z.copy(), w.copy(), lrow.copy()
+        x = np.linalg.lstsq(A.toarray(), z, rcond=None)[0]  # the point whose margins are z
+        zz[:] = A @ x
+        l0, W0 = _row_losses(loss, zz, y, 1)
+        ll[:], ww[:] = l0, W0[:, 0]
+        f0 = ll.sum() + lam @ np.abs(x)
+        df = K.prox_newton_step(A.indptr, A.indices, A.data, loss, y, zz, ww, ll, x, lam, order, 50, 1e-14,
+                                np.empty(m), np.empty(m), np.empty(m), np.empty(m))
+        res.append((df, x.copy(), zz.copy(), ll.copy(), f0))
+    (df1, x1, z1, l1, f0), (df2, x2, z2, l2, _) = res
+    assert df1 == pytest.approx(df2, rel=1e-9, abs=1e-12)
+    np.testing.assert_allclose(x1, x2, atol=1e-10)
+    np.testing.assert_allclose(z1, A @ x1, atol=1e-12)  # margins kept in step with x
+    np.testing.assert_allclose(l1, _row_losses(loss, z1, y, 1)[0], atol=1e-12)
+    assert df1 != 0.0 and l1.sum() + lam @ np.abs(x1) < f0  # a descent step
