@@ -365,8 +365,9 @@ def prox_cd_epoch(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, orde
     For coordinate j the derivative ``g_j = a_j^T w`` and the curvature
     ``h_j = sum_i a_ij^2 loss''(z_i)`` are read from the column (cost nnz(a_j));
     the step soft-thresholds ``x_j - g_j / h_j`` at ``lam_j / h_j`` and halves
-    until the objective decreases by the Armijo rule (exact minimization for the
-    squared loss). Returns the change of the summed row losses.
+    until the objective decreases by the Armijo rule. For the squared loss the
+    step is the exact minimizer and the residuals ``w = z - y`` and row losses
+    are updated along the column directly. Returns the change of the summed row losses.
     """
     total = 0.0
     wtmp = np.empty(1)
@@ -401,6 +402,16 @@ def prox_cd_epoch(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, orde
         d = xn - xj
         if d == 0.0:
             continue
+        if loss == 0:  # exact step: the residuals move along the column, no line search
+            for p in range(lo, hi):
+                i = a_indices[p]
+                z[i] += a_data[p] * d
+                w[i] += a_data[p] * d
+                li = 0.5 * w[i] * w[i]
+                total += li - lrow[i]
+                lrow[i] = li
+            x[j] = xn
+            continue
         pen_old = lam[j] * abs(xj)
         step = 1.0
         accepted = False
@@ -414,7 +425,7 @@ def prox_cd_epoch(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, orde
                 wbuf[p - lo] = wtmp[0]
                 df += li - lrow[i]
             change = df + lam[j] * abs(xj + step * d) - pen_old
-            if loss == 0 or change <= 1e-4 * (g * step * d + lam[j] * abs(xj + step * d) - pen_old):
+            if change <= 1e-4 * (g * step * d + lam[j] * abs(xj + step * d) - pen_old):
                 accepted = True
                 break
             for p in range(lo, hi):
