@@ -252,22 +252,31 @@ def _fit_timed(make, tol, X, y):
         return time.perf_counter() - t0, model
 
 
-def time_to_gap(make, X, y, lam, loss, tols=TOLS, repeats=5):
+def time_to_gap(make, X, y, lam, loss, tols=TOLS, repeats=5, curve_floor=None):
     """Seconds of the loosest-tolerance fit whose solution has relative gap <= 1e-6, over ``repeats`` runs.
 
     Benchopt style: the solver's own tolerance is swept from loose to tight; the first
     tolerance whose solution meets the target (judged by :func:`relative_gap`, the same
     function for every solver) is then timed ``repeats`` times after a warm-up fit
-    (compilation and caches out of the timing). Returns ``(times or None, gap reached, tol)``.
+    (compilation and caches out of the timing). With ``curve_floor`` the sweep goes on
+    (one timed fit per tolerance) until the gap is below it, for gap-vs-time curves.
+    Returns ``(times or None, gap reached, tol, curve)``, ``curve`` the (seconds, gap) of every
+    swept fit after the warm-up.
     """
-    gap = np.inf
+    times, reached, tol_used, curve = None, np.inf, None, []
+    _fit_timed(make, tols[0], X, y)  # warm-up: compilation, caches
     for tol in tols:
-        _, model = _fit_timed(make, tol, X, y)  # also the warm-up of the timed runs
+        seconds, model = _fit_timed(make, tol, X, y)
         gap = relative_gap(X, y, model.coef_, lam, loss)
-        if gap <= GAP_TARGET:
-            times = [_fit_timed(make, tol, X, y)[0] for _ in range(repeats)]
-            return np.array(times), gap, tol
-    return None, gap, None
+        curve.append((seconds, gap))
+        if times is None:
+            reached = gap
+            if gap <= GAP_TARGET:
+                times = np.array([seconds] + [_fit_timed(make, tol, X, y)[0] for _ in range(repeats - 1)])
+                tol_used = tol
+        if times is not None and (curve_floor is None or gap <= curve_floor):
+            break
+    return times, reached, tol_used, curve
 
 
 def ratio_summary(peer, ours):
@@ -282,18 +291,25 @@ def ratio_summary(peer, ours):
     return float(np.median(r)), float(r[0]), float(r[-1])
 
 
-def l1_rows(name, X, y, loss, lam_fractions, repeats=5):
-    """Rows of the time-to-gap table for one data set and loss over a path of ``lam_max`` fractions."""
+def l1_rows(name, X, y, loss, lam_fractions, repeats=5, curves=None):
+    """Rows of the time-to-gap table for one data set and loss over a path of ``lam_max`` fractions.
+
+    With a dict ``curves``, the (seconds, gap) sweeps of every solver at the first strength go into it.
+    """
     X = sp.csc_matrix(X)
     m = X.shape[0]
     rows = []
     lam_max = float(np.abs(X.T @ y).max()) * (1.0 if loss == "squared" else 0.5)
-    for frac in lam_fractions:
+    for k, frac in enumerate(lam_fractions):
         lam = lam_max * frac
         solvers = l1_solvers(loss, lam, m)
-        times = {label: time_to_gap(make, X, y, lam, loss, repeats=repeats) for label, make in solvers.items()}
+        floor = 1e-10 if (curves is not None and k == 0) else None
+        times = {label: time_to_gap(make, X, y, lam, loss, repeats=repeats, curve_floor=floor)
+                 for label, make in solvers.items()}
         ours = times["numopt"][0]
-        for label, (t, gap, tol) in times.items():
+        for label, (t, gap, tol, curve) in times.items():
+            if floor is not None:
+                curves[label] = tuple(np.array(v) for v in zip(*sorted(curve)))
             row = {"data": name, "problem": f"L1 {loss}", "lambda / lambda_max": frac, "solver": label,
                    "tol used": tol, "best time (s)": None if t is None else float(t.min()),
                    "median time (s)": None if t is None else float(np.median(t)), "relative gap": gap}
@@ -320,7 +336,12 @@ def l1_suite(ctx):
                 missing.append(f"{name} ({exc})")
                 continue
             for loss in ("squared", "logistic"):
-                rows += l1_rows(name, X, y, loss, fractions, repeats=5)
+                curves = {}
+                rows += l1_rows(name, X, y, loss, fractions, repeats=5, curves=curves)
+                fig = convergence_plot(curves, xlabel="seconds", ylabel="relative duality gap",
+                                       title=f"{name}, L1 {loss}, lambda_max * {fractions[0]}")
+                ctx.figure(f"{name}, L1 {loss}: relative duality gap against time (one fit per tolerance)", fig,
+                           f"l1_gap_{name}_{loss}")
         if not ctx.quick:
             from ..bcd.datasets import synthetic_sparse
 
