@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from ..losses import LOSS_CODES
-from ..losses._kernels import row_loss
+from ..losses._kernels import row_curvature, row_loss
 
 LOSS_SQUARED, LOSS_LOGISTIC, LOSS_SOFTMAX = LOSS_CODES["squared"], LOSS_CODES["logistic"], LOSS_CODES["softmax"]
 
@@ -366,8 +366,7 @@ def prox_cd_epoch(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, orde
     ``h_j = sum_i a_ij^2 loss''(z_i)`` are read from the column (cost nnz(a_j));
     the step soft-thresholds ``x_j - g_j / h_j`` at ``lam_j / h_j`` and halves
     until the objective decreases by the Armijo rule. For the squared loss the
-    step is the exact minimizer and the residuals ``w = z - y`` and row losses
-    are updated along the column directly. Returns the change of the summed row losses.
+    step is the exact minimizer, taken without a line search. Returns the change of the summed row losses.
     """
     total = 0.0
     wtmp = np.empty(1)
@@ -406,8 +405,8 @@ def prox_cd_epoch(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, orde
             for p in range(lo, hi):
                 i = a_indices[p]
                 z[i] += a_data[p] * d
-                w[i] += a_data[p] * d
-                li = 0.5 * w[i] * w[i]
+                li = row_loss(loss, z, y, i, 1, wtmp)
+                w[i] = wtmp[0]
                 total += li - lrow[i]
                 lrow[i] = li
             x[j] = xn
@@ -464,8 +463,7 @@ def prox_newton_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, o
     curv = lnew  # the work array holds the curvatures until the line search
     for i in range(m):
         xd[i] = 0.0
-        s = abs(w[i])
-        curv[i] = 1.0 if loss == 0 else max(s * (1.0 - s), 1e-12)
+        curv[i] = max(row_curvature(loss, z[i], y[i]), 1e-12)
     for t in range(nb):
         j = order[t]
         h = 0.0

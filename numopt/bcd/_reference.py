@@ -219,7 +219,7 @@ def prox_newton_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, o
                      znew, lnew, wnew):
     m = z.size
     A = sp.csc_matrix((a_data, a_indices, a_indptr), shape=(m, a_indptr.size - 1))[:, order]
-    curv = np.ones(m) if loss == LOSS_SQUARED else np.maximum(np.abs(w) * (1 - np.abs(w)), 1e-12)
+    curv = np.maximum(losses_reference.row_curvature(loss, z, y), 1e-12)
     h = np.asarray(A.multiply(A).T @ curv).reshape(-1)
     dx = np.zeros(order.size)
     xd[:] = 0.0

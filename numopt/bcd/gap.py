@@ -18,6 +18,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core.validate import as_float_array, check_choice
+from ..losses import LOSS_CODES
+from ..losses import kernels as loss_kernels
 
 __all__ = ["dual_objective", "l1_duality_gap"]
 
@@ -91,12 +93,7 @@ def l1_duality_gap(X, y, w, *, loss: str, lam) -> float:
     if np.any(lam <= 0):
         raise ValueError(f"lam must be > 0 for every variable (the gap is undefined otherwise); got min "
                          f"{lam.min():g}.")
-    z = np.asarray(X @ w).reshape(-1)
-    if loss == "squared":
-        slopes = z - y
-        total = 0.5 * float(slopes @ slopes)
-    else:
-        t = -y * z
-        total = float(np.logaddexp(0.0, t).sum())
-        slopes = -y * np.exp(-np.logaddexp(0.0, -t))  # -y sigma(-y z)
-    return _gap(X, y, loss, lam, w, total, slopes)
+    z = np.ascontiguousarray(np.asarray(X @ w).reshape(-1))
+    lrow, slopes = np.empty(m), np.empty(m)
+    total = loss_kernels("numba").margin_losses(LOSS_CODES[loss], z, y, 1, lrow, slopes)
+    return _gap(X, y, loss, lam, w, float(total), slopes)
