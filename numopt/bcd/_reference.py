@@ -11,26 +11,19 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import spsolve
-from scipy.special import log_expit, logsumexp
 
-LOSS_SQUARED, LOSS_LOGISTIC, LOSS_SOFTMAX = 0, 1, 2
+from ..losses import LOSS_CODES
+from ..losses import _reference as losses_reference
+
+LOSS_SQUARED = LOSS_CODES["squared"]
 
 
-def row_losses(loss, z, y, rows, C):
-    """Row losses and derivatives (``len(rows)`` values and a ``(len(rows), C)`` array)."""
-    if loss == LOSS_SQUARED:
-        r = z[rows] - y[rows]
-        return 0.5 * r * r, r[:, None]
-    if loss == LOSS_LOGISTIC:
-        t = -y[rows] * z[rows]
-        sig = np.exp(log_expit(t))
-        return -log_expit(-t), (-y[rows] * sig)[:, None]
+def _row_losses(loss, z, y, rows, C):
+    """Losses (``len(rows)``) and derivatives (``(len(rows), C)``) of the selected rows, by numopt.losses."""
     Z = z.reshape(-1, C)[rows]
-    lse = logsumexp(Z, axis=1)
-    P = np.exp(Z - lse[:, None])
-    labels = y[rows].astype(np.int64)
-    P[np.arange(rows.size), labels] -= 1.0
-    return lse - Z[np.arange(rows.size), labels], P
+    lrow, slopes = np.empty(rows.size), np.empty(Z.size)
+    losses_reference.margin_losses(loss, np.ascontiguousarray(Z.reshape(-1)), y[rows], C, lrow, slopes)
+    return lrow, slopes.reshape(-1, C)
 
 
 def glm_apply(a_indptr, a_indices, a_data, r_indptr, r_indices, r_data, C, loss, y, z, w, lrow, g,
@@ -47,7 +40,7 @@ def glm_apply(a_indptr, a_indices, a_data, r_indptr, r_indices, r_data, C, loss,
             Z[col.indices, c] += col.data * dv
             touched[col.indices] = True
     rows = np.flatnonzero(touched)
-    lnew, wnew = row_losses(loss, z, y, rows, C)
+    lnew, wnew = _row_losses(loss, z, y, rows, C)
     df = float(np.sum(lnew - lrow[rows]))
     lrow[rows] = lnew
     W = w.reshape(m, C)
@@ -205,7 +198,7 @@ def prox_cd_epoch(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, orde
         step = 1.0
         for _ in range(30):
             z[rows] = z_old + a * step * d
-            lnew, _ = row_losses(loss, z, y, rows, 1)
+            lnew, _ = _row_losses(loss, z, y, rows, 1)
             change = lnew.sum() - lrow[rows].sum() + lam[j] * (abs(xj + step * d) - abs(xj))
             model = g * step * d + lam[j] * (abs(xj + step * d) - abs(xj))
             if loss == LOSS_SQUARED or change <= 1e-4 * model:
@@ -214,9 +207,55 @@ def prox_cd_epoch(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, orde
         else:
             z[rows] = z_old
             continue
-        lnew, wnew = row_losses(loss, z, y, rows, 1)
+        lnew, wnew = _row_losses(loss, z, y, rows, 1)
         total += lnew.sum() - lrow[rows].sum()
         lrow[rows] = lnew
         w[rows] = wnew[:, 0]
         x[j] = xj + step * d
     return total
+
+
+def prox_newton_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, order, max_epochs, inner_tol, xd,
+                     znew, lnew, wnew):
+    m = z.size
+    A = sp.csc_matrix((a_data, a_indices, a_indptr), shape=(m, a_indptr.size - 1))[:, order]
+    curv = np.maximum(losses_reference.row_curvature(loss, z, y), 1e-12)
+    h = np.asarray(A.multiply(A).T @ curv).reshape(-1)
+    dx = np.zeros(order.size)
+    xd[:] = 0.0
+    for _ in range(max_epochs):
+        moved = 0.0
+        for t in range(order.size):
+            if h[t] <= 0:
+                continue
+            lo, hi = A.indptr[t], A.indptr[t + 1]
+            rows, a = A.indices[lo:hi], A.data[lo:hi]
+            g = a @ (w[rows] + curv[rows] * xd[rows])
+            old = x[order[t]] + dx[t]
+            u = old - g / h[t]
+            delta = np.sign(u) * max(abs(u) - lam[order[t]] / h[t], 0.0) - old
+            if delta == 0.0:
+                continue
+            dx[t] += delta
+            moved += h[t] * delta * delta
+            xd[rows] += a * delta
+        if moved <= inner_tol:
+            break
+    lam_b, x_b = lam[order], x[order]
+    model = w @ xd + lam_b @ (np.abs(x_b + dx) - np.abs(x_b))
+    if not model < 0:
+        return 0.0
+    old_total = lrow.sum()
+    step = 1.0
+    for _ in range(30):
+        znew[:] = z + step * xd
+        lv, wv = _row_losses(loss, znew, y, np.arange(m), 1)
+        pen = lam_b @ (np.abs(x_b + step * dx) - np.abs(x_b))
+        if lv.sum() - old_total + pen <= 1e-4 * step * model:
+            z[:] = znew
+            lrow[:] = lv
+            w[:] = wv[:, 0]
+            x[order] += step * dx
+            return lv.sum() - old_total
+        step *= 0.5
+    return 0.0

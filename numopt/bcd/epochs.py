@@ -29,7 +29,12 @@ __all__ = ["ProxCoordinateEpochs"]
 class ProxCoordinateEpochs(IterativeSolver):
     """Cyclic proximal coordinate descent, one pass per iteration, with active-set Newton steps.
 
-    Options: ``tol`` (stop when the duality gap is at most ``tol * P(0)``, or,
+    Options: ``inner`` (``'cd'``: exact proximal coordinate passes; ``'prox-newton'``:
+    proximal Newton steps whose direction comes from up to ``newton_epochs`` coordinate passes
+    on the quadratic model, followed by a line search, see
+    :func:`numopt.bcd._kernels.prox_newton_step`; ``'auto'``, the default: prox-Newton for the
+    logistic loss, whose coordinate passes otherwise evaluate exponentials for every nonzero, and
+    coordinate passes for least squares), ``tol`` (stop when the duality gap is at most ``tol * P(0)``, or,
     when the gap is undefined because some variable is unpenalized, when the
     minimum-norm subgradient is at most ``tol * max(1, its value at 0)``),
     ``active_set`` (bool), ``working_set`` (each iteration runs up to
@@ -55,10 +60,13 @@ class ProxCoordinateEpochs(IterativeSolver):
     name = "bcd-epochs"
     requires = ("incremental",)
     default_options = {"tol": 1e-6, "active_set": True, "working_set": True, "inner_epochs": 10,
-                       "newton_max_size": 2000, "shuffle": False, "seed": None, "backend": "numba"}
+                       "inner": "auto", "newton_epochs": 20, "newton_max_size": 2000, "shuffle": False, "seed": 0,
+                       "backend": "numba"}
 
     def validate_options(self, o):
         check_positive("tol", o["tol"], strict=False)
+        check_choice("inner", o["inner"], ("auto", "cd", "prox-newton"))
+        check_positive("newton_epochs", o["newton_epochs"], integer=True)
         check_positive("newton_max_size", o["newton_max_size"], integer=True)
         check_positive("inner_epochs", o["inner_epochs"], integer=True)
         check_choice("backend", o["backend"], ("numba", "numpy"))
@@ -76,7 +84,12 @@ class ProxCoordinateEpochs(IterativeSolver):
         from .solver import BlockCoordinateDescent
 
         kkt0 = BlockCoordinateDescent._kkt(problem, st)
-        state = SolverState(x=st.x, fun=st.f, pst=st, problem=problem, p0=max(p0, 1e-300),
+        inner = self.options["inner"]
+        if inner == "auto":
+            inner = "prox-newton" if problem.loss == "logistic" else "cd"
+        m = problem.m
+        state = SolverState(x=st.x, fun=st.f, pst=st, problem=problem, p0=max(p0, 1e-300), inner=inner,
+                            work=(np.empty(m), np.empty(m), np.empty(m), np.empty(m)),
                             kkt_scale=max(1.0, kkt0),
                             support=None, n_newton=0, diverged=False, rng=check_rng(self.options["seed"]))
         self._measure(state)
@@ -115,12 +128,19 @@ class ProxCoordinateEpochs(IterativeSolver):
             order, passes = self._working_set(state), o["inner_epochs"]
         else:
             order, passes = np.arange(p.n, dtype=np.int64), 1
+        inner_tol = 1e-3 * o["tol"] * state.p0  # how closely the Newton direction solves its model
         for _ in range(passes):
             if o["shuffle"]:
                 order = state.rng.permutation(order)
             f_old = st.f
-            st.fsmooth += st.K.prox_cd_epoch(A.indptr, A.indices, A.data, loss, p.y, st.z, st.w, st.lrow, st.x,
-                                             p.l1, order)
+            change = 0.0
+            if state.inner == "prox-newton":
+                change = st.K.prox_newton_step(A.indptr, A.indices, A.data, loss, p.y, st.z, st.w, st.lrow, st.x,
+                                               p.l1, order, o["newton_epochs"], inner_tol, *state.work)
+                st.fsmooth += change
+            if change == 0.0:  # coordinate passes, or no Newton step was taken: one exact pass
+                st.fsmooth += st.K.prox_cd_epoch(A.indptr, A.indices, A.data, loss, p.y, st.z, st.w, st.lrow,
+                                                 st.x, p.l1, order)
             st.f = st.fsmooth + float(p.l1 @ np.abs(st.x))
             if f_old - st.f <= 0.1 * o["tol"] * state.p0:
                 break

@@ -1,13 +1,17 @@
-"""scikit-learn style estimators: L1 least squares (Lasso) and L1 logistic regression.
+"""scikit-learn estimators: L1 least squares (Lasso) and L1 logistic regression.
 
 Both solve their problem with :class:`numopt.bcd.epochs.ProxCoordinateEpochs`
 (cyclic proximal coordinate passes in Numba, duality-gap stopping, Newton
-steps on the identified support) and follow scikit-learn's conventions:
-``fit(X, y)`` returns the estimator, the solution is in ``coef_`` and
-``intercept_``, and the objectives are scaled as in scikit-learn:
+steps on the identified support) and are scikit-learn estimators
+(``BaseEstimator`` with ``RegressorMixin`` or ``ClassifierMixin``): they pass
+``check_estimator``, take dense or sparse (CSR/CSC) input, and work in
+pipelines, ``cross_val_score`` and ``GridSearchCV``. The objectives are scaled
+as in scikit-learn:
 
 * ``Lasso``: ``1/(2 m) ||y - X w - b||^2 + alpha ||w||_1``;
-* ``L1LogisticRegression``: ``sum_i log(1 + exp(-y_i (x_i^T w + b))) + ||w||_1 / C``.
+* ``L1LogisticRegression``: ``sum_i log(1 + exp(-y_i (x_i^T w + b))) + ||w||_1 / C``,
+  one binary problem per class against the rest when there are more than two
+  classes (one-vs-rest).
 
 The intercept, when fitted, is an unpenalized variable (a column of ones).
 Then the duality gap is undefined and the stopping test uses the
@@ -17,11 +21,17 @@ duality gap relative to the objective at zero.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._core.driver import run
-from .._core.validate import as_float_array, check_finite, check_positive
+from .._core.validate import check_choice, check_positive
 from .epochs import ProxCoordinateEpochs
 from .problems import GLMProblem
 
@@ -29,74 +39,58 @@ __all__ = ["L1LogisticRegression", "Lasso"]
 
 
 def _design(X, fit_intercept):
-    if sp.issparse(X):
-        X = sp.csc_matrix(X, dtype=float)
-        check_finite(X, "X")
-    else:
-        X = as_float_array(X, "X", ndim=2)
     if fit_intercept:
         ones = np.ones((X.shape[0], 1))
         X = sp.hstack([X, sp.csc_matrix(ones)], format="csc") if sp.issparse(X) else np.hstack([X, ones])
+    elif sp.issparse(X):
+        X = sp.csc_matrix(X)
     return X
 
 
-class _L1Estimator:
+class _L1Estimator(BaseEstimator):
+    """Shared fitting machinery: validation, one L1 problem per output, the result attributes."""
+
     _loss = "squared"
 
-    def __init__(self, *, fit_intercept=True, tol=1e-6, max_iter=1000, active_set=True, backend="numba"):
-        self.fit_intercept = fit_intercept
-        self.tol = tol
-        self.max_iter = max_iter
-        self.active_set = active_set
-        self.backend = backend
-
-    def _penalty(self, m):
-        raise NotImplementedError
-
-    def _targets(self, y, m):
-        return as_float_array(y, "y", shape=(m,))
-
-    def fit(self, X, y):
-        """Fit on data ``X`` (m x d, dense or sparse) and targets ``y``; returns ``self``."""
+    def _check_options(self):
         check_positive("max_iter", self.max_iter, integer=True)
         check_positive("tol", self.tol, strict=False)
-        Xd = _design(X, self.fit_intercept)
-        m, d = Xd.shape
-        y = self._targets(y, m)
-        lam = np.full(d, self._penalty(m))
+        check_choice("backend", self.backend, ("numba", "numpy"))
+        if not isinstance(self.fit_intercept, (bool, np.bool_)):
+            raise TypeError(f"fit_intercept must be a bool; got {self.fit_intercept!r}.")
+
+    def _validate(self, X, y):
+        shape = np.shape(X) if isinstance(X, (np.ndarray, list, tuple)) or sp.issparse(X) else ()
+        if len(shape) and shape[0] == 0:
+            raise ValueError(f"X has 0 samples (shape {tuple(shape)}); {type(self).__name__}.fit needs at least "
+                             "one sample.")
+        return validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=np.float64,
+                             y_numeric=self._loss == "squared")
+
+    def _solve(self, Xd, targets, lam):
+        """Solve one L1 problem; returns (weights, result)."""
+        penalty = np.full(Xd.shape[1], lam)
         if self.fit_intercept:
-            lam[-1] = 0.0
-        problem = GLMProblem(Xd, y, self._loss, l1=lam)
+            penalty[-1] = 0.0
+        problem = GLMProblem(Xd, targets, self._loss, l1=penalty)
         solver = ProxCoordinateEpochs(tol=self.tol, maxiter=self.max_iter, active_set=self.active_set,
                                       backend=self.backend)
         res = run(solver, problem, None)
-        w = res.x
-        self.coef_ = w[:-1].copy() if self.fit_intercept else w.copy()
-        self.intercept_ = float(w[-1]) if self.fit_intercept else 0.0
-        self.n_iter_ = int(res.nit)
-        self.dual_gap_ = res.gap
-        self.result_ = res
-        return self
+        if not res.success:
+            warnings.warn(f"{type(self).__name__} did not converge in max_iter={self.max_iter} passes "
+                          f"({res.message}); increase max_iter or tol.", ConvergenceWarning, stacklevel=3)
+        return res.x, res
 
-    def _decision(self, X):
-        if not hasattr(self, "coef_"):
-            raise AttributeError(f"This {type(self).__name__} instance is not fitted yet; call fit first.")
-        return np.asarray(X @ self.coef_).reshape(-1) + self.intercept_
+    def _split(self, w):
+        return (w[:-1], float(w[-1])) if self.fit_intercept else (w, 0.0)
 
-    def get_params(self, deep=True):
-        keys = ["fit_intercept", "tol", "max_iter", "active_set", "backend"] + self._own_params
-        return {k: getattr(self, k) for k in keys}
-
-    def set_params(self, **params):
-        for k, v in params.items():
-            if k not in self.get_params():
-                raise ValueError(f"Invalid parameter {k!r} for {type(self).__name__}; valid: "
-                                 f"{', '.join(sorted(self.get_params()))}.")
-            setattr(self, k, v)
-        return self
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
 
-class Lasso(_L1Estimator):
+class Lasso(RegressorMixin, _L1Estimator):
     """L1-regularized least squares, a drop-in for ``sklearn.linear_model.Lasso``.
 
     Minimizes ``1/(2 m) ||y - X w - b||^2 + alpha ||w||_1``.
@@ -114,6 +108,16 @@ class Lasso(_L1Estimator):
         Newton steps on the identified support.
     backend : {'numba', 'numpy'}
 
+    Attributes
+    ----------
+    coef_ : (n_features,) array
+    intercept_ : float
+    n_features_in_ : int
+    n_iter_ : int
+    dual_gap_ : float or None
+        The duality gap of the sum-scaled problem (None with an intercept).
+    result_ : OptimizeResult
+
     Examples
     --------
     >>> import numpy as np
@@ -126,28 +130,41 @@ class Lasso(_L1Estimator):
     """
 
     _loss = "squared"
-    _own_params = ["alpha"]
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, tol=1e-6, max_iter=1000, active_set=True,
                  backend="numba"):
-        super().__init__(fit_intercept=fit_intercept, tol=tol, max_iter=max_iter, active_set=active_set,
-                         backend=backend)
         self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
+        self.active_set = active_set
+        self.backend = backend
 
-    def _penalty(self, m):
+    def fit(self, X, y):
+        """Fit on data ``X`` (m x d, dense or sparse) and targets ``y``; returns ``self``."""
+        self._check_options()
         check_positive("alpha", self.alpha)
-        return self.alpha * m
+        X, y = self._validate(X, y)
+        w, res = self._solve(_design(X, self.fit_intercept), y, self.alpha * X.shape[0])
+        self.coef_, self.intercept_ = self._split(w)
+        self.n_iter_ = int(res.nit)
+        self.dual_gap_ = res.gap
+        self.result_ = res
+        return self
 
     def predict(self, X):
         """Predicted targets ``X @ coef_ + intercept_``."""
-        return self._decision(X)
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=np.float64, reset=False)
+        return np.asarray(X @ self.coef_).reshape(-1) + self.intercept_
 
 
-class L1LogisticRegression(_L1Estimator):
-    """L1-regularized binary logistic regression (scikit-learn's ``LogisticRegression(penalty='l1')``).
+class L1LogisticRegression(ClassifierMixin, _L1Estimator):
+    """L1-regularized logistic regression (scikit-learn's ``LogisticRegression(l1_ratio=1)``), one-vs-rest.
 
     Minimizes ``sum_i log(1 + exp(-y_i (x_i^T w + b))) + ||w||_1 / C`` with
-    labels mapped to -1 (the smaller class) and +1.
+    labels mapped to -1 and +1; with more than two classes, one such problem
+    per class against the rest.
 
     Parameters
     ----------
@@ -155,6 +172,15 @@ class L1LogisticRegression(_L1Estimator):
         Inverse regularization strength (> 0), as in scikit-learn.
     fit_intercept, tol, max_iter, active_set, backend
         As for :class:`Lasso` (``tol`` relative to ``m log 2``).
+
+    Attributes
+    ----------
+    classes_ : array
+    coef_ : (1, n_features) or (n_classes, n_features) array
+    intercept_ : (1,) or (n_classes,) array
+    n_features_in_ : int
+    n_iter_ : (1,) or (n_classes,) int array
+    dual_gap_ : list of float or None
 
     Examples
     --------
@@ -168,40 +194,63 @@ class L1LogisticRegression(_L1Estimator):
     """
 
     _loss = "logistic"
-    _own_params = ["C"]
 
     def __init__(self, C=1.0, *, fit_intercept=True, tol=1e-6, max_iter=1000, active_set=True, backend="numba"):
-        super().__init__(fit_intercept=fit_intercept, tol=tol, max_iter=max_iter, active_set=active_set,
-                         backend=backend)
         self.C = C
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
+        self.active_set = active_set
+        self.backend = backend
 
-    def _penalty(self, m):
+    def fit(self, X, y):
+        """Fit on data ``X`` (m x d, dense or sparse) and class labels ``y``; returns ``self``."""
+        self._check_options()
         check_positive("C", self.C)
-        return 1.0 / self.C
-
-    def _targets(self, y, m):
-        y = np.asarray(y)
-        if y.shape != (m,):
-            raise ValueError(f"y must have shape ({m},); got {y.shape}.")
-        classes = np.unique(y)
-        if classes.size != 2:
-            raise ValueError(f"y must hold exactly two classes; got {classes.size}.")
-        self.classes_ = classes
-        return np.where(y == classes[1], 1.0, -1.0)
+        X, y = self._validate(X, y)
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        if self.classes_.size < 2:
+            raise ValueError(f"y must hold at least two classes; got one class, {self.classes_[0]!r}.")
+        Xd = _design(X, self.fit_intercept)
+        positives = self.classes_[1:] if self.classes_.size == 2 else self.classes_
+        coefs, intercepts, iters, gaps = [], [], [], []
+        for cls in positives:
+            w, res = self._solve(Xd, np.where(y == cls, 1.0, -1.0), 1.0 / self.C)
+            coef, intercept = self._split(w)
+            coefs.append(coef)
+            intercepts.append(intercept)
+            iters.append(int(res.nit))
+            gaps.append(res.gap)
+        self.coef_ = np.vstack(coefs)
+        self.intercept_ = np.asarray(intercepts)
+        self.n_iter_ = np.asarray(iters)
+        self.dual_gap_ = gaps
+        return self
 
     def decision_function(self, X):
-        """Signed distance ``X @ coef_ + intercept_`` (positive means ``classes_[1]``)."""
-        return self._decision(X)
+        """Scores ``X @ coef_.T + intercept_``: shape (m,) for two classes (positive means ``classes_[1]``)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=np.float64, reset=False)
+        scores = np.asarray(X @ self.coef_.T) + self.intercept_
+        return scores[:, 0] if self.classes_.size == 2 else scores
 
     def predict_proba(self, X):
-        """Probabilities of ``classes_[0]`` and ``classes_[1]``, one row per sample."""
-        p1 = 1.0 / (1.0 + np.exp(-self._decision(X)))
-        return np.column_stack([1.0 - p1, p1])
+        """Class probabilities, one row per sample (one-vs-rest probabilities normalized to sum 1)."""
+        scores = self.decision_function(X)
+        if self.classes_.size == 2:
+            p1 = 1.0 / (1.0 + np.exp(-scores))
+            return np.column_stack([1.0 - p1, p1])
+        prob = 1.0 / (1.0 + np.exp(-scores))
+        return prob / prob.sum(axis=1, keepdims=True)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        return np.log(self.predict_proba(X))
 
     def predict(self, X):
         """Predicted class labels."""
-        return self.classes_[(self._decision(X) > 0).astype(int)]
-
-    def score(self, X, y):
-        """Mean accuracy on ``(X, y)``."""
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+        scores = self.decision_function(X)
+        if self.classes_.size == 2:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]

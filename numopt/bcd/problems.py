@@ -26,10 +26,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core.validate import as_float_array, check_choice, check_finite, check_positive, check_symmetric
-from ..oracles import Problem
+from ..losses import LOSS_CODES, check_loss
+from ..losses import kernels as loss_kernels
+from ..oracles import MissingCapabilityError, Problem
+from .gap import _gap
 
 __all__ = [
     "BlockProblem",
+    "as_block_problem",
     "GLMProblem",
     "QuadraticProblem",
     "label_propagation",
@@ -38,7 +42,13 @@ __all__ = [
     "softmax",
 ]
 
-LOSSES = {"squared": 0, "logistic": 1, "softmax": 2}
+def margin_losses(loss, z, y, C, backend="numba"):
+    """Row losses and their derivatives at the flat margins ``z`` (via :mod:`numopt.losses`)."""
+    lrow = np.empty(y.size)
+    slopes = np.empty(z.size)
+    loss_kernels(backend).margin_losses(LOSS_CODES[loss], np.ascontiguousarray(z, dtype=float), y, C, lrow,
+                                        slopes)
+    return lrow, slopes
 
 
 def kernels(backend: str):
@@ -65,10 +75,17 @@ class BlockProblem(Problem):
     Subclasses implement the smooth part ``f`` and its incremental state.
     Attributes: ``n``, ``x0``, ``l1`` (one weight per variable), ``nonneg``,
     ``grid`` (``(shape, node)`` for lattice problems, else ``None``).
+
+    Evaluations are counted (:meth:`counts`): ``nfev`` objective values,
+    ``njev`` full gradients (a full pass over the data, including the exact
+    state recomputations of :meth:`refresh`), ``nhev`` Hessian blocks and
+    ``nbev`` block evaluations (incremental state updates after a block step
+    and block gradients read from the data).
     """
 
     nonneg: bool = False
     grid = None
+    count_names = ("nfev", "njev", "nhev", "nbev")
 
     @property
     def capabilities(self):
@@ -89,6 +106,7 @@ class BlockProblem(Problem):
     def fun(self, x):
         """Objective value, L1 term included."""
         x = np.asarray(x, float)
+        self._count("nfev")
         return self.smooth(x) + float(self.l1 @ np.abs(x))
 
     def coord_lipschitz(self) -> np.ndarray:
@@ -144,7 +162,7 @@ class GLMProblem(BlockProblem):
 
     def __init__(self, A, y, loss="squared", *, n_classes: int = 1, l1=0.0, l2: float = 0.0,
                  nonneg: bool = False, x0=None, name: str | None = None):
-        check_choice("loss", loss, tuple(LOSSES))
+        loss = check_loss(loss)
         A = sp.csc_matrix(A, dtype=float) if sp.issparse(A) else sp.csc_matrix(as_float_array(A, "A", ndim=2))
         check_finite(A, "A")
         A.sum_duplicates()
@@ -188,18 +206,19 @@ class GLMProblem(BlockProblem):
         return self._scale * ((cls_a[:, None] == cls_b[None, :]) - 1.0 / self.C)
 
     def smooth(self, x):
-        X = np.asarray(x, float).reshape(self.d, self.C)
-        Z = self.A @ X
-        K = kernels("numpy")
-        lrow, _ = K.row_losses(LOSSES[self.loss], Z.reshape(-1), self.y, np.arange(self.m), self.C)
+        """Smooth part ``sum_i loss(a_i^T X, y_i) + l2/2 ||x||^2`` (not counted: :meth:`fun` counts)."""
+        x = np.asarray(x, float)
+        Z = self.A @ x.reshape(self.d, self.C)
+        lrow, _ = margin_losses(self.loss, Z.reshape(-1), self.y, self.C)
         return float(lrow.sum() + 0.5 * self.l2 * (x @ x))
 
     def grad(self, x):
+        """Gradient of the smooth part (one full pass over A)."""
         x = np.asarray(x, float)
+        self._count("njev")
         Z = self.A @ x.reshape(self.d, self.C)
-        K = kernels("numpy")
-        _, W = K.row_losses(LOSSES[self.loss], Z.reshape(-1), self.y, np.arange(self.m), self.C)
-        return np.asarray(self.A.T @ W).reshape(-1) + self.l2 * x
+        _, slopes = margin_losses(self.loss, Z.reshape(-1), self.y, self.C)
+        return np.asarray(self.A.T @ slopes.reshape(self.m, self.C)).reshape(-1) + self.l2 * x
 
     def _coord_lipschitz(self):
         col_sq = np.asarray(self.A.multiply(self.A).sum(axis=0)).reshape(-1)
@@ -227,6 +246,7 @@ class GLMProblem(BlockProblem):
 
     def hess_bound_block(self, idx):
         """Block of the constant Hessian upper bound: cost of the sparse product A_b^T A_b."""
+        self._count("nhev")
         feats, cls, Ab = self._columns(idx)
         H = (Ab.T @ Ab).toarray() * self._class_factor(cls, cls)
         H[np.diag_indices_from(H)] += self.l2
@@ -234,6 +254,7 @@ class GLMProblem(BlockProblem):
 
     def hess_block(self, state, idx):
         """Block of the exact Hessian at the state's point."""
+        self._count("nhev")
         feats, cls, Ab = self._columns(idx)
         if self.loss == "squared":
             H = (Ab.T @ Ab).toarray()
@@ -262,13 +283,13 @@ class GLMProblem(BlockProblem):
 
     def refresh(self, st):
         """Recompute the state exactly from ``st.x`` (one full pass over A)."""
+        self._count("nfev")
+        self._count("njev")
         Z = self.A @ st.x.reshape(self.d, self.C)
         st.z = np.ascontiguousarray(Z.reshape(-1))
-        K = kernels("numpy")
-        lrow, W = K.row_losses(LOSSES[self.loss], st.z, self.y, np.arange(self.m), self.C)
-        st.lrow = np.ascontiguousarray(lrow)
-        st.w = np.ascontiguousarray(W.reshape(-1))
-        st.g = np.asarray(self.A.T @ W).reshape(-1) + self.l2 * st.x
+        st.lrow, st.w = margin_losses(self.loss, st.z, self.y, self.C)
+        st.g = np.asarray(self.A.T @ st.w.reshape(self.m, self.C)).reshape(-1) + self.l2 * st.x
+        lrow = st.lrow
         st.fsmooth = float(lrow.sum() + 0.5 * self.l2 * (st.x @ st.x))
         return self._finish_state(st)
 
@@ -276,12 +297,13 @@ class GLMProblem(BlockProblem):
         """x[idx] += delta; update the state. Returns the variables whose gradient changed."""
         idx = np.asarray(idx, np.int64)
         delta = np.ascontiguousarray(delta, dtype=float)
+        self._count("nbev")
         xold = st.x[idx]
         st.x[idx] = xold + delta
         A = self.A
         Ar = self.Ar if st.track_grad else A  # rows are read only when the gradient is tracked
         df, nc = st.K.glm_apply(A.indptr, A.indices, A.data, Ar.indptr, Ar.indices, Ar.data, self.C,
-                                LOSSES[self.loss], self.y, st.z, st.w, st.lrow, st.g, idx, delta,
+                                LOSS_CODES[self.loss], self.y, st.z, st.w, st.lrow, st.g, idx, delta,
                                 st.track_grad, st.row_mark, st.rows_buf, st.col_mark, st.cols_buf)
         if self.l2:
             df += self.l2 * float(delta @ (xold + 0.5 * delta))
@@ -300,6 +322,7 @@ class GLMProblem(BlockProblem):
         idx = np.asarray(idx, np.int64)
         if st.track_grad:
             return st.g[idx].copy()
+        self._count("nbev")
         out = np.empty(idx.size)
         st.K.glm_block_grad(self.A.indptr, self.A.indices, self.A.data, self.C, st.w, idx, out)
         return out + self.l2 * st.x[idx]
@@ -311,26 +334,19 @@ class GLMProblem(BlockProblem):
         ``l1_j > 0``. The dual point is the rescaled residual ``theta = -w / s``
         with ``s = max(1, max_j |a_j^T w| / l1_j)``; the dual objective is
         ``||y||^2/2 - ||y - theta||^2/2`` (squared) or the summed binary entropy
-        of ``y_i theta_i`` (logistic). Cost: one pass over A.
+        of ``y_i theta_i`` (logistic), as in :func:`numopt.bcd.gap.l1_duality_gap`.
+        Cost: one pass over A.
         """
         if self.C != 1 or self.l2 or self.nonneg or self.loss == "softmax" or np.any(self.l1 <= 0):
             return None
-        theta = -st.w
-        corr = np.abs(np.asarray(self.A.T @ theta).reshape(-1)) / self.l1
-        theta = theta / max(1.0, float(corr.max()) if corr.size else 1.0)
-        primal = float(st.lrow.sum() + self.l1 @ np.abs(st.x))
-        if self.loss == "squared":
-            dual = 0.5 * float(self.y @ self.y) - 0.5 * float((self.y - theta) @ (self.y - theta))
-        else:
-            u = np.clip(self.y * theta, 0.0, 1.0)
-            ent = -(u * np.log(np.where(u > 0, u, 1.0)) + (1 - u) * np.log(np.where(u < 1, 1 - u, 1.0)))
-            dual = float(ent.sum())
-        return primal - dual
+        self._count("njev")
+        return _gap(self.A, self.y, self.loss, self.l1, st.x, float(st.lrow.sum()), st.w)
 
     def full_grad(self, st):
         """Exact gradient of the smooth part at the state (a full pass when untracked)."""
         if st.track_grad:
             return st.g
+        self._count("njev")
         return np.asarray(self.A.T @ st.w.reshape(self.m, self.C)).reshape(-1) + self.l2 * st.x
 
 
@@ -371,6 +387,8 @@ class QuadraticProblem(BlockProblem):
         return float(0.5 * x @ (self.Q @ x) - self.c @ x)
 
     def grad(self, x):
+        """Gradient ``Q x - c``."""
+        self._count("njev")
         return self.Q @ np.asarray(x, float) - self.c
 
     def _coord_lipschitz(self):
@@ -383,6 +401,7 @@ class QuadraticProblem(BlockProblem):
         return self.Q @ v
 
     def hess_bound_block(self, idx):
+        self._count("nhev")
         return self.Q[idx][:, idx].toarray()
 
     def hess_block(self, state, idx):
@@ -396,6 +415,8 @@ class QuadraticProblem(BlockProblem):
         return self.refresh(st)
 
     def refresh(self, st):
+        self._count("nfev")
+        self._count("njev")
         st.g = self.Q @ st.x - self.c
         st.fsmooth = float(0.5 * st.x @ (st.g - self.c))
         return self._finish_state(st)
@@ -403,6 +424,7 @@ class QuadraticProblem(BlockProblem):
     def apply(self, st, idx, delta):
         idx = np.asarray(idx, np.int64)
         delta = np.ascontiguousarray(delta, dtype=float)
+        self._count("nbev")
         gold = st.g[idx].copy()
         xold = st.x[idx]
         st.x[idx] = xold + delta
@@ -460,6 +482,46 @@ def softmax(A, labels, n_classes, *, l1=0.0, l2=0.0, name=None):
     (6, 2.1972)
     """
     return GLMProblem(A, labels, "softmax", n_classes=n_classes, l1=l1, l2=l2, name=name)
+
+
+def as_block_problem(problem):
+    """The block-structured form of ``problem`` and the factor its objective is multiplied by.
+
+    A :class:`BlockProblem` is returned as it is (factor 1). A problem with the
+    capability ``'glm'`` (the LIBSVM builders :func:`numopt.problems.libsvm.logistic_regression`,
+    :func:`~numopt.problems.libsvm.least_squares` and their
+    :func:`~numopt.problems.libsvm.l1_regularized` forms) becomes a :class:`GLMProblem`
+    on the same data whose objective is ``factor`` times the original (``factor`` is the
+    number of samples for a mean loss), so both have the same minimizers.
+
+    Raises
+    ------
+    MissingCapabilityError
+        For any other problem, naming what block coordinate descent needs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numopt.problems import libsvm
+    >>> p = libsvm.l1_regularized(libsvm.least_squares(np.eye(2), np.array([3.0, 0.5])), lam=0.5)
+    >>> block, factor = as_block_problem(p)
+    >>> factor, block.l1, block.fun(np.ones(2)) / factor == p.fun(np.ones(2))
+    (2.0, array([1., 1.]), True)
+    """
+    if isinstance(problem, BlockProblem):
+        return problem, 1.0
+    if "glm" not in getattr(problem, "capabilities", ()):
+        name = getattr(problem, "name", type(problem).__name__)
+        raise MissingCapabilityError(
+            f"method='bcd' needs a block-structured problem (block gradients, coordinate Lipschitz constants, "
+            f"Hessian-bound blocks), e.g. numopt.bcd.least_squares, logistic, softmax, label_propagation, a "
+            f"BlockProblem subclass, or a LIBSVM data-fitting problem (numopt.problems.libsvm); got "
+            f"{type(problem).__name__} '{name}'.")
+    glm = problem.glm
+    factor = float(glm.n_samples) if glm.reduction == "mean" else 1.0
+    lam = float(getattr(problem, "lam", 0.0))
+    return GLMProblem(glm.X, glm.y, glm.loss, n_classes=glm.C, l1=lam * factor, l2=glm.l2 * factor,
+                      x0=problem.x0, name=problem.name), factor
 
 
 def label_propagation(W, labels, labelled, *, grid_shape=None, name="label propagation"):

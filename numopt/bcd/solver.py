@@ -15,10 +15,9 @@ import numpy as np
 from .._core.driver import IterativeSolver, SolverState
 from .._core.result import OptimizeResult, Status
 from .._core.validate import as_float_array, check_choice, check_positive, check_rng
-from ..oracles import MissingCapabilityError
 from .active_set import manifold_newton
 from .partitions import FIXED_PARTITIONS, fixed_partition
-from .problems import BlockProblem, kernels
+from .problems import as_block_problem, kernels
 from .rules import GREEDY_RULES, RULES, build_selector
 from .updates import UPDATES, BlockUpdater
 
@@ -49,8 +48,13 @@ class BlockCoordinateDescent(IterativeSolver):
     block_size : int, optional
         Variables per block (the cap for 'variable' and 'tree'); default
         ``min(5, n)``; must satisfy 1 <= block_size <= n.
-    update : {'lipschitz', 'diag', 'matrix', 'newton'}
-        See :mod:`numopt.bcd.updates` (default 'lipschitz').
+    update : {'auto', 'lipschitz', 'diag', 'matrix', 'newton'}
+        See :mod:`numopt.bcd.updates`. The default 'auto' is 'matrix' on the
+        forest partitions ('tree', 'red-black', 'comb'; the block system is
+        then solved exactly by message passing on the tree) when the problem
+        has no L1 term, and 'lipschitz' otherwise. A Lipschitz step on a
+        forest block of an ill-conditioned problem (the lattice of data set D)
+        converges like gradient descent on that block, far more slowly.
     solve : {'auto', 'dense', 'tree'}
         How the matrix update solves its block system; 'auto' uses tree
         elimination (linear time) on forest partitions, Cholesky otherwise.
@@ -67,8 +71,9 @@ class BlockCoordinateDescent(IterativeSolver):
         Iterations between optimality checks (default: number of blocks).
     step_scale : float
         Multiplies every step (1 is the method; > 2 may diverge, which is reported as such).
-    seed : int or Generator, optional
-        For random rules and partitions.
+    seed : int, Generator or None
+        For random rules and partitions (default 0, so default calls are
+        reproducible; ``None`` for fresh entropy).
     backend : {'numba', 'numpy'}
         Numba kernels or their NumPy references.
 
@@ -91,7 +96,7 @@ class BlockCoordinateDescent(IterativeSolver):
         "rule": "gsl",
         "partition": "contiguous",
         "block_size": None,
-        "update": "lipschitz",
+        "update": "auto",
         "solve": "auto",
         "active_set": False,
         "newton_max_size": 2000,
@@ -99,14 +104,14 @@ class BlockCoordinateDescent(IterativeSolver):
         "target": None,
         "check_every": None,
         "step_scale": 1.0,
-        "seed": None,
+        "seed": 0,
         "backend": "numba",
     }
 
     def validate_options(self, o):
         check_choice("rule", o["rule"], RULES)
         check_choice("partition", o["partition"], PARTITIONS)
-        check_choice("update", o["update"], UPDATES)
+        check_choice("update", o["update"], ("auto",) + UPDATES)
         check_choice("solve", o["solve"], ("auto", "dense", "tree"))
         check_choice("backend", o["backend"], ("numba", "numpy"))
         if o["block_size"] is not None:
@@ -121,43 +126,47 @@ class BlockCoordinateDescent(IterativeSolver):
         if o["partition"] in ("variable", "tree") and o["rule"] not in GREEDY_RULES:
             raise ValueError(f"partition={o['partition']!r} builds blocks from greedy scores; rule must be one of "
                              f"{', '.join(map(repr, GREEDY_RULES))}, got {o['rule']!r}.")
-        if o["solve"] == "tree" and o["update"] != "matrix":
+        if o["solve"] == "tree" and o["update"] not in ("matrix", "auto"):
             raise ValueError("solve='tree' solves the matrix update; use update='matrix'.")
 
     def check_problem(self, problem):
-        if not isinstance(problem, BlockProblem):
-            name = getattr(problem, "name", type(problem).__name__)
-            raise MissingCapabilityError(
-                f"method='bcd' needs a block-structured problem (block gradients, coordinate Lipschitz "
-                f"constants, Hessian-bound blocks), e.g. numopt.bcd.least_squares, logistic, softmax, "
-                f"label_propagation or a BlockProblem subclass; got {type(problem).__name__} '{name}'.")
-        super().check_problem(problem)
+        as_block_problem(problem)  # raises MissingCapabilityError naming what is needed
 
     # protocol ---------------------------------------------------------------------------------
-    def init(self, problem, x0):
+    def init(self, source, x0):
         o = self.options
+        problem, factor = as_block_problem(source)
+        super().check_problem(problem)
+        counts0 = problem.counts()
         n = problem.n
         x0 = problem.x0 if x0 is None else x0
         x0 = as_float_array(x0, "x0", shape=(n,), copy=True)
+        partition = o["partition"]
         if problem.nonneg and np.any(x0 < 0):
             raise ValueError("x0 must be >= 0 for a problem with nonneg=True.")
-        if problem.has_l1 and o["update"] in ("matrix", "newton") and not problem.nonneg:
+        update = o["update"]
+        if update == "auto":
+            matrix_ok = partition in FOREST_PARTITIONS and not (problem.has_l1 and not problem.nonneg)
+            update = "matrix" if matrix_ok else "lipschitz"
+        if problem.has_l1 and update in ("matrix", "newton") and not problem.nonneg:
             raise ValueError(f"update={o['update']!r} has no closed-form proximal step for the L1 term; use "
                              "update='lipschitz' or 'diag' (active_set=True adds Newton steps on the support).")
+        if o["solve"] == "tree" and update != "matrix":
+            raise ValueError(f"solve='tree' solves the matrix update; update={o['update']!r} resolves to "
+                             f"{update!r} here. Use update='matrix'.")
         block_size = o["block_size"] if o["block_size"] is not None else min(5, n)
         if block_size > n:
             raise ValueError(f"block_size={block_size} does not fit n={n} variables; "
                              "expected 1 <= block_size <= n.")
-        partition = o["partition"]
         if partition in ("tree",) and not problem.has_graph:
             raise ValueError(f"partition='tree' needs a sparse dependency graph, which {problem.name!r} lacks.")
         solve = o["solve"]
         if solve == "auto":
-            solve = "tree" if (partition in FOREST_PARTITIONS and o["update"] == "matrix") else "dense"
+            solve = "tree" if (partition in FOREST_PARTITIONS and update == "matrix") else "dense"
         K = kernels(o["backend"])
         rng = check_rng(o["seed"])
         st = problem.init_state(x0, backend=o["backend"], track_grad=o["rule"] in GREEDY_RULES)
-        updater = BlockUpdater(o["update"], problem, solve=solve, step_scale=o["step_scale"], kernels=K)
+        updater = BlockUpdater(update, problem, solve=solve, step_scale=o["step_scale"], kernels=K)
         fixed = None
         if partition in FIXED_PARTITIONS:
             fixed = fixed_partition(partition, n, block_size, L=problem.coord_lipschitz(), grid=problem.grid,
@@ -167,7 +176,8 @@ class BlockCoordinateDescent(IterativeSolver):
             nblocks = -(-n // block_size)
         selector = build_selector(o["rule"], partition, problem, st, block_size, K, rng, updater, fixed)
         kkt = self._kkt(problem, st)
-        return SolverState(x=st.x, fun=st.f, pst=st, problem=problem, selector=selector, updater=updater,
+        return SolverState(x=st.x, fun=st.f / factor, pst=st, problem=problem, source=source, factor=factor,
+                           counts0=counts0, update=update, selector=selector, updater=updater,
                            check_every=o["check_every"] or nblocks, since_check=0, kkt=kkt,
                            kkt_scale=max(1.0, kkt), diverged=False, support=None, n_newton=0)
 
@@ -193,7 +203,7 @@ class BlockCoordinateDescent(IterativeSolver):
         if state.since_check >= state.check_every:
             state.since_check = 0
             self._check(state)
-        state.fun = st.f
+        state.fun = st.f / state.factor
         return state
 
     def _check(self, state):
@@ -229,10 +239,13 @@ class BlockCoordinateDescent(IterativeSolver):
     def postprocess(self, state, status):
         p = state.problem
         x = state.pst.x.copy()
-        res = OptimizeResult(x=x, fun=p.fun(x), kkt=p.kkt(x), n_newton=state.n_newton)
+        kkt = p.kkt(x) / state.factor
+        fun = p.fun(x) / state.factor if state.source is p else state.source.fun(x)
+        res = OptimizeResult(x=x, fun=fun, kkt=kkt, n_newton=state.n_newton, block_update=state.update)
         if p.has_l1:
             res["n_nonzero"] = int(np.count_nonzero(x))
+        res.update({k: v - state.counts0.get(k, 0) for k, v in p.counts().items()})
         return res
 
     def history_record(self, state):
-        return {"fun": float(state.pst.f), "kkt": float(state.kkt)}
+        return {"fun": float(state.pst.f) / state.factor, "kkt": float(state.kkt) / state.factor}

@@ -11,7 +11,9 @@ expected shape when loaded.
 On top of the data: :func:`logistic_regression` and :func:`least_squares`
 (smooth, with exact gradient, Hessian and Hessian-vector product) and
 :func:`l1_regularized`, which pairs a smooth problem with an L1 penalty
-``lam * ||w||_1`` and its proximal map.
+``lam * ||w||_1`` and its proximal map. These problems run under
+``numopt.minimize(..., method='bcd')`` (L1 least squares and L1 logistic
+regression by block coordinate descent) and under the smooth solvers.
 
 Examples
 --------
@@ -32,7 +34,7 @@ import scipy.sparse as sp
 
 from .._core.validate import check_positive, close_matches
 from ..losses import GLM
-from ..oracles import ScalarFunction, UnconstrainedProblem
+from ..oracles import Problem, ScalarFunction, UnconstrainedProblem
 from .datasets import LIBSVM_URL, DownloadError, data_folder, fetch
 
 __all__ = [
@@ -300,6 +302,10 @@ class DataFitProblem(UnconstrainedProblem):
         self.glm = glm
         self.X, self.y, self.loss, self.l2 = glm.X, glm.y, glm.loss, glm.l2
 
+    @property
+    def capabilities(self):
+        return self.objective.capabilities | {"glm"}
+
     def coordinate_lipschitz(self) -> np.ndarray:
         """L_j = c ||X[:, j]||^2 / N + l2 (c = 1/4 for logistic, 1 for squared loss)."""
         return self.glm.coordinate_lipschitz()
@@ -338,9 +344,13 @@ def least_squares(X, y, l2: float = 0.0) -> DataFitProblem:
     return DataFitProblem(GLM(X, y, "squared", l2=l2), "least squares")
 
 
-@dataclass
-class L1Problem:
+class L1Problem(Problem):
     """Composite problem ``min_w smooth(w) + lam * ||w||_1``.
+
+    Solved by ``numopt.minimize(problem, method='bcd')`` when ``smooth`` is a
+    :class:`DataFitProblem` (the data and loss are then available to block
+    coordinate descent: capability ``'glm'``). Evaluations are counted by the
+    smooth part's oracle (:meth:`counts`).
 
     Attributes
     ----------
@@ -356,12 +366,28 @@ class L1Problem:
     0.0
     """
 
-    smooth: UnconstrainedProblem
-    lam: float
+    def __init__(self, smooth: UnconstrainedProblem, lam: float):
+        self.smooth = smooth
+        self.lam = float(lam)
+        self.n = smooth.n
+        self.x0 = None if smooth.x0 is None else np.array(smooth.x0, dtype=float)
+        self.name = f"L1-regularized {smooth.name}"
+
+    def __repr__(self) -> str:
+        return f"L1Problem(smooth={self.smooth.name!r}, lam={self.lam!r})"
 
     @property
-    def n(self) -> int:
-        return self.smooth.n
+    def capabilities(self):
+        caps = {"fun", "prox"} | ({"glm"} if isinstance(self.smooth, DataFitProblem) else set())
+        return frozenset(caps)
+
+    @property
+    def glm(self) -> GLM:
+        """The loss of the smooth part (for a :class:`DataFitProblem`)."""
+        if not isinstance(self.smooth, DataFitProblem):
+            raise AttributeError(f"the smooth part {self.smooth.name!r} is not a data-fitting problem; "
+                                 "it has no glm.")
+        return self.smooth.glm
 
     def fun(self, w) -> float:
         """Full objective ``smooth(w) + lam ||w||_1``."""
@@ -379,6 +405,14 @@ class L1Problem:
     def lam_max(self) -> float:
         """Smallest ``lam`` for which ``w = 0`` is optimal: ``||grad smooth(0)||_inf``."""
         return float(np.max(np.abs(self.smooth.objective.grad(np.zeros(self.n)))))
+
+    def counts(self) -> dict[str, int]:
+        """Evaluation counts of the smooth part's oracle."""
+        return self.smooth.counts()
+
+    def reset_counts(self) -> None:
+        """Set the smooth part's counters back to zero."""
+        self.smooth.reset_counts()
 
 
 def l1_regularized(smooth: UnconstrainedProblem, lam: float) -> L1Problem:

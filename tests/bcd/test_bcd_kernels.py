@@ -6,7 +6,14 @@ import scipy.sparse as sp
 
 from numopt.bcd import _kernels as nb
 from numopt.bcd import _reference as ref
-from numopt.bcd.problems import label_propagation
+from numopt.bcd.problems import label_propagation, margin_losses
+
+LOSS_NAMES = ("squared", "logistic", "softmax")
+
+
+def _row_losses(loss, z, y, C):
+    lrow, slopes = margin_losses(LOSS_NAMES[loss], z, y, C, backend="numpy")
+    return lrow, slopes.reshape(-1, C)
 
 
 def _glm_data(loss, C, seed=0):
@@ -22,7 +29,7 @@ def _glm_data(loss, C, seed=0):
         y = rng.integers(0, C, m).astype(float)
     x = rng.standard_normal(d * C) * 0.3
     z = (A @ x.reshape(d, C)).reshape(-1)
-    lrow, W = ref.row_losses(loss, z, y, np.arange(m), C)
+    lrow, W = _row_losses(loss, z, y, C)
     g = np.asarray(A.T @ W).reshape(-1)
     return A, y, z, W.reshape(-1), lrow, g
 
@@ -51,7 +58,7 @@ def test_glm_apply_matches_reference_and_full_recompute(loss, C):
     x = np.zeros(d * C)
     x[block] += delta
     z_new = z + (A @ x.reshape(d, C)).reshape(-1)
-    l_new, W_new = ref.row_losses(loss, z_new, y, np.arange(m), C)
+    l_new, W_new = _row_losses(loss, z_new, y, C)
     np.testing.assert_allclose(a1[0], z_new, atol=1e-12)
     np.testing.assert_allclose(a1[3], np.asarray(A.T @ W_new).reshape(-1), atol=1e-10)
     assert df1 == pytest.approx(l_new.sum() - lrow.sum(), abs=1e-10)
@@ -124,7 +131,7 @@ def test_block_scores_and_segment_tree():
 
 
 def _lattice(rows, cols):
-    from numopt.problems.bcd_datasets import dataset_d
+    from numopt.bcd.datasets import dataset_d
 
     return dataset_d(rows, cols, 3, weight=2.0, seed=0)
 
@@ -190,7 +197,7 @@ def test_prox_cd_epoch_matches_reference(loss):
     for K in (nb, ref):
         zz, ww, ll, x = z.copy(), w.copy(), lrow.copy(), np.zeros(d)
         zz[:] = 0.0
-        l0, W0 = ref.row_losses(loss, zz, y, np.arange(A.shape[0]), 1)
+        l0, W0 = _row_losses(loss, zz, y, 1)
         ll[:] = l0
         ww[:] = W0[:, 0]
         df = K.prox_cd_epoch(A.indptr, A.indices, A.data, loss, y, zz, ww, ll, x, lam, order)
@@ -208,3 +215,28 @@ def test_label_propagation_tree_solve_on_knn_forest():
     block = np.arange(3, dtype=np.int64)
     assert nb.tree_solve(p.Q.indptr, p.Q.indices, p.Q.data, block, p.c, -np.ones(3, np.int64), out) == 0
     np.testing.assert_allclose(out, np.ones(3))
+
+
+@pytest.mark.parametrize("loss", [0, 1])
+def test_prox_newton_step_matches_reference(loss):
+    A, y, z, w, lrow, g = _glm_data(loss, 1, seed=4)
+    m, d = A.shape
+    lam = np.full(d, 0.2)
+    order = np.array([0, 2, 3, 5, 8, 11], np.int64)
+    res = []
+    for K in (nb, ref):
+        zz, ww, ll = z.copy(), w.copy(), lrow.copy()
+        x = np.linalg.lstsq(A.toarray(), z, rcond=None)[0]  # the point whose margins are z
+        zz[:] = A @ x
+        l0, W0 = _row_losses(loss, zz, y, 1)
+        ll[:], ww[:] = l0, W0[:, 0]
+        f0 = ll.sum() + lam @ np.abs(x)
+        df = K.prox_newton_step(A.indptr, A.indices, A.data, loss, y, zz, ww, ll, x, lam, order, 50, 1e-14,
+                                np.empty(m), np.empty(m), np.empty(m), np.empty(m))
+        res.append((df, x.copy(), zz.copy(), ll.copy(), f0))
+    (df1, x1, z1, l1, f0), (df2, x2, z2, l2, _) = res
+    assert df1 == pytest.approx(df2, rel=1e-9, abs=1e-12)
+    np.testing.assert_allclose(x1, x2, atol=1e-10)
+    np.testing.assert_allclose(z1, A @ x1, atol=1e-12)  # margins kept in step with x
+    np.testing.assert_allclose(l1, _row_losses(loss, z1, y, 1)[0], atol=1e-12)
+    assert df1 != 0.0 and l1.sum() + lam @ np.abs(x1) < f0  # a descent step

@@ -66,7 +66,7 @@ def test_partitions_cover_and_respect_sizes():
 
 @pytest.mark.parametrize("shape", [(5, 6), (7, 4)])
 def test_red_black_and_comb_blocks_are_forests_of_the_lattice(shape):
-    from numopt.problems.bcd_datasets import dataset_d
+    from numopt.bcd.datasets import dataset_d
 
     p = dataset_d(*shape, 3, seed=1)
     for make in (red_black, comb):

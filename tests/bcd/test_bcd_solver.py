@@ -9,7 +9,7 @@ import scipy.sparse.linalg as spla
 import numopt
 from numopt import MissingCapabilityError, Status
 from numopt.bcd import BlockCoordinateDescent, least_squares, logistic, softmax
-from numopt.problems.bcd_datasets import dataset_a, dataset_b, dataset_c, dataset_d, dataset_e
+from numopt.bcd.datasets import dataset_a, dataset_b, dataset_c, dataset_d, dataset_e
 
 
 def solve(p, **options):

@@ -142,6 +142,25 @@ def test_l1_problem_matches_scikit_learn_lasso():
     assert big.optimality(np.zeros(5)) == 0.0
 
 
+def test_l1_problem_is_a_counted_problem_that_bcd_solves():
+    import numopt
+    from numopt.oracles import Problem
+
+    Lasso = pytest.importorskip("sklearn.linear_model").Lasso
+    X, y = random_data(False, seed=3)
+    prob = libsvm.l1_regularized(libsvm.least_squares(X, y), lam=0.05)
+    assert isinstance(prob, Problem) and {"fun", "prox", "glm"} <= prob.capabilities
+    prob.reset_counts()
+    prob.fun(np.zeros(5))
+    prob.optimality(np.zeros(5))
+    assert prob.counts()["nfev"] == 1 and prob.counts()["njev"] == 1
+    res = numopt.minimize(prob, method="bcd", options={"rule": "gsl", "block_size": 1, "tol": 1e-12,
+                                                       "maxiter": 100000})
+    w = Lasso(alpha=0.05, fit_intercept=False, tol=1e-14, max_iter=100000).fit(X, y).coef_
+    assert res.success and res.fun == pytest.approx(prob.fun(w), rel=1e-10)
+    assert prob.optimality(res.x) < 1e-8
+
+
 @pytest.mark.parametrize("call, exc, match", [
     (lambda: libsvm.logistic_regression(np.ones((3, 2)), np.array([0.0, 1.0, 1.0])), ValueError,
      "labels in {-1, \\+1}"),
