@@ -19,8 +19,8 @@ from scipy.sparse.linalg import LinearOperator
 
 from ..linalg.sketch import sketch_solve
 
-__all__ = ["assemble_kkt", "dense_hessian", "frobenius_norm", "null_space_min_eig", "solve_kkt",
-           "tangential_curvature"]
+__all__ = ["assemble_kkt", "choose_inner", "dense_hessian", "frobenius_norm", "null_space_min_eig",
+           "solve_kkt", "tangential_curvature"]
 
 
 def dense_hessian(B, n: int) -> np.ndarray:
@@ -125,6 +125,42 @@ def tangential_curvature(B, projector: NormalProjector, u):
     """``(u_t^T B u_t, ||u_t||^2)`` for the tangential part ``u_t`` of the step ``u``."""
     ut = u - projector.normal(u)
     return float(ut @ np.asarray(B @ ut).ravel()), float(ut @ ut)
+
+
+def choose_inner(K, sketch_sweeps: float = 100.0) -> str:
+    """``'exact'`` or ``'sketch'``: the cheaper way to solve ``K z = b`` by a flop-count model.
+
+    A sketching solve is charged ``sketch_sweeps`` passes over the nonzeros of
+    ``K`` (row-action solvers on an indefinite KKT matrix need tens to
+    hundreds of passes for the accuracies Newton asks for). A direct solve is
+    charged ``N^3 / 3`` for a dense ``K`` of order ``N`` and ``N^1.5`` for a
+    sparse one (the flops of a nested-dissection factorization of a
+    2-D-like graph). An operator ``K`` (Hessian-vector
+    products only) goes to MINRES, which needs no rows: ``'exact'``.
+
+    Examples
+    --------
+    >>> choose_inner(np.eye(50)), choose_inner(np.eye(2000))
+    ('exact', 'sketch')
+    >>> lap = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(300, 300))
+    >>> choose_inner(sp.kronsum(lap, lap, format="csr"))  # a 2-D Laplacian, N = 90000
+    'exact'
+    """
+    if isinstance(K, LinearOperator):
+        return "exact"
+    N = K.shape[0]
+    nnz = K.nnz if sp.issparse(K) else N * N
+    direct = N**1.5 if sp.issparse(K) else N**3 / 3.0
+    return "exact" if direct <= sketch_sweeps * nnz else "sketch"
+
+
+def inner_path(K, inner: str, sketch: str) -> str:
+    """Name of the path a solve takes: ``'dense-lu'``, ``'sparse-lu'``, ``'minres'`` or ``'sketch-<name>'``."""
+    if inner == "sketch":
+        return f"sketch-{sketch}"
+    if isinstance(K, LinearOperator):
+        return "minres"
+    return "sparse-lu" if sp.issparse(K) else "dense-lu"
 
 
 def solve_kkt(K, rhs, *, inner: str, stop, sketch: str, sampling: str, block_size, maxiter, rng, z0=None):
