@@ -112,6 +112,9 @@ class NormalProjector:
                                                                                         format="csc"))
         else:
             self._G = np.asarray(G, dtype=float)
+            if self._G.shape[0]:
+                sv = np.linalg.svd(self._G, compute_uv=False)
+                self.singular = bool(sv[-1] <= 1e-10 * max(sv[0], 1.0)) or self._G.shape[0] > self._G.shape[1]
 
     def normal(self, u):
         """The component of ``u`` in the row space of ``G``: ``G^T (G G^T)^+ G u``."""
