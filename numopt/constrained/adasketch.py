@@ -145,8 +145,9 @@ class AdaSketchNewton(IterativeSolver):
     max_penalty_updates : int
         Penalty updates per iteration before giving up.
     singular_patience : int
-        Consecutive iterations with a rank-deficient Jacobian after which the
-        run stops with ``Status.SINGULAR`` (10).
+        Consecutive iterations with a rank-deficient Jacobian, without a
+        tenfold decrease of the KKT residual over them, after which the run
+        stops with ``Status.SINGULAR`` (10).
     multipliers0 : {'lstsq', 'zeros'}
         Initial multipliers when the problem has no ``y0``.
     dense_max : int
@@ -408,7 +409,12 @@ class AdaSketchNewton(IterativeSolver):
             gamma = np.sqrt(np.finfo(float).eps) * max(1.0, st.kkt)
         K = assemble_kkt(H, st.G, st.shift, gamma, o["dense_max"])
         inner = choose_inner(K, o["sketch_sweeps"]) if o["inner"] == "auto" else o["inner"]
-        path = inner_path(K, inner, o["sketch"])
+        if deficient and inner == "exact":
+            # a direct solver takes the minimum-norm least-squares solution of the singular system;
+            # a tiny dual regularization would blow the multipliers up like 1 / gamma instead
+            gamma = 0.0
+            K = assemble_kkt(H, st.G, st.shift, gamma, o["dense_max"])
+        path = inner_path(K, inner, o["sketch"], least_squares=deficient)
         st.inner_paths[path] = st.inner_paths.get(path, 0) + 1
         normK = frobenius_norm(K, st.rng)
         bnorm = st.kkt
@@ -420,7 +426,7 @@ class AdaSketchNewton(IterativeSolver):
         for _ in range(o["max_penalty_updates"]):
             if z is None or (inner == "sketch" and not met):
                 target = o["theta"] * max(delta_t, o["delta_min"]) * bnorm / (normK * o["psi"])
-                z, nin, met = solve_kkt(K, rhs, inner=inner, stop=_residual_test(target),
+                z, nin, met = solve_kkt(K, rhs, inner=inner, stop=_residual_test(target), least_squares=deficient,
                                         sketch=o["sketch"], sampling=o["sampling"], block_size=o["block_size"],
                                         maxiter=self._inner_maxiter(K.shape[0]), rng=st.rng, z0=z)
                 st.n_inner += nin
@@ -534,7 +540,8 @@ class AdaSketchNewton(IterativeSolver):
             return Status.SUCCESS
         if st.fail is not None:
             return st.fail
-        if st.singular_streak >= self.options["singular_patience"]:
+        patience = self.options["singular_patience"]
+        if st.singular_streak >= patience and st.kkt > 0.1 * st.kkt_history[-1 - patience]:
             return self._failure(st, Status.SINGULAR)
         if (st.overdetermined or st.singular) and _infeasible_stationary(st.G, st.c, self.options["tol"],
                                                                           self.options["tol"]):

@@ -157,22 +157,43 @@ def choose_inner(K, sketch_sweeps: float = 100.0) -> str:
     return "exact" if direct <= sketch_sweeps * nnz else "sketch"
 
 
-def inner_path(K, inner: str, sketch: str) -> str:
-    """Name of the path a solve takes: ``'dense-lu'``, ``'sparse-lu'``, ``'minres'`` or ``'sketch-<name>'``."""
+def inner_path(K, inner: str, sketch: str, least_squares: bool = False) -> str:
+    """Name of the path a solve takes.
+
+    ``'dense-lu'``, ``'sparse-lu'``, ``'minres'``, ``'dense-lstsq'``,
+    ``'sparse-lsqr'`` (singular ``K``, ``least_squares=True``) or ``'sketch-<name>'``.
+    """
     if inner == "sketch":
         return f"sketch-{sketch}"
     if isinstance(K, LinearOperator):
         return "minres"
+    if least_squares:
+        return "sparse-lsqr" if sp.issparse(K) else "dense-lstsq"
     return "sparse-lu" if sp.issparse(K) else "dense-lu"
 
 
-def solve_kkt(K, rhs, *, inner: str, stop, sketch: str, sampling: str, block_size, maxiter, rng, z0=None):
+def solve_kkt(K, rhs, *, inner: str, stop, sketch: str, sampling: str, block_size, maxiter, rng, z0=None,
+              least_squares: bool = False):
     """Solve ``K z = rhs`` exactly ('exact') or with a sketching solver ('sketch').
 
     Returns ``(z, inner_iterations, met_test)``; ``z0`` starts the sketching
     solver (default 0). The exact path is a dense LU, a sparse LU (SuperLU) or
-    MINRES for operators; a singular matrix falls back to least squares.
+    MINRES for operators; a singular matrix falls back to least squares, and
+    ``least_squares=True`` (``K`` known to be singular) goes there directly:
+    the minimum-norm solution (LAPACK ``gelsd``, or LSQR for sparse ``K``).
+
+    Examples
+    --------
+    >>> K = np.array([[1.0, 0, 2], [0, 1, 3], [2, 3, 0]])
+    >>> z, _, met = solve_kkt(K, np.ones(3), inner="exact", stop=None, sketch="rk", sampling="uniform",
+    ...                       block_size=None, maxiter=0, rng=None)
+    >>> met, bool(np.allclose(K @ z, 1.0))
+    (True, True)
     """
+    if inner == "exact" and least_squares and not isinstance(K, LinearOperator):
+        if sp.issparse(K):
+            return spla.lsqr(K, rhs, atol=1e-14, btol=1e-14)[0], 0, False
+        return np.linalg.lstsq(K, rhs, rcond=None)[0], 0, False
     if inner == "exact":
         if isinstance(K, LinearOperator):
             z, info = spla.minres(K, rhs, rtol=1e-14, maxiter=20 * K.shape[0])
