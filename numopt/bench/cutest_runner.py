@@ -246,8 +246,11 @@ def numopt_method(method: str, **options) -> Callable:
         timed_out = res.status == Status.MAXTIME.code
         paths = res.get("inner_paths") or {}
         path = next(iter(paths)) if len(paths) == 1 else ", ".join(f"{k} x{v}" for k, v in paths.items())
-        return {"x": res.x, "nit": res.nit, "message": "time limit reached" if timed_out else res.message,
-                "timed_out": timed_out, "path": path}
+        out = {"x": res.x, "nit": res.nit, "message": "time limit reached" if timed_out else res.message,
+               "timed_out": timed_out, "path": path}
+        if "history" in res:
+            out["history"] = res.history
+        return out
 
     return solve
 
