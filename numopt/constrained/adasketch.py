@@ -433,7 +433,11 @@ class AdaSketchNewton(IterativeSolver):
                 if projector is not None:
                     curv, size = tangential_curvature(H, projector, z[:n])
                     curv += st.shift * size
-                    if size > 0 and curv < o["eig_threshold"] * size and st.shift < 1e20:
+                    # a direct solve that fell back to least squares (K singular with G of full rank)
+                    # means zero reduced curvature somewhere: shift as for a failed curvature test
+                    singular_K = inner == "exact" and not met and not deficient
+                    bad = singular_K or (size > 0 and curv < o["eig_threshold"] * size)
+                    if bad and st.shift < 1e20:
                         st.shift = o["xi_B"] if st.shift == 0 else 10.0 * st.shift
                         K = assemble_kkt(H, st.G, st.shift, gamma, o["dense_max"])
                         normK = frobenius_norm(K, st.rng)
