@@ -4,8 +4,9 @@ Suites:
 
 ``constrained-cutest-paper`` (full)
     The 41 CUTEst problems of Hong et al. (ICML 2023) in S2MPJ: how many reach
-    KKT <= 1e-6 and the median number of Newton iterations, for the randomized
-    Kaczmarz and Gaussian-vector sketches and for exact inner solves. The
+    KKT <= 1e-6 and the median number of Newton iterations, for the default
+    (the cost model's choice of inner solve), the randomized Kaczmarz and
+    Gaussian-vector sketches forced, and exact inner solves. The
     side-by-side comparison with SLSQP, trust-constr and IPOPT on the 41 (quick)
     and all 197 (full) problems is the ``cutest-baseline`` suite, where
     ``'adasketch-newton'`` is registered in :data:`numopt.bench.cutest_runner.SOLVERS`.
@@ -39,7 +40,8 @@ KKT_TOL = 1e-6
 
 
 #: numopt variants compared on the paper's problems (registered in the CUTEst runner while the suite runs).
-VARIANTS = {"adasketch-newton-rk": {"seed": 0}, "adasketch-newton-gaussian": {"seed": 0, "sketch": "gaussian"},
+VARIANTS = {"adasketch-newton-default": {}, "adasketch-newton-rk": {"inner": "sketch"},
+            "adasketch-newton-gaussian": {"inner": "sketch", "sketch": "gaussian"},
             "adasketch-newton-exact": {"inner": "exact"}}
 
 
