@@ -524,10 +524,14 @@ class AdaSketchNewton(IterativeSolver):
         phi0 = 0.5 * float(c @ c)
         alpha = 1.0
         p = st.problem
-        while alpha >= o["min_step"] and slope < 0:
+        curvature = 0.0
+        if slope >= 0:
+            dx, curvature = self._negative_curvature_of_violation(st)
+        while alpha >= o["min_step"] and (slope < 0 or curvature < 0):
             x = st.x + alpha * dx
             ct = p.cons(x)
-            if np.all(np.isfinite(ct)) and 0.5 * float(ct @ ct) <= phi0 + o["beta"] * alpha * slope:
+            decrease = o["beta"] * alpha * slope if slope < 0 else 0.5 * o["beta"] * alpha**2 * curvature
+            if np.all(np.isfinite(ct)) and 0.5 * float(ct @ ct) <= phi0 + decrease:
                 f, c, G, g = self._evaluate(p, x)
                 st.alpha = alpha
                 self._set_point(st, x, _least_squares_multipliers(G, g), f, c, G, g)
@@ -537,6 +541,28 @@ class AdaSketchNewton(IterativeSolver):
         if st.fail is Status.LINESEARCH and float(np.linalg.norm(c)) > o["tol"]:
             st.fail = Status.INFEASIBLE
         return st
+
+    @staticmethod
+    def _negative_curvature_of_violation(st):
+        """At a stationary point of ``phi = ||c||^2 / 2``: a direction of negative curvature of ``phi``.
+
+        Returns ``(d, d^T Hphi d)`` with ``Hphi = G^T G + sum_i c_i Hess c_i`` (dense, small
+        problems with constraint Hessians), scaled so that the quadratic model of ``phi`` reaches
+        zero; ``(0, 0)`` when ``phi`` has no negative curvature there (a true local minimum, so the
+        point is reported as locally infeasible) or the Hessians are not available.
+        """
+        p, n = st.problem, st.n
+        eq = getattr(p, "eq", None)
+        if eq is None or not getattr(eq, "has_hess", False) or n > 500:
+            return np.zeros(n), 0.0
+        Gd = st.G.toarray() if sp.issparse(st.G) else np.asarray(st.G, dtype=float)
+        Hc = eq.hess(st.x, st.c)
+        Hphi = Gd.T @ Gd + (Hc.toarray() if sp.issparse(Hc) else np.asarray(Hc, dtype=float))
+        w, V = np.linalg.eigh(0.5 * (Hphi + Hphi.T))
+        if w[0] >= -1e-8 * max(1.0, abs(w[-1])):
+            return np.zeros(n), 0.0
+        t = np.sqrt(float(st.c @ st.c) / -w[0])
+        return t * V[:, 0], float(w[0]) * t * t
 
     # --------------------------------------------------------------------------- protocol
     def terminate(self, st):

@@ -149,3 +149,13 @@ def test_singular_message_gives_the_reason():
                           options={"maxiter": 200})
     assert res.status == Status.SINGULAR.code
     assert "constraint Jacobian is rank deficient at the iterate" in res.message
+
+
+def test_maximum_of_the_violation_is_not_called_infeasible():
+    # at x0 = 0 the circle constraint has a zero Jacobian: x0 is a local *maximum* of ||c||^2, so the
+    # run must leave it along negative curvature and solve, not report INFEASIBLE
+    res = numopt.minimize(lambda x: (x[0] - 2) ** 2 + x[1] ** 2, np.zeros(2),
+                          jac=lambda x: np.array([2 * (x[0] - 2), 2 * x[1]]), hess=lambda x: 2 * np.eye(2),
+                          constraints={"type": "eq", "fun": lambda x: np.array([x @ x - 1]),
+                                       "jac": lambda x: 2 * x[None, :], "hess": lambda x, v: 2 * v[0] * np.eye(2)})
+    assert res.success and np.allclose(res.x, [1.0, 0.0], atol=1e-7)
