@@ -233,7 +233,9 @@ def numopt_method(method: str, **options) -> Callable:
         except (ImportError, AttributeError) as exc:
             raise SolverUnavailable(f"numopt method {method!r} cannot be imported ({exc})") from exc
         clock, track = _Clock(time_limit), _Iterates(problem.x0)
-        for name in ("fun", "grad", "cons", "jac", "hess_lagrangian", "hessp_lagrangian"):
+        timed = [name for name in ("fun", "grad", "cons", "jac", "hess_lagrangian", "hessp_lagrangian")
+                 if hasattr(problem, name)]
+        for name in timed:
             setattr(problem, name, clock.wrap(getattr(problem, name)))
         try:
             res = minimize(problem, method=method, callback=track,
@@ -241,7 +243,7 @@ def numopt_method(method: str, **options) -> Callable:
         except TimeLimitReached:
             return {"x": track.x, "nit": track.nit, "message": "time limit reached", "timed_out": True}
         finally:
-            for name in ("fun", "grad", "cons", "jac", "hess_lagrangian", "hessp_lagrangian"):
+            for name in timed:
                 delattr(problem, name)
         timed_out = res.status == Status.MAXTIME.code
         paths = res.get("inner_paths") or {}
