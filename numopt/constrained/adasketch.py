@@ -71,6 +71,7 @@ from .._core.validate import as_float_array, check_choice, check_in_range, check
 from ..linalg.sketch import SAMPLINGS, SKETCHES
 from ..oracles import ConstrainedProblem, Problem, UnconstrainedProblem
 from .kkt import (
+    RCOND,
     NormalProjector,
     assemble_kkt,
     choose_inner,
@@ -146,7 +147,7 @@ class AdaSketchNewton(IterativeSolver):
         Penalty updates per iteration before giving up.
     singular_patience : int
         Consecutive iterations with a rank-deficient Jacobian, without a
-        tenfold decrease of the KKT residual over them, after which the run
+        10% decrease of the KKT residual over them, after which the run
         stops with ``Status.SINGULAR`` (10).
     multipliers0 : {'lstsq', 'zeros'}
         Initial multipliers when the problem has no ``y0``.
@@ -518,7 +519,7 @@ class AdaSketchNewton(IterativeSolver):
         if sp.issparse(G):
             dx = -spla.lsqr(G, c, atol=1e-14, btol=1e-14)[0]
         else:
-            dx = -np.linalg.lstsq(G, c, rcond=None)[0]
+            dx = -np.linalg.lstsq(G, c, rcond=RCOND)[0]
         grad = np.asarray(G.T @ c).ravel()
         slope = float(grad @ dx)
         phi0 = 0.5 * float(c @ c)
@@ -571,7 +572,7 @@ class AdaSketchNewton(IterativeSolver):
         if st.fail is not None:
             return st.fail
         patience = self.options["singular_patience"]
-        if st.singular_streak >= patience and st.kkt > 0.1 * st.kkt_history[-1 - patience]:
+        if st.singular_streak >= patience and st.kkt > 0.9 * st.kkt_history[-1 - patience]:
             return self._failure(st, Status.SINGULAR)
         if (st.overdetermined or st.singular) and _infeasible_stationary(st.G, st.c, self.options["tol"],
                                                                           self.options["tol"]):
@@ -651,7 +652,7 @@ def _linearization_inconsistent(G, c, tol: float) -> bool:
     if sp.issparse(G):
         dx = spla.lsqr(G, -c, atol=1e-12, btol=1e-12)[0]
     else:
-        dx = np.linalg.lstsq(G, -c, rcond=None)[0]
+        dx = np.linalg.lstsq(G, -c, rcond=RCOND)[0]
     return float(np.linalg.norm(c + np.asarray(G @ dx).ravel())) > 0.5 * cnorm
 
 
@@ -670,4 +671,4 @@ def _least_squares_multipliers(G, g):
             return spla.splu(GGt).solve(rhs)
         except RuntimeError:
             return spla.lsqr(G.T, -g, atol=1e-12, btol=1e-12)[0]
-    return np.linalg.lstsq(np.asarray(G, dtype=float).T, -g, rcond=None)[0]
+    return np.linalg.lstsq(np.asarray(G, dtype=float).T, -g, rcond=RCOND)[0]

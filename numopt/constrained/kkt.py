@@ -19,7 +19,12 @@ from scipy.sparse.linalg import LinearOperator
 
 from ..linalg.sketch import sketch_solve
 
-__all__ = ["assemble_kkt", "choose_inner", "dense_hessian", "frobenius_norm", "null_space_min_eig",
+#: Relative cutoff of the singular values that dense least-squares solves treat as zero. NumPy's
+#: default (``eps * max(m, n)``) keeps directions of rounding size in exactly rank-deficient Jacobians
+#: (1e-14 against 0.5 on CYCLOOCF) and inverts them into huge steps.
+RCOND = 1e-10
+
+__all__ = ["RCOND", "assemble_kkt", "choose_inner", "dense_hessian", "frobenius_norm", "null_space_min_eig",
            "solve_kkt", "tangential_curvature"]
 
 
@@ -120,7 +125,7 @@ class NormalProjector:
         """The component of ``u`` in the row space of ``G``: ``G^T (G G^T)^+ G u``."""
         if self.sparse:
             return np.asarray(self.G.T @ self._lu.solve(np.asarray(self.G @ u).ravel())).ravel()
-        w = np.linalg.lstsq(self._G.T, u, rcond=None)[0]
+        w = np.linalg.lstsq(self._G.T, u, rcond=RCOND)[0]
         return self._G.T @ w
 
 
@@ -193,7 +198,7 @@ def solve_kkt(K, rhs, *, inner: str, stop, sketch: str, sampling: str, block_siz
     if inner == "exact" and least_squares and not isinstance(K, LinearOperator):
         if sp.issparse(K):
             return spla.lsqr(K, rhs, atol=1e-14, btol=1e-14)[0], 0, False
-        return np.linalg.lstsq(K, rhs, rcond=None)[0], 0, False
+        return np.linalg.lstsq(K, rhs, rcond=RCOND)[0], 0, False
     if inner == "exact":
         if isinstance(K, LinearOperator):
             z, info = spla.minres(K, rhs, rtol=1e-14, maxiter=20 * K.shape[0])
@@ -206,7 +211,7 @@ def solve_kkt(K, rhs, *, inner: str, stop, sketch: str, sampling: str, block_siz
         try:
             return sla.solve(K, rhs, assume_a="sym", check_finite=False), 0, True
         except (np.linalg.LinAlgError, sla.LinAlgError):
-            return np.linalg.lstsq(K, rhs, rcond=None)[0], 0, False
+            return np.linalg.lstsq(K, rhs, rcond=RCOND)[0], 0, False
     res = sketch_solve(K, rhs, z0, sketch=sketch, stop=stop, sampling=sampling, block_size=block_size,
                        maxiter=maxiter, seed=rng)
     return res.x, res.nit, bool(res.success)
