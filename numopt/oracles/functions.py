@@ -151,7 +151,7 @@ class ScalarFunction:
 
     def _eval_combined(self, x):
         out = self._fun(x, *self._args)
-        if not (isinstance(out, tuple) and len(out) == 2):
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
             raise ValueError("with jac=True, fun must return a pair (f, grad); "
                              f"got {type(out).__name__}.")
         f, g = out
