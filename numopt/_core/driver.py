@@ -126,7 +126,11 @@ class IterativeSolver:
         raise NotImplementedError
 
     def postprocess(self, state, status: Status) -> OptimizeResult:
-        """Default result: ``x`` and ``fun`` from the state."""
+        """Default result: ``x`` and ``fun`` from the state.
+
+        A ``message_detail`` entry (a sentence on the cause of a failure) is
+        appended to the status message of an unsuccessful run.
+        """
         return OptimizeResult(x=state.x, fun=getattr(state, "fun", None))
 
     def history_record(self, state) -> dict:
@@ -246,7 +250,8 @@ def run(solver: IterativeSolver, problem, x0, *, callback: Callable | None = Non
     result.setdefault("x", state.x)
     result["success"] = status.success
     result["status"] = status.code
-    result["message"] = status.value
+    detail = result.pop("message_detail", None)
+    result["message"] = status.value if not detail or status.success else f"{status.value} {detail}"
     result["nit"] = state.nit
     result["time"] = time.perf_counter() - t0
     counts = getattr(problem, "counts", None)

@@ -13,11 +13,15 @@ line, for example::
 (:func:`kkt_residual`): the stationarity residual ``||grad f + J^T l||_inf``
 with least-squares multipliers ``l`` and the feasibility ``||c||_inf``; a run
 succeeds when both are at most ``tol`` (1e-6) and the solver neither crashed
-nor ran out of time. Evaluation counts come from numopt's counting oracles, so
-they mean the same thing for every solver. Times and time limits are CPU seconds
-of this process (``time.process_time``), which stay meaningful on a shared
-machine; numopt's own solvers get the limit as their ``maxtime`` option, which
-counts wall-clock seconds and so is at least as strict.
+nor ran out of time; every row says why a run failed (``reason``). Evaluation
+counts come from numopt's counting oracles, so they mean the same thing for
+every solver. Times and time limits are CPU seconds of this process
+(``time.process_time``), which stay meaningful on a shared machine. Every
+solver, numopt's included, is stopped the same way: the first evaluation of
+``f``, ``c`` or a derivative after the limit raises, and the run's result is
+its last iterate. Before its first timed run each solver is run once on HS28
+(not recorded), so that imports and Numba compilation are not charged to the
+first problem.
 
 Examples
 --------
@@ -50,6 +54,7 @@ __all__ = [
     "run_all",
     "run_one",
     "summarize",
+    "warm_up",
 ]
 
 #: Success threshold on both the stationarity and the feasibility residual.
@@ -204,11 +209,14 @@ def _ipopt(problem: ConstrainedProblem, time_limit: float) -> dict:
 def numopt_method(method: str, **options) -> Callable:
     """Adapter running ``numopt.minimize(problem, method=method, options=options)``.
 
-    The time limit counts CPU seconds like for the peers: a callback stops the
-    run (``StopIteration``) after the first iteration that ends past it; the
-    driver's wall-clock ``maxtime`` is set to 20 times the limit as a backstop.
-    The solver's module is imported on first use; when it cannot be, the
-    adapter raises :class:`SolverUnavailable`.
+    The time limit counts CPU seconds and stops the run exactly as for the
+    peers: the problem's evaluations go through the same clock, so the first
+    one past the limit ends the run at its last iterate; the driver's
+    wall-clock ``maxtime`` is set to 20 times the limit as a backstop. The
+    returned dict also carries ``path``, the inner solves taken (for example
+    ``'dense-lu'`` or ``'sketch-rk'``, with counts when mixed). The solver's
+    module is imported on first use; when it cannot be, the adapter raises
+    :class:`SolverUnavailable`.
 
     Examples
     --------
@@ -224,17 +232,27 @@ def numopt_method(method: str, **options) -> Callable:
             get_solver(method)
         except (ImportError, AttributeError) as exc:
             raise SolverUnavailable(f"numopt method {method!r} cannot be imported ({exc})") from exc
-        deadline = time.process_time() + time_limit
-
-        def stop_at_deadline(intermediate_result):
-            if time.process_time() > deadline:
-                raise StopIteration
-
-        res = minimize(problem, method=method, callback=stop_at_deadline,
-                       options={"maxtime": 20.0 * time_limit, **options})
-        timed_out = res.status in (Status.CALLBACK.code, Status.MAXTIME.code)
-        return {"x": res.x, "nit": res.nit, "message": "time limit reached" if timed_out else res.message,
-                "timed_out": timed_out}
+        clock, track = _Clock(time_limit), _Iterates(problem.x0)
+        timed = [name for name in ("fun", "grad", "cons", "jac", "hess_lagrangian", "hessp_lagrangian")
+                 if hasattr(problem, name)]
+        for name in timed:
+            setattr(problem, name, clock.wrap(getattr(problem, name)))
+        try:
+            res = minimize(problem, method=method, callback=track,
+                           options={"maxtime": 20.0 * time_limit, **options})
+        except TimeLimitReached:
+            return {"x": track.x, "nit": track.nit, "message": "time limit reached", "timed_out": True}
+        finally:
+            for name in timed:
+                delattr(problem, name)
+        timed_out = res.status == Status.MAXTIME.code
+        paths = res.get("inner_paths") or {}
+        path = next(iter(paths)) if len(paths) == 1 else ", ".join(f"{k} x{v}" for k, v in paths.items())
+        out = {"x": res.x, "nit": res.nit, "message": "time limit reached" if timed_out else res.message,
+               "timed_out": timed_out, "path": path}
+        if "history" in res:
+            out["history"] = res.history
+        return out
 
     return solve
 
@@ -255,7 +273,11 @@ def run_one(name: str, solver: str, *, time_limit: float = 10.0, tol: float = KK
     """Run ``solver`` (a key of :data:`SOLVERS`) on the CUTEst problem ``name`` from its ``x0``.
 
     Returns a dict with ``solver, problem, n, m, success, kkt, feas, nit, nfev,
-    njev, time, message`` (``time`` in CPU seconds). A solver exception counts as a crash (``success``
+    njev, time, message, reason, path`` (``time`` in CPU seconds; ``reason``
+    is ``'solved'``, ``'time limit'``, ``'crashed'``, ``'judge: kkt ...'``
+    when the solver claims success the judge does not confirm, or the
+    solver's own message; ``path`` the inner-solve path of numopt's solvers,
+    empty for peers). A solver exception counts as a crash (``success``
     False, the message says what was raised); :class:`SolverUnavailable`
     propagates.
     """
@@ -282,12 +304,33 @@ def run_one(name: str, solver: str, *, time_limit: float = 10.0, tol: float = KK
     counts = problem.counts()
     kkt, feas = kkt_residual(problem, out["x"])
     timed_out = bool(out.get("timed_out", False))
+    success = bool(not crashed and not timed_out and kkt <= tol and feas <= tol)
+    message = str(out.get("message", ""))
+    if success:
+        reason = "solved"
+    elif crashed:
+        reason = "crashed"
+    elif timed_out:
+        reason = "time limit"
+    elif kkt <= tol and feas <= tol:
+        reason = message
+    else:
+        reason = f"judge: kkt {kkt:.1e}, feas {feas:.1e}; solver: {message}"
     return {
-        "solver": solver, "problem": name, "n": problem.n, "m": problem.m_eq,
-        "success": bool(not crashed and not timed_out and kkt <= tol and feas <= tol),
+        "solver": solver, "problem": name, "n": problem.n, "m": problem.m_eq, "success": success,
         "kkt": kkt, "feas": feas, "nit": out.get("nit"), "nfev": counts.get("nfev", 0),
-        "njev": counts.get("njev", 0), "time": elapsed, "message": str(out.get("message", "")),
+        "njev": counts.get("njev", 0), "time": elapsed, "message": message, "reason": reason,
+        "path": str(out.get("path", "")),
     }
+
+
+def warm_up(solvers) -> None:
+    """Run each solver once on HS28 (not recorded): imports and JIT compilation happen here, untimed."""
+    for s in solvers:
+        try:
+            run_one("HS28", s, time_limit=30.0)
+        except SolverUnavailable:
+            pass
 
 
 def run_all(names, solvers=None, *, time_limit: float = 10.0, tol: float = KKT_TOL,
@@ -315,6 +358,7 @@ def run_all(names, solvers=None, *, time_limit: float = 10.0, tol: float = KKT_T
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(pairs), desc="cutest", leave=False)
+    warm_up(solvers)
     for name, s in pairs:
         if s not in unavailable:
             try:
@@ -370,9 +414,10 @@ def summarize(rows: list[dict], solvers, unavailable: dict[str, str] | None = No
 def _cell(row: dict | None) -> str:
     if row is None:
         return ""
+    path = f" ({row['path']})" if row.get("path") else ""
     if row["success"]:
-        return f"ok {row['nit']} it"
-    return f"FAIL kkt {row['kkt']:.1e} feas {row['feas']:.1e}: {row['message'][:40]}"
+        return f"ok {row['nit']} it{path}"
+    return f"FAIL kkt {row['kkt']:.1e} feas {row['feas']:.1e}: {row['reason'][:60]}{path}"
 
 
 def compare(ctx, names, solvers=None, *, time_limit: float = 10.0, tol: float = KKT_TOL) -> list[dict]:

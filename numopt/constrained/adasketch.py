@@ -35,12 +35,17 @@ problems) and shifts by ``t = xi_B - lambda_min`` when it is below
 large sparse problems: after the solve it checks the curvature of ``B`` along
 the tangential part ``u_t`` of ``dx`` (``u_t^T B u_t >= eig_threshold ||u_t||^2``;
 ``u_t`` from a sparse LU of ``G G^T``) and, when it fails, raises
-``t`` (``xi_B``, then tenfold) and solves again. ``'auto'`` picks ``'eig'``
-for ``n + m <= dense_max`` and ``'direction'`` above.
+``t`` (``xi_B``, then tenfold) and solves again. ``'auto'`` picks
+``'direction'``: on CUTEst it shifts only where a step needs it, while
+``'eig'`` shifts the whole Hessian whenever the reduced Hessian is
+indefinite, which on BT7 (large multipliers) keeps a shift near 1e3 and
+steps near 1e-4 for hundreds of iterations.
 
 Failures are reported, not raised: a rank-deficient ``G`` is detected (SVD
-or sparse LU of ``G G^T``), the system gets a small dual regularization and
-the run continues; if it then cannot finish (or ``G`` stays rank deficient
+or sparse LU of ``G G^T``); when the linearized constraints ``G dx = -c``
+are inconsistent the iteration takes a Gauss-Newton step on ``||c||^2``
+(so inconsistent constraints end as ``INFEASIBLE``), else the system gets
+a small dual regularization and the run continues; if it then cannot finish (or ``G`` stays rank deficient
 for ``singular_patience`` iterations), the status is ``Status.SINGULAR``.
 A stationary point of ``||c||^2`` with ``c != 0`` is ``Status.INFEASIBLE``.
 More constraints than variables (``m > n``): ``K`` is singular, so the
@@ -52,20 +57,26 @@ a stationary point of ``||c||^2``.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from scipy.optimize import BFGS, HessianUpdateStrategy
 from scipy.sparse.linalg import LinearOperator
 
 from .._core.driver import IterativeSolver, SolverState
 from .._core.result import OptimizeResult, Status
 from .._core.validate import as_float_array, check_choice, check_in_range, check_positive, check_rng
 from ..linalg.sketch import SAMPLINGS, SKETCHES
-from ..oracles import ConstrainedProblem
+from ..oracles import ConstrainedProblem, Problem, UnconstrainedProblem
 from .kkt import (
+    RCOND,
     NormalProjector,
     assemble_kkt,
+    choose_inner,
     frobenius_norm,
+    inner_path,
     null_space_min_eig,
     solve_kkt,
     tangential_curvature,
@@ -73,7 +84,7 @@ from .kkt import (
 
 __all__ = ["AdaSketchNewton"]
 
-INNER = ("sketch", "exact")
+INNER = ("auto", "sketch", "exact")
 HESSIAN = ("auto", "explicit", "hessp", "fd")
 REGULARIZATION = ("auto", "eig", "direction", "none")
 
@@ -85,9 +96,16 @@ class AdaSketchNewton(IterativeSolver):
     -------
     tol : float
         Stop when the KKT residual ``||(grad_x L, c)||_2 <= tol`` (default 1e-8).
-    inner : {'sketch', 'exact'}
-        Randomized sketching solves (the method) or exact sparse/dense direct
-        solves (for comparison).
+    inner : {'auto', 'sketch', 'exact'}
+        How the Newton-KKT system is solved: randomized sketching (the
+        paper's method), exact direct solves (dense LU, sparse LU, or MINRES
+        for operator Hessians), or ``'auto'`` (default): the cheaper of the
+        two by the cost model of :func:`numopt.constrained.kkt.choose_inner`
+        (a direct solve for small or sparse-factorizable systems, sketching
+        for large dense ones). ``result.inner_paths`` counts the paths taken.
+    sketch_sweeps : float
+        Cost model: passes over the rows of ``K`` a sketching solve is
+        assumed to need (default 100).
     sketch : {'rk', 'block-kaczmarz', 'gaussian', 'countsketch', 'sparse-sign'}
         Sketching solver (default ``'rk'``, randomized Kaczmarz).
     sampling : {'row-norm', 'uniform'}
@@ -100,7 +118,14 @@ class AdaSketchNewton(IterativeSolver):
         for block sketches of size ``q``).
     hessian : {'auto', 'explicit', 'hessp', 'fd'}
         Explicit Hessian of the Lagrangian, Hessian-vector products, or
-        finite differences of ``grad_x L`` (``'auto'``: the first available).
+        finite differences of ``grad_x L`` (``'auto'``: the first available;
+        when the gradient itself comes from finite differences, a BFGS
+        approximation instead).
+    hessian_update : scipy.optimize.HessianUpdateStrategy or None
+        Quasi-Newton approximation of the Hessian of the Lagrangian (``BFGS()``,
+        ``SR1()``), updated from changes of ``grad_x L``; overrides ``hessian``.
+        ``numopt.minimize(..., hess=BFGS())`` sets it. Each run works on its
+        own copy.
     regularization : {'auto', 'eig', 'direction', 'none'}
         Reduced-Hessian test (see the module docstring).
     eta1, eta2, delta, theta, psi, nu, xi_B, beta : float
@@ -121,14 +146,19 @@ class AdaSketchNewton(IterativeSolver):
     max_penalty_updates : int
         Penalty updates per iteration before giving up.
     singular_patience : int
-        Consecutive iterations with a rank-deficient Jacobian after which the
-        run stops with ``Status.SINGULAR`` (10).
+        Consecutive iterations with a rank-deficient Jacobian, without a
+        10% decrease of the KKT residual over them, after which the run
+        stops with ``Status.SINGULAR`` (10).
     multipliers0 : {'lstsq', 'zeros'}
         Initial multipliers when the problem has no ``y0``.
     dense_max : int
         KKT systems up to this size are dense.
     seed : None, int or Generator
-        Randomness of the sketches.
+        Randomness of the sketches and of the Frobenius-norm estimate (default
+        0, so repeated runs are identical; ``None`` draws fresh entropy).
+
+    With no constraints (``m = 0``) the method is a regularized Newton
+    method with the merit ``f + eta2/2 ||grad f||^2``.
 
     Examples
     --------
@@ -148,12 +178,14 @@ class AdaSketchNewton(IterativeSolver):
     requires = ("fun", "grad")
     default_options = {
         "tol": 1e-8,
-        "inner": "sketch",
+        "inner": "auto",
+        "sketch_sweeps": 100.0,
         "sketch": "rk",
         "sampling": "row-norm",
         "block_size": None,
         "inner_maxiter": None,
         "hessian": "auto",
+        "hessian_update": None,
         "regularization": "auto",
         "eta1": 1.0,
         "eta2": 0.1,
@@ -172,8 +204,9 @@ class AdaSketchNewton(IterativeSolver):
         "max_penalty_updates": 60,
         "singular_patience": 10,
         "multipliers0": "lstsq",
+        "multiplier_reset": 1e-2,
         "dense_max": 2000,
-        "seed": None,
+        "seed": 0,
     }
 
     def validate_options(self, o):
@@ -184,8 +217,12 @@ class AdaSketchNewton(IterativeSolver):
         check_choice("hessian", o["hessian"], HESSIAN)
         check_choice("regularization", o["regularization"], REGULARIZATION)
         check_choice("multipliers0", o["multipliers0"], ("lstsq", "zeros"))
+        if o["hessian_update"] is not None and not isinstance(o["hessian_update"], HessianUpdateStrategy):
+            raise TypeError("hessian_update must be a scipy.optimize.HessianUpdateStrategy (BFGS(), SR1()) or "
+                            f"None; got {type(o['hessian_update']).__name__}.")
+        check_rng(o["seed"])
         for key in ("eta1", "eta2", "psi", "xi_B", "eig_threshold", "superlinear_power", "min_step",
-                    "delta_min"):
+                    "delta_min", "sketch_sweeps"):
             check_positive(key, o[key])
         for key in ("delta", "theta", "beta", "backtrack"):
             check_in_range(key, o[key], 0.0, 1.0, closed="right" if key == "theta" else "neither")
@@ -199,17 +236,26 @@ class AdaSketchNewton(IterativeSolver):
 
     # ---------------------------------------------------------------------------------- setup
     def check_problem(self, problem):
+        if isinstance(problem, UnconstrainedProblem):
+            problem.require("fun", "grad", solver=self.name)
+            if self.options["hessian"] == "explicit" and self.options["hessian_update"] is None:
+                problem.require("hess", solver=self.name)
+            elif self.options["hessian"] == "hessp" and self.options["hessian_update"] is None:
+                problem.require("hessp", solver=self.name)
+            return
         if not isinstance(problem, ConstrainedProblem):
-            raise TypeError(f"{self.name} solves equality-constrained problems min f(x) s.t. c(x) = 0; "
-                            f"got {type(problem).__name__} (give constraints=[{{'type': 'eq', ...}}]).")
+            raise TypeError(f"{self.name} solves min f(x), optionally s.t. c(x) = 0; got "
+                            f"{type(problem).__name__} (give an UnconstrainedProblem or a ConstrainedProblem).")
         if not problem.equality_only:
             what = [w for w, has in (("inequality constraints", problem.ineq is not None),
                                      ("bounds", problem.bounds is not None)) if has]
             raise ValueError(f"{self.name} handles equality constraints only; the problem has "
                              f"{' and '.join(what)}. Use an interior-point method (e.g. IPOPT) instead.")
-        if problem.eq is None or problem.m_eq == 0:
-            raise ValueError(f"{self.name} needs at least one equality constraint; the problem has none.")
-        problem.require("fun", "grad", "cons", "jac", solver=self.name)
+        problem.require("fun", "grad", solver=self.name)
+        if problem.eq is not None and problem.m_eq > 0:
+            problem.require("cons", "jac", solver=self.name)
+        if self.options["hessian_update"] is not None:
+            return
         if self.options["hessian"] == "explicit":
             problem.require("hess_lagrangian", solver=self.name)
         elif self.options["hessian"] == "hessp":
@@ -218,29 +264,44 @@ class AdaSketchNewton(IterativeSolver):
     def init(self, problem, x0):
         o = self.options
         x = as_float_array(x0, "x0", shape=(problem.n,), copy=True)
+        if isinstance(problem, UnconstrainedProblem) or problem.eq is None:
+            problem = _WithoutConstraints(problem)
         st = SolverState(problem=problem, x=x, n=problem.n, m=problem.m_eq, rng=check_rng(o["seed"]),
                          eta1=float(o["eta1"]), eta2=float(o["eta2"]), delta=float(o["delta"]),
                          n_inner=0, shift=0.0, alpha=np.nan, singular=False, singular_streak=0, fail=None,
-                         kkt_history=[])
+                         detail=None, kkt_history=[], inner_paths={}, quasi_newton=None)
         hess = o["hessian"]
-        if hess == "auto":
+        if o["hessian_update"] is not None:
+            hess = "quasi-newton"
+            st.quasi_newton = copy.deepcopy(o["hessian_update"])
+            st.quasi_newton.initialize(problem.n, "hess")
+        elif hess == "auto":
             caps = problem.capabilities
             hess = "explicit" if "hess_lagrangian" in caps else "hessp" if "hessp_lagrangian" in caps else "fd"
+            if hess == "fd" and not getattr(getattr(problem, "objective", None), "exact_grad", True):
+                # differences of a differenced gradient have errors of order one: use BFGS instead
+                hess = "quasi-newton"
+                st.quasi_newton = BFGS()
+                st.quasi_newton.initialize(problem.n, "hess")
         st.hessian = hess
         st.overdetermined = st.m > st.n
         reg = o["regularization"]
         if reg == "auto":
-            reg = "eig" if st.n + st.m <= o["dense_max"] else "direction"
+            reg = "direction"
         st.regularization = reg
         f, c, G, g = self._evaluate(problem, x)
-        if not (np.isfinite(f) and np.all(np.isfinite(c))):
-            raise ValueError("f or c is not finite at the starting point x0.")
+        bad = [name for name, v in (("fun", f), ("constraints", c), ("jac (gradient)", g)) if not np.all(
+            np.isfinite(v))]
+        if bad:
+            raise ValueError(f"{' and '.join(bad)} not finite at the starting point x0.")
         if problem.y0 is not None:
             lam = np.array(problem.y0, dtype=float)
         elif o["multipliers0"] == "zeros":
             lam = np.zeros(st.m)
         else:
             lam = _least_squares_multipliers(G, g)
+        if st.m == 0:
+            st.eta2 = 0.0  # no constraints: the merit is f itself
         self._set_point(st, x, lam, f, c, G, g)
         return st
 
@@ -262,13 +323,16 @@ class AdaSketchNewton(IterativeSolver):
         st.kkt_history.append(st.kkt)
 
     # ------------------------------------------------------------------------------ Hessians
-    def _hessian(self, st):
-        """Hessian of the Lagrangian at the current point: matrix or LinearOperator."""
+    def _hessian(self, st, kind=None):
+        """Hessian of the Lagrangian at the current point (``kind``, default ``st.hessian``)."""
         p, x, lam, n = st.problem, st.x, st.lam, st.n
-        if st.hessian == "explicit":
+        kind = st.hessian if kind is None else kind
+        if kind == "explicit":
             H = p.hess_lagrangian(x, lam)
             return H if sp.issparse(H) else np.asarray(H, dtype=float)
-        if st.hessian == "hessp":
+        if kind == "quasi-newton":
+            return st.quasi_newton.get_matrix()
+        if kind == "hessp":
             return LinearOperator((n, n), matvec=lambda v: p.hessp_lagrangian(x, lam, np.ravel(v)), dtype=float)
         gl0 = st.gl
 
@@ -285,7 +349,7 @@ class AdaSketchNewton(IterativeSolver):
 
     # -------------------------------------------------------------------------------- merit
     def _merit_at(self, st, x, lam):
-        """``(L_eta, point)`` at a trial point; ``inf`` when f or c is not finite there."""
+        """``(L_eta, point)`` at a trial point; ``inf`` when f, c or a derivative is not finite there."""
         p = st.problem
         try:
             f, c = p.fun(x), p.cons(x)
@@ -294,13 +358,24 @@ class AdaSketchNewton(IterativeSolver):
             G, g = p.jac(x), p.grad(x)
         except (FloatingPointError, OverflowError, ZeroDivisionError, ValueError):
             return np.inf, None
+        if not (np.all(np.isfinite(g)) and np.all(np.isfinite(G.data if sp.issparse(G) else G))):
+            return np.inf, None
         gl = g + np.asarray(G.T @ lam).ravel()
         val = f + lam @ c + 0.5 * st.eta1 * (c @ c) + 0.5 * st.eta2 * (gl @ gl)
         return (float(val) if np.isfinite(val) else np.inf), (f, c, G, g)
 
     def merit_gradient(self, st, H=None):
-        """Gradient of the exact augmented Lagrangian at the current ``(x, l)`` (uses ``H_L``)."""
-        H = self._hessian(st) if H is None else H
+        """Gradient of the exact augmented Lagrangian at the current ``(x, l)`` (uses ``H_L``).
+
+        A quasi-Newton run takes the product ``H_L grad_x L`` by a finite
+        difference of ``grad_x L`` (one extra gradient), not from the update.
+        """
+        if st.hessian == "quasi-newton":
+            H = self._hessian(st, "fd") if st.eta2 > 0 else None
+        else:
+            H = self._hessian(st) if H is None else H
+        if H is None:
+            return np.concatenate([st.gl, st.c])
         Hgl = np.asarray(H @ st.gl).ravel()
         gx = st.gl + st.eta2 * Hgl + st.eta1 * np.asarray(st.G.T @ st.c).ravel()
         gl = st.c + st.eta2 * np.asarray(st.G @ st.gl).ravel()
@@ -313,6 +388,9 @@ class AdaSketchNewton(IterativeSolver):
         o = self.options
         n = st.n
         H = self._hessian(st)
+        if not isinstance(H, LinearOperator) and not np.all(np.isfinite(H.data if sp.issparse(H) else H)):
+            st.fail, st.detail = Status.NONFINITE, "The Hessian (hess) has NaN or inf entries at the iterate."
+            return st
         gamma = 0.0
         projector = None
         if st.regularization == "eig":
@@ -327,8 +405,18 @@ class AdaSketchNewton(IterativeSolver):
         st.singular_streak = st.singular_streak + 1 if deficient else 0
         if deficient:
             st.singular = True
+            if _linearization_inconsistent(st.G, st.c, self.options["tol"]):
+                return self._gauss_newton_step(st)
             gamma = np.sqrt(np.finfo(float).eps) * max(1.0, st.kkt)
         K = assemble_kkt(H, st.G, st.shift, gamma, o["dense_max"])
+        inner = choose_inner(K, o["sketch_sweeps"]) if o["inner"] == "auto" else o["inner"]
+        if deficient and inner == "exact":
+            # a direct solver takes the minimum-norm least-squares solution of the singular system;
+            # a tiny dual regularization would blow the multipliers up like 1 / gamma instead
+            gamma = 0.0
+            K = assemble_kkt(H, st.G, st.shift, gamma, o["dense_max"])
+        path = inner_path(K, inner, o["sketch"], least_squares=deficient)
+        st.inner_paths[path] = st.inner_paths.get(path, 0) + 1
         normK = frobenius_norm(K, st.rng)
         bnorm = st.kkt
         delta_t = min(st.delta, bnorm ** o["superlinear_power"]) if o["superlinear"] else st.delta
@@ -337,25 +425,31 @@ class AdaSketchNewton(IterativeSolver):
         z = None
         met = False
         for _ in range(o["max_penalty_updates"]):
-            if z is None or (o["inner"] == "sketch" and not met):
+            if z is None or (inner == "sketch" and not met):
                 target = o["theta"] * max(delta_t, o["delta_min"]) * bnorm / (normK * o["psi"])
-                z, nin, met = solve_kkt(K, rhs, inner=o["inner"], stop=_residual_test(target),
+                z, nin, met = solve_kkt(K, rhs, inner=inner, stop=_residual_test(target), least_squares=deficient,
                                         sketch=o["sketch"], sampling=o["sampling"], block_size=o["block_size"],
                                         maxiter=self._inner_maxiter(K.shape[0]), rng=st.rng, z0=z)
                 st.n_inner += nin
                 if projector is not None:
                     curv, size = tangential_curvature(H, projector, z[:n])
                     curv += st.shift * size
-                    if size > 0 and curv < o["eig_threshold"] * size and st.shift < 1e20:
+                    # a direct solve that fell back to least squares (K singular with G of full rank)
+                    # means zero reduced curvature somewhere: shift as for a failed curvature test
+                    singular_K = inner == "exact" and not met and not deficient
+                    bad = singular_K or (size > 0 and curv < o["eig_threshold"] * size)
+                    if bad and st.shift < 1e20:
                         st.shift = o["xi_B"] if st.shift == 0 else 10.0 * st.shift
                         K = assemble_kkt(H, st.G, st.shift, gamma, o["dense_max"])
                         normK = frobenius_norm(K, st.rng)
                         z = None
                         continue
             if not np.all(np.isfinite(z)):
-                break
+                st.fail = Status.NONFINITE
+                st.detail = "The Newton-KKT solve returned NaN or inf (Hessian-vector products not finite?)."
+                return st
             slope = float(gmerit @ z)
-            if slope <= -0.5 * st.eta2 * bnorm**2:
+            if slope <= -0.5 * st.eta2 * bnorm**2 and slope < 0:
                 return self._line_search(st, z, slope)
             st.eta1 *= o["nu"] ** 2
             st.eta2 /= o["nu"]
@@ -379,23 +473,44 @@ class AdaSketchNewton(IterativeSolver):
         n = st.n
         merit0, _ = self._merit_at(st, st.x, st.lam)
         alpha = 1.0
+        all_nonfinite = True
         while alpha >= o["min_step"]:
             x, lam = st.x + alpha * z[:n], st.lam + alpha * z[n:]
             val, point = self._merit_at(st, x, lam)
+            all_nonfinite = all_nonfinite and point is None
             if point is not None and val <= merit0 + o["beta"] * alpha * slope:
                 st.alpha = alpha
+                if st.quasi_newton is not None:
+                    self._update_quasi_newton(st, x, lam, point)
+                if alpha < o["multiplier_reset"] and st.m > 0:
+                    lam = _least_squares_multipliers(point[2], point[3])
                 self._set_point(st, x, lam, *point)
                 return st
             alpha *= o["backtrack"]
+        if all_nonfinite:
+            st.fail = Status.NONFINITE
+            st.detail = (f"fun, the constraints or jac are NaN or inf at every trial point down to step "
+                         f"{o['min_step']:g} along the Newton direction.")
+            return st
         st.fail = self._failure(st, Status.LINESEARCH)
         return st
 
+    @staticmethod
+    def _update_quasi_newton(st, x, lam, point):
+        """Update the quasi-Newton Hessian with ``s = dx`` and ``y = grad_x L(x+, l+) - grad_x L(x, l+)``."""
+        _, _, G, g = point
+        y = (g + np.asarray(G.T @ lam).ravel()) - (st.g + np.asarray(st.G.T @ lam).ravel())
+        st.quasi_newton.update(x - st.x, y)
+
     def _failure(self, st, default: Status) -> Status:
-        if st.singular_streak > 0:
-            return Status.SINGULAR
         if _infeasible_stationary(st.G, st.c, self.options["tol"], 1e-6):
+            st.detail = (f"||c|| = {np.linalg.norm(st.c):.3g} while ||G^T c|| is zero to rounding: the "
+                         "equality constraints look inconsistent near x.")
             return Status.INFEASIBLE
-        return Status.SINGULAR if st.singular else default
+        if st.singular_streak > 0 or st.singular:
+            st.detail = "The constraint Jacobian is rank deficient at the iterate (LICQ fails)."
+            return Status.SINGULAR
+        return default
 
     def _gauss_newton_step(self, st):
         """One Gauss-Newton step on ``||c||^2 / 2`` (m > n) with an Armijo search."""
@@ -404,16 +519,20 @@ class AdaSketchNewton(IterativeSolver):
         if sp.issparse(G):
             dx = -spla.lsqr(G, c, atol=1e-14, btol=1e-14)[0]
         else:
-            dx = -np.linalg.lstsq(G, c, rcond=None)[0]
+            dx = -np.linalg.lstsq(G, c, rcond=RCOND)[0]
         grad = np.asarray(G.T @ c).ravel()
         slope = float(grad @ dx)
         phi0 = 0.5 * float(c @ c)
         alpha = 1.0
         p = st.problem
-        while alpha >= o["min_step"] and slope < 0:
+        curvature = 0.0
+        if slope >= 0:
+            dx, curvature = self._negative_curvature_of_violation(st)
+        while alpha >= o["min_step"] and (slope < 0 or curvature < 0):
             x = st.x + alpha * dx
             ct = p.cons(x)
-            if np.all(np.isfinite(ct)) and 0.5 * float(ct @ ct) <= phi0 + o["beta"] * alpha * slope:
+            decrease = o["beta"] * alpha * slope if slope < 0 else 0.5 * o["beta"] * alpha**2 * curvature
+            if np.all(np.isfinite(ct)) and 0.5 * float(ct @ ct) <= phi0 + decrease:
                 f, c, G, g = self._evaluate(p, x)
                 st.alpha = alpha
                 self._set_point(st, x, _least_squares_multipliers(G, g), f, c, G, g)
@@ -424,15 +543,39 @@ class AdaSketchNewton(IterativeSolver):
             st.fail = Status.INFEASIBLE
         return st
 
+    @staticmethod
+    def _negative_curvature_of_violation(st):
+        """At a stationary point of ``phi = ||c||^2 / 2``: a direction of negative curvature of ``phi``.
+
+        Returns ``(d, d^T Hphi d)`` with ``Hphi = G^T G + sum_i c_i Hess c_i`` (dense, small
+        problems with constraint Hessians), scaled so that the quadratic model of ``phi`` reaches
+        zero; ``(0, 0)`` when ``phi`` has no negative curvature there (a true local minimum, so the
+        point is reported as locally infeasible) or the Hessians are not available.
+        """
+        p, n = st.problem, st.n
+        eq = getattr(p, "eq", None)
+        if eq is None or not getattr(eq, "has_hess", False) or n > 500:
+            return np.zeros(n), 0.0
+        Gd = st.G.toarray() if sp.issparse(st.G) else np.asarray(st.G, dtype=float)
+        Hc = eq.hess(st.x, st.c)
+        Hphi = Gd.T @ Gd + (Hc.toarray() if sp.issparse(Hc) else np.asarray(Hc, dtype=float))
+        w, V = np.linalg.eigh(0.5 * (Hphi + Hphi.T))
+        if w[0] >= -1e-8 * max(1.0, abs(w[-1])):
+            return np.zeros(n), 0.0
+        t = np.sqrt(float(st.c @ st.c) / -w[0])
+        return t * V[:, 0], float(w[0]) * t * t
+
     # --------------------------------------------------------------------------- protocol
     def terminate(self, st):
         if st.kkt <= self.options["tol"]:
             return Status.SUCCESS
         if st.fail is not None:
             return st.fail
-        if st.singular_streak >= self.options["singular_patience"]:
-            return Status.SINGULAR
-        if st.overdetermined and _infeasible_stationary(st.G, st.c, self.options["tol"], self.options["tol"]):
+        patience = self.options["singular_patience"]
+        if st.singular_streak >= patience and st.kkt > 0.9 * st.kkt_history[-1 - patience]:
+            return self._failure(st, Status.SINGULAR)
+        if (st.overdetermined or st.singular) and _infeasible_stationary(st.G, st.c, self.options["tol"],
+                                                                          self.options["tol"]):
             return Status.INFEASIBLE
         return None
 
@@ -442,7 +585,8 @@ class AdaSketchNewton(IterativeSolver):
                               constr_violation=float(np.linalg.norm(st.c)), n_inner=st.n_inner,
                               eta1=st.eta1, eta2=st.eta2, delta=st.delta, hessian_shift=st.shift,
                               singular_jacobian=st.singular, overdetermined=st.overdetermined,
-                              regularization_used=st.regularization)
+                              regularization_used=st.regularization, inner_paths=dict(st.inner_paths),
+                              hessian_used=st.hessian, message_detail=st.detail)
 
     def history_record(self, st):
         return {"fun": float(st.fun), "kkt": st.kkt, "constr_violation": float(np.linalg.norm(st.c)),
@@ -454,6 +598,43 @@ class AdaSketchNewton(IterativeSolver):
                               multipliers=np.copy(st.lam))
 
 
+class _WithoutConstraints(Problem):
+    """An unconstrained problem seen as ``min f(x) s.t. c(x) = 0`` with ``m = 0`` (evaluations go through)."""
+
+    def __init__(self, problem):
+        self.inner, self.n, self.x0, self.y0, self.name = problem, problem.n, problem.x0, None, problem.name
+        self.m_eq = 0
+        self.objective = getattr(problem, "objective", None)
+
+    @property
+    def capabilities(self):
+        caps = set(self.inner.capabilities) | {"cons", "jac"}
+        caps |= {"hess_lagrangian"} if "hess" in caps else set()
+        caps |= {"hessp_lagrangian"} if caps & {"hess", "hessp"} else set()
+        return frozenset(caps)
+
+    def fun(self, x):
+        return self.inner.fun(x)
+
+    def grad(self, x):
+        return self.inner.grad(x)
+
+    def cons(self, x):
+        return np.zeros(0)
+
+    def jac(self, x):
+        return np.zeros((0, self.n))
+
+    def hess_lagrangian(self, x, y):
+        return self.inner.hess(x)
+
+    def hessp_lagrangian(self, x, y, p):
+        return self.inner.hessp(x, p)
+
+    def counts(self):
+        return self.inner.counts()
+
+
 def _infeasible_stationary(G, c, tol: float, rtol: float) -> bool:
     """``c != 0`` (above ``tol``) while ``||G^T c|| <= rtol ||G|| ||c||``: stationary for ``||c||^2``."""
     cnorm = float(np.linalg.norm(c))
@@ -461,6 +642,18 @@ def _infeasible_stationary(G, c, tol: float, rtol: float) -> bool:
         return False
     Gnorm = float(sp.linalg.norm(G) if sp.issparse(G) else np.linalg.norm(G))
     return float(np.linalg.norm(np.asarray(G.T @ c).ravel())) <= rtol * max(1.0, Gnorm) * cnorm
+
+
+def _linearization_inconsistent(G, c, tol: float) -> bool:
+    """True when ``G dx = -c`` has no solution: the least-squares residual keeps over half of ``||c||``."""
+    cnorm = float(np.linalg.norm(c))
+    if cnorm <= tol:
+        return False
+    if sp.issparse(G):
+        dx = spla.lsqr(G, -c, atol=1e-12, btol=1e-12)[0]
+    else:
+        dx = np.linalg.lstsq(G, -c, rcond=RCOND)[0]
+    return float(np.linalg.norm(c + np.asarray(G @ dx).ravel())) > 0.5 * cnorm
 
 
 def _residual_test(target: float):
@@ -478,4 +671,4 @@ def _least_squares_multipliers(G, g):
             return spla.splu(GGt).solve(rhs)
         except RuntimeError:
             return spla.lsqr(G.T, -g, atol=1e-12, btol=1e-12)[0]
-    return np.linalg.lstsq(np.asarray(G, dtype=float).T, -g, rcond=None)[0]
+    return np.linalg.lstsq(np.asarray(G, dtype=float).T, -g, rcond=RCOND)[0]

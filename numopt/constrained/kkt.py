@@ -19,8 +19,13 @@ from scipy.sparse.linalg import LinearOperator
 
 from ..linalg.sketch import sketch_solve
 
-__all__ = ["assemble_kkt", "dense_hessian", "frobenius_norm", "null_space_min_eig", "solve_kkt",
-           "tangential_curvature"]
+#: Relative cutoff of the singular values that dense least-squares solves treat as zero. NumPy's
+#: default (``eps * max(m, n)``) keeps directions of rounding size in exactly rank-deficient Jacobians
+#: (1e-14 against 0.5 on CYCLOOCF) and inverts them into huge steps.
+RCOND = 1e-10
+
+__all__ = ["RCOND", "assemble_kkt", "choose_inner", "dense_hessian", "frobenius_norm", "null_space_min_eig",
+           "solve_kkt", "tangential_curvature"]
 
 
 def dense_hessian(B, n: int) -> np.ndarray:
@@ -112,12 +117,15 @@ class NormalProjector:
                                                                                         format="csc"))
         else:
             self._G = np.asarray(G, dtype=float)
+            if self._G.shape[0]:
+                sv = np.linalg.svd(self._G, compute_uv=False)
+                self.singular = bool(sv[-1] <= 1e-10 * max(sv[0], 1.0)) or self._G.shape[0] > self._G.shape[1]
 
     def normal(self, u):
         """The component of ``u`` in the row space of ``G``: ``G^T (G G^T)^+ G u``."""
         if self.sparse:
             return np.asarray(self.G.T @ self._lu.solve(np.asarray(self.G @ u).ravel())).ravel()
-        w = np.linalg.lstsq(self._G.T, u, rcond=None)[0]
+        w = np.linalg.lstsq(self._G.T, u, rcond=RCOND)[0]
         return self._G.T @ w
 
 
@@ -127,13 +135,70 @@ def tangential_curvature(B, projector: NormalProjector, u):
     return float(ut @ np.asarray(B @ ut).ravel()), float(ut @ ut)
 
 
-def solve_kkt(K, rhs, *, inner: str, stop, sketch: str, sampling: str, block_size, maxiter, rng, z0=None):
+def choose_inner(K, sketch_sweeps: float = 100.0) -> str:
+    """``'exact'`` or ``'sketch'``: the cheaper way to solve ``K z = b`` by a flop-count model.
+
+    A sketching solve is charged ``sketch_sweeps`` passes over the nonzeros of
+    ``K`` (row-action solvers on an indefinite KKT matrix need tens to
+    hundreds of passes for the accuracies Newton asks for). A direct solve is
+    charged ``N^3 / 3`` for a dense ``K`` of order ``N`` and ``N^1.5`` for a
+    sparse one (the flops of a nested-dissection factorization of a
+    2-D-like graph). An operator ``K`` (Hessian-vector
+    products only) goes to MINRES, which needs no rows: ``'exact'``.
+
+    Examples
+    --------
+    >>> choose_inner(np.eye(50)), choose_inner(np.eye(2000))
+    ('exact', 'sketch')
+    >>> lap = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(300, 300))
+    >>> choose_inner(sp.kronsum(lap, lap, format="csr"))  # a 2-D Laplacian, N = 90000
+    'exact'
+    """
+    if isinstance(K, LinearOperator):
+        return "exact"
+    N = K.shape[0]
+    nnz = K.nnz if sp.issparse(K) else N * N
+    direct = N**1.5 if sp.issparse(K) else N**3 / 3.0
+    return "exact" if direct <= sketch_sweeps * nnz else "sketch"
+
+
+def inner_path(K, inner: str, sketch: str, least_squares: bool = False) -> str:
+    """Name of the path a solve takes.
+
+    ``'dense-lu'``, ``'sparse-lu'``, ``'minres'``, ``'dense-lstsq'``,
+    ``'sparse-lsqr'`` (singular ``K``, ``least_squares=True``) or ``'sketch-<name>'``.
+    """
+    if inner == "sketch":
+        return f"sketch-{sketch}"
+    if isinstance(K, LinearOperator):
+        return "minres"
+    if least_squares:
+        return "sparse-lsqr" if sp.issparse(K) else "dense-lstsq"
+    return "sparse-lu" if sp.issparse(K) else "dense-lu"
+
+
+def solve_kkt(K, rhs, *, inner: str, stop, sketch: str, sampling: str, block_size, maxiter, rng, z0=None,
+              least_squares: bool = False):
     """Solve ``K z = rhs`` exactly ('exact') or with a sketching solver ('sketch').
 
     Returns ``(z, inner_iterations, met_test)``; ``z0`` starts the sketching
     solver (default 0). The exact path is a dense LU, a sparse LU (SuperLU) or
-    MINRES for operators; a singular matrix falls back to least squares.
+    MINRES for operators; a singular matrix falls back to least squares, and
+    ``least_squares=True`` (``K`` known to be singular) goes there directly:
+    the minimum-norm solution (LAPACK ``gelsd``, or LSQR for sparse ``K``).
+
+    Examples
+    --------
+    >>> K = np.array([[1.0, 0, 2], [0, 1, 3], [2, 3, 0]])
+    >>> z, _, met = solve_kkt(K, np.ones(3), inner="exact", stop=None, sketch="rk", sampling="uniform",
+    ...                       block_size=None, maxiter=0, rng=None)
+    >>> met, bool(np.allclose(K @ z, 1.0))
+    (True, True)
     """
+    if inner == "exact" and least_squares and not isinstance(K, LinearOperator):
+        if sp.issparse(K):
+            return spla.lsqr(K, rhs, atol=1e-14, btol=1e-14)[0], 0, False
+        return np.linalg.lstsq(K, rhs, rcond=RCOND)[0], 0, False
     if inner == "exact":
         if isinstance(K, LinearOperator):
             z, info = spla.minres(K, rhs, rtol=1e-14, maxiter=20 * K.shape[0])
@@ -146,7 +211,7 @@ def solve_kkt(K, rhs, *, inner: str, stop, sketch: str, sampling: str, block_siz
         try:
             return sla.solve(K, rhs, assume_a="sym", check_finite=False), 0, True
         except (np.linalg.LinAlgError, sla.LinAlgError):
-            return np.linalg.lstsq(K, rhs, rcond=None)[0], 0, False
+            return np.linalg.lstsq(K, rhs, rcond=RCOND)[0], 0, False
     res = sketch_solve(K, rhs, z0, sketch=sketch, stop=stop, sampling=sampling, block_size=block_size,
                        maxiter=maxiter, seed=rng)
     return res.x, res.nit, bool(res.success)

@@ -41,6 +41,26 @@ def minibatch_indices(n_samples: int, batch_size: int, rng, *, replace: bool = F
     return np.sort(rng.choice(n_samples, size=batch_size, replace=replace))
 
 
+def _scalar(value, name: str) -> float:
+    """``value`` as a float; a clear error naming ``name`` when it is not a single number."""
+    arr = np.asarray(value)
+    if arr.size != 1:
+        raise ValueError(f"{name} must return a scalar; got an array of shape {arr.shape}.")
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must return a real number; got dtype {arr.dtype}.")
+    return float(arr.reshape(()))
+
+
+def _vector(value, n: int, name: str) -> np.ndarray:
+    """``value`` as a float vector of length ``n``; a clear error naming ``name`` otherwise."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must return real numbers; got dtype {arr.dtype}.")
+    if arr.size != n or arr.ndim > 2 or (arr.ndim == 2 and 1 not in arr.shape):
+        raise ValueError(f"{name} returned shape {arr.shape}; expected ({n},), one entry per variable.")
+    return arr.astype(float).reshape(-1)
+
+
 class _Cache:
     __slots__ = ("x", "value")
 
@@ -130,12 +150,16 @@ class ScalarFunction:
         return not isinstance(self._grad, str)
 
     def _eval_combined(self, x):
-        f, g = self._fun(x, *self._args)
+        out = self._fun(x, *self._args)
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise ValueError("with jac=True, fun must return a pair (f, grad); "
+                             f"got {type(out).__name__}.")
+        f, g = out
         self.nfev += 1
         self.njev += 1
-        f = float(f)
+        f = _scalar(f, "fun")
         self._fcache.put(x, f)
-        self._gcache.put(x, np.asarray(g, dtype=float).reshape(-1))
+        self._gcache.put(x, _vector(g, np.size(x), "jac"))
         return f
 
     def fun(self, x) -> float:
@@ -147,8 +171,7 @@ class ScalarFunction:
             return self._eval_combined(x)
         value = self._fun(x, *self._args)
         self.nfev += 1
-        value = float(np.asarray(value).reshape(()))
-        return self._fcache.put(x, value)
+        return self._fcache.put(x, _scalar(value, "fun"))
 
     def grad(self, x) -> np.ndarray:
         """Gradient at ``x``."""
@@ -159,7 +182,7 @@ class ScalarFunction:
             self._eval_combined(x)
             return self._gcache.value
         if callable(self._grad):
-            g = np.asarray(self._grad(x, *self._args), dtype=float).reshape(-1)
+            g = _vector(self._grad(x, *self._args), np.size(x), "jac")
             self.njev += 1
         else:
             f0 = self.fun(x) if self._grad == "2-point" else None
@@ -177,6 +200,9 @@ class ScalarFunction:
         if callable(self._hess):
             H = self._hess(x, *self._args)
             H = H if hasattr(H, "tocsr") else np.atleast_2d(np.asarray(H, dtype=float))
+            if H.shape != (np.size(x),) * 2:
+                raise ValueError(f"hess returned shape {tuple(H.shape)}; expected (n, n) = "
+                                 f"({np.size(x)}, {np.size(x)}).")
             self.nhev += 1
         else:
             H, nev = finite_difference_jacobian(self.grad, x, self.grad(x), self._hess)
@@ -188,7 +214,7 @@ class ScalarFunction:
         """Hessian-vector product at ``x`` with ``p``."""
         if self._hessp is not None:
             self.nhev += 1
-            return np.asarray(self._hessp(x, p, *self._args), dtype=float).reshape(-1)
+            return _vector(self._hessp(x, p, *self._args), np.size(x), "hessp")
         return np.asarray(self.hess(x) @ p, dtype=float).reshape(-1)
 
     def counts(self) -> dict[str, int]:

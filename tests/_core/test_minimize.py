@@ -30,8 +30,8 @@ def test_problem_object_and_its_x0(gd_method):
 
 
 def test_errors():
-    with pytest.raises(ValueError, match="method is required; choose one of"):
-        numopt.minimize(lambda x: 0.0, np.zeros(1))
+    with pytest.raises(ValueError, match="method is required for problems with bounds"):
+        numopt.minimize(lambda x: 0.0, np.zeros(1), bounds=[(0, 1)])
     with pytest.raises(ValueError, match="method='newtn' is not valid"):
         numopt.minimize(lambda x: 0.0, np.zeros(1), method="newtn")
     with pytest.raises(TypeError, match="method must be a string"):

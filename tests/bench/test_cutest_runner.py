@@ -98,3 +98,20 @@ def test_numopt_method_adapter_stops_at_the_cpu_limit(monkeypatch):
     monkeypatch.setitem(minimize_module.METHODS, "adasketch-newton-missing", "numopt.no_such_module:Solver")
     with pytest.raises(runner.SolverUnavailable, match="cannot be imported"):
         runner.run_one("HS28", "nowhere")
+
+
+def test_rows_record_the_reason_and_numopt_path():
+    row = runner.run_one("HS28", "adasketch-newton")
+    assert row["success"] and row["reason"] == "solved" and row["path"] == "dense-lu"
+    peer = runner.run_one("HS28", "slsqp")
+    assert peer["reason"] == "solved" and peer["path"] == ""
+    failed = runner.run_one("HIMMELBD", "adasketch-newton")
+    assert not failed["success"] and failed["reason"].startswith("judge: kkt")
+
+
+def test_numopt_is_stopped_at_an_evaluation_like_the_peers():
+    # HATFLDFLNE needs far more than 0.1 CPU s: the first evaluation past the limit ends the run
+    row = runner.run_one("HATFLDFLNE", "adasketch-newton", time_limit=0.1)
+    assert not row["success"] and row["reason"] == "time limit" and row["message"] == "time limit reached"
+    assert np.isfinite(row["kkt"]) and np.isfinite(row["feas"])  # judged at the last iterate reached
+    assert row["nit"] >= 0

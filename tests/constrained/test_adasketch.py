@@ -120,11 +120,11 @@ def test_other_sketches(sketch):
 @pytest.mark.parametrize("hessian", ["hessp", "fd"])
 def test_hessian_vector_products_only(hessian):
     spec = hs7()
-    full = solve(spec)
     hess = spec.pop("hess")
     spec["hessp"] = lambda x, p: hess(x) @ p
     res = solve(spec, hessian=hessian)
-    assert res.success and np.allclose(res.x, full.x, atol=1e-7)
+    assert res.success and res.hessian_used == hessian
+    assert np.allclose(res.x, [0.0, np.sqrt(3.0)], atol=1e-7)  # the analytic solution of HS7
 
 
 def test_merit_gradient_matches_finite_differences():
@@ -190,8 +190,8 @@ def test_inequalities_and_bounds_rejected():
     with pytest.raises(ValueError, match="bounds"):
         numopt.minimize(spec["fun"], spec["x0"], method="adasketch-newton", bounds=[(0, 1)] * 3,
                         constraints=spec["constraints"])
-    with pytest.raises(TypeError, match="equality-constrained"):
-        numopt.minimize(spec["fun"], spec["x0"], method="adasketch-newton")
+    with pytest.raises(TypeError, match="UnconstrainedProblem or a ConstrainedProblem"):
+        numopt.minimize(object.__new__(numopt.oracles.Problem), spec["x0"], method="adasketch-newton")
 
 
 def test_unknown_option_lists_valid_ones():
@@ -229,7 +229,8 @@ def test_nonfinite_everywhere_gives_clear_status():
     res = numopt.minimize(lambda x: 0.0 if np.array_equal(x, x0) else np.nan, x0, method="adasketch-newton",
                           jac=lambda x: np.array([1.0, 0.0]), hess=lambda x: np.eye(2),
                           constraints=LinearConstraint([[1.0, 1.0]], 1.0, 1.0), options={"inner": "exact"})
-    assert not res.success and res.status == Status.LINESEARCH.code
+    assert not res.success and res.status == Status.NONFINITE.code
+    assert "NaN or inf at every trial point" in res.message
 
 
 def test_shape_mismatch_of_c_and_jacobian():
@@ -241,13 +242,11 @@ def test_shape_mismatch_of_c_and_jacobian():
 
 
 def test_overdetermined_consistent_system_solved():
-    A = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     res = numopt.minimize(lambda x: x @ x, [3.0, 3.0], method="adasketch-newton", jac=lambda x: 2 * x,
                           hess=lambda x: 2 * np.eye(2),
                           constraints={"type": "eq", "fun": lambda x: np.array([x[0] - 1, x[1] ** 2 - 4,
                                                                                  x[0] + x[1] - 3]),
                                        "jac": lambda x: np.array([[1.0, 0], [0, 2 * x[1]], [1, 1]])})
-    assert A.shape[0] > A.shape[1]
     assert res.success and res.overdetermined and np.allclose(res.x, [1.0, 2.0], atol=1e-8)
     assert res.kkt <= 1e-8
 
