@@ -268,7 +268,8 @@ def test_contract_known_answer_and_reproducibility(name):
     assert isinstance(first.status, int) and Status.from_code(first.status).success == first.success
     assert isinstance(first.time, float) and first.time >= 0 and first.nit >= 1
     case.check(first, problem)
-    _, fresh_problem, fresh_x0 = case.build()  # a fresh problem: its caches are the problem's state, not the solver's
+    # a fresh problem: caches of evaluations belong to the problem, not to the solver
+    _, fresh_problem, fresh_x0 = case.build()
     second = run(solver, fresh_problem, fresh_x0)
     _same(first, second)
     assert dict(solver.options) == options and set(vars(solver)) == attributes
