@@ -50,12 +50,15 @@ def register_method(name: str, target: str, *, kind: str = "minimize", options: 
     >>> register_method("typo", "numopt.bcd:NoSuchSolver")
     Traceback (most recent call last):
     ...
-    ValueError: target='numopt.bcd:NoSuchSolver' cannot be registered: module 'numopt.bcd' has no ...
+    ValueError: target='numopt.bcd:NoSuchSolver' cannot be registered: 'numopt.bcd:NoSuchSolver' cannot ...
     """
     check_choice("kind", kind, KINDS)
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty string; got {name!r}.")
-    _resolve(target)
+    try:
+        _resolve(target)
+    except ImportError as exc:
+        raise ValueError(f"target={target!r} cannot be registered: {exc}") from None
     if options is not None and not isinstance(options, dict):
         raise TypeError(f"options must be a dict or None; got {type(options).__name__}.")
     REGISTRY[kind][name.lower()] = target
@@ -63,18 +66,16 @@ def register_method(name: str, target: str, *, kind: str = "minimize", options: 
 
 
 def _resolve(target: str) -> type:
-    """Import ``'module:Class'`` and return the class, with an error naming ``target`` on failure."""
+    """Import ``'module:Class'`` and return the class; ImportError naming the target when that fails."""
     if not isinstance(target, str) or target.count(":") != 1:
         raise ValueError(f"target must be a 'module:Class' string; got {target!r}.")
     module, _, attr = target.partition(":")
     try:
         obj = getattr(importlib.import_module(module), attr)
     except ImportError as exc:
-        raise ValueError(f"target={target!r} cannot be registered: {exc}.") from exc
+        raise ImportError(f"{target!r} cannot be imported ({exc}).") from exc
     except AttributeError:
-        raise ValueError(
-            f"target={target!r} cannot be registered: module {module!r} has no attribute {attr!r}."
-        ) from None
+        raise ImportError(f"{target!r} cannot be imported: module {module!r} has no attribute {attr!r}.") from None
     if not callable(obj):
         raise ValueError(f"target={target!r} is not callable; expected a solver class.")
     return obj
