@@ -13,26 +13,7 @@ Examples
 True
 """
 
-from ._core.backend import (
-    BACKENDS,
-    array_namespace,
-    available_backends,
-    cupy_status,
-    is_gpu_array,
-    resolve_backend,
-    show_config,
-    to_device,
-    to_host,
-)
+from ._core import backend as _backend
+from ._core.backend import *  # noqa: F403 - this module is the public face of numopt._core.backend
 
-__all__ = [
-    "BACKENDS",
-    "array_namespace",
-    "available_backends",
-    "cupy_status",
-    "is_gpu_array",
-    "resolve_backend",
-    "show_config",
-    "to_device",
-    "to_host",
-]
+__all__ = list(_backend.__all__)

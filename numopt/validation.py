@@ -12,28 +12,7 @@ Traceback (most recent call last):
 ValueError: tol must be finite and > 0; got -1.0.
 """
 
-from ._core.validate import (
-    as_float_array,
-    check_choice,
-    check_finite,
-    check_in_range,
-    check_options,
-    check_positive,
-    check_rng,
-    check_square,
-    check_symmetric,
-    close_matches,
-)
+from ._core import validate as _validate
+from ._core.validate import *  # noqa: F403 - this module is the public face of numopt._core.validate
 
-__all__ = [
-    "as_float_array",
-    "check_choice",
-    "check_finite",
-    "check_in_range",
-    "check_options",
-    "check_positive",
-    "check_rng",
-    "check_square",
-    "check_symmetric",
-    "close_matches",
-]
+__all__ = list(_validate.__all__)
