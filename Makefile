@@ -44,6 +44,7 @@ test-gpu: venv
 
 bench: venv ipopt
 	$(PIP) install --quiet -e '.[bench,peers-torch]'
+	$(BIN)/python -m pytest -q -m peers tests
 	$(BIN)/python -m pytest benchmarks --benchmark-only --override-ini="addopts="
 	$(BIN)/numopt bench --full --out bench-report-full
 

@@ -194,18 +194,31 @@ def sweep_scaling(ctx, n: int, ranks, nnz_fixed: int, rank_fixed: int, nnzs):
     return out
 
 
+def _check_fancyimpute_runs() -> None:
+    """fancyimpute (0.7) calls ``check_array(force_all_finite=...)``, which scikit-learn 1.8 removed."""
+    import inspect
+
+    import sklearn
+    from sklearn.utils import check_array
+
+    if "force_all_finite" not in inspect.signature(check_array).parameters:
+        raise ImportError(f"fancyimpute cannot run with scikit-learn {sklearn.__version__}: it passes "
+                          "check_array(force_all_finite=...), removed in scikit-learn 1.8")
+
+
 def softimpute_peer(train, shape, rank: int, max_iters: int):
     """fancyimpute's SoftImpute with ``max_rank=rank`` on the ratings (missing entries NaN).
 
     Returns ``(filled matrix, iterations it ran, cpu s, wall s)``; the iteration count is read
     from SoftImpute's own verbose report ("Stopped after iteration N"). Raises ImportError when
-    fancyimpute is not installed.
+    fancyimpute is not installed, or cannot run with the installed scikit-learn.
     """
     import io
     import re
 
     from fancyimpute import SoftImpute
 
+    _check_fancyimpute_runs()
     rows, cols, vals = train
     X = np.full(shape, np.nan)
     X[rows, cols] = vals
@@ -258,8 +271,8 @@ def movielens_comparison(ctx, rank: int = 5, reg: float = 10.0, softimpute_iters
         filled, iterations, cpu, wall = softimpute_peer((tr_r, tr_c, tr_v - mean), d.shape, rank,
                                                         softimpute_iters)
     except ImportError as exc:
-        skipped.append(f"fancyimpute SoftImpute not installed ({exc})")
-        rows.append({"solver": "fancyimpute SoftImpute: skipped (not installed)"})
+        skipped.append(f"fancyimpute SoftImpute unavailable ({exc})")
+        rows.append({"solver": "fancyimpute SoftImpute: skipped (unavailable)"})
     except Exception as exc:  # the peer's own failure is reported, not hidden
         skipped.append(f"fancyimpute SoftImpute failed ({type(exc).__name__}: {exc})")
         rows.append({"solver": f"fancyimpute SoftImpute: failed ({type(exc).__name__})"})

@@ -9,6 +9,8 @@ from numopt import Status
 from numopt.causal import is_dag, notears_linear, shd, simulate_dag, simulate_linear_sem, simulate_parameter
 from numopt.causal.peers import available_peers, dagma_linear, gcastle_golem, gcastle_notears
 
+pytestmark = pytest.mark.peers
+
 needs_dagma = pytest.mark.skipif(not available_peers()["dagma"],
                                  reason="dagma is not installed (pip install dagma)")
 needs_gcastle = pytest.mark.skipif(not available_peers()["gcastle"],

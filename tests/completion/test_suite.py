@@ -15,10 +15,15 @@ def test_missing_movielens_is_reported_as_skipped(tmp_path, monkeypatch):
     assert rows is None and len(skipped) == 1 and "MovieLens data not found" in skipped[0]
 
 
+@pytest.mark.peers
 def test_softimpute_peer_gets_our_rank_and_reports_measured_iterations():
     pytest.importorskip("fancyimpute", reason="fancyimpute (the SoftImpute peer) is not installed")
     d = synthetic_completion(60, 50, 3, nnz=1500, seed=0)
-    filled, iterations, cpu, wall = softimpute_peer((d.rows, d.cols, d.values), d.shape, 3, max_iters=200)
+    try:
+        filled, iterations, cpu, wall = softimpute_peer((d.rows, d.cols, d.values), d.shape, 3, max_iters=200)
+    except ImportError as exc:  # installed but unusable with this scikit-learn: the suite reports it skipped
+        assert "cannot run with scikit-learn" in str(exc)
+        pytest.skip(str(exc))
     assert iterations is not None and 1 <= iterations < 200
     M = d.U_true @ d.V_true.T
     assert np.linalg.norm(filled - M) < 0.2 * np.linalg.norm(M)
