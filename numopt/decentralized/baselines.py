@@ -26,6 +26,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+from .._core.validate import check_choice
 from ..linalg.eigen import extreme_eigenvalues, largest_eigenvalue
 from ._kernels import continuized_events, continuized_events_reference
 from .base import GossipSolver
@@ -265,7 +266,10 @@ class Continuized(GossipSolver):
 
     name = "continuized"
     requires = ("local_conj_grad", "x_star")
-    default_options = {**GossipSolver.default_options, "backend": "auto"}
+    default_options = {**GossipSolver.default_options, "backend": None}
+
+    def validate_options(self, options):
+        check_choice("backend", options["backend"], (None, "numba", "numpy"))
 
     def setup(self, state):
         if len(self.graphs) > 1:

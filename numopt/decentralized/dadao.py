@@ -125,8 +125,8 @@ class DADAO(GossipSolver):
         Per-edge communication rates (arrays follow ``edge_array`` order; static graphs only).
     record_every : float
         Length of the recording windows (default t_max / 500).
-    backend : 'auto', 'numba' or 'numpy'
-        'auto' uses the Numba kernel when the problem provides local data, else the NumPy path.
+    backend : None, 'numba' or 'numpy'
+        None (default) uses the Numba kernel when the problem provides local data, else the NumPy path.
     seed : int or Generator
 
     Examples
@@ -140,10 +140,10 @@ class DADAO(GossipSolver):
     """
 
     name = "dadao"
-    default_options = {**GossipSolver.default_options, "rates": "uniform", "backend": "auto"}
+    default_options = {**GossipSolver.default_options, "rates": "uniform", "backend": None}
 
     def validate_options(self, options):
-        check_choice("backend", options["backend"], ("auto", "numba", "numpy"))
+        check_choice("backend", options["backend"], (None, "numba", "numpy"))
 
     def setup(self, state):
         p = state.problem

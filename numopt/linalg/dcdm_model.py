@@ -10,7 +10,7 @@ dimension (see :meth:`DirectionModel.on_grid`).
 
 Training and the JAX forward pass need the ``learn`` extra (``pip install 'numopt[learn]'``);
 :class:`NumpyDirectionNet` applies the same weights with NumPy alone, and
-``DirectionModel(..., backend="auto")`` uses it where it was measured faster (3-D grids on a
+``DirectionModel(..., backend=None)`` (the default) uses it where it was measured faster (3-D grids on a
 CPU) or where JAX is missing.
 """
 
@@ -156,8 +156,8 @@ class DirectionModel:
         as in :func:`numopt.problems.pde.diffusion`.
     meta : dict, optional
         Training record (command, grid, epochs, losses) kept with saved weights.
-    backend : {"auto", "jax", "numpy"}
-        Forward pass: JAX's, :class:`NumpyDirectionNet`, or ``auto``: NumPy for 3-D networks on a
+    backend : {None, "jax", "numpy"}
+        Forward pass: JAX's, :class:`NumpyDirectionNet`, or None (default): NumPy for 3-D networks on a
         CPU (measured faster there) and for a NumPy network, JAX otherwise.
 
     Examples
@@ -175,8 +175,8 @@ class DirectionModel:
     (256,)
     """
 
-    def __init__(self, net, grid_shape, mask=None, meta: dict | None = None, *, backend: str = "auto"):
-        check_choice("backend", backend, ("auto", "jax", "numpy"))
+    def __init__(self, net, grid_shape, mask=None, meta: dict | None = None, *, backend: str | None = None):
+        check_choice("backend", backend, (None, "jax", "numpy"))
         self.net = net
         self.grid_shape = tuple(int(s) for s in grid_shape)
         if len(self.grid_shape) != net.dim:
@@ -234,16 +234,16 @@ class DirectionModel:
         return path
 
     @classmethod
-    def load(cls, path, mask=None, *, backend: str = "auto") -> DirectionModel:
+    def load(cls, path, mask=None, *, backend: str | None = None) -> DirectionModel:
         """Load a model written by :meth:`save` (bound to its training grid unless ``mask`` is given).
 
-        Without JAX installed, ``backend="auto"`` loads the NumPy forward pass.
+        Without JAX installed, ``backend=None`` loads the NumPy forward pass.
         """
-        check_choice("backend", backend, ("auto", "jax", "numpy"))
+        check_choice("backend", backend, (None, "jax", "numpy"))
         with np.load(path) as data:
             config = json.loads(str(data["config"]))
             arrays = [data[k] for k in sorted(k for k in data.files if k.startswith("leaf_"))]
-        if backend == "numpy" or (backend == "auto" and not _has_jax()):
+        if backend == "numpy" or (backend is None and not _has_jax()):
             net = NumpyDirectionNet(arrays, config["dim"], config.get("identity_skip", False))
             return cls(net, tuple(config["grid_shape"]), mask, config.get("meta"), backend="numpy")
         jax, jnp, eqx = _jax()
@@ -386,7 +386,7 @@ def _has_jax() -> bool:
 
 
 def _resolve_backend(backend: str, net) -> str:
-    """The forward pass to use: NumPy for a NumPy network; ``auto`` picks by measurement (docs/dcdm.md).
+    """The forward pass to use: NumPy for a NumPy network; None picks by measurement (docs/dcdm.md).
 
     On a CPU, JAX's convolutions beat the NumPy pass in 2-D and lose to it in 3-D; on an accelerator
     JAX runs there.
@@ -395,7 +395,7 @@ def _resolve_backend(backend: str, net) -> str:
         if backend == "jax":
             raise ValueError("backend='jax' needs a JAX network; this model holds a NumpyDirectionNet.")
         return "numpy"
-    if backend != "auto":
+    if backend is not None:
         return backend
     jax, _, _ = _jax()
     return "numpy" if net.dim == 3 and jax.default_backend() == "cpu" else "jax"
@@ -414,7 +414,7 @@ def _leaves(tree):
     return [leaf for leaf in jax.tree_util.tree_leaves(tree) if leaf is not None]
 
 
-def load_pretrained(name: str = "poisson2d-64", *, backend: str = "auto") -> DirectionModel:
+def load_pretrained(name: str = "poisson2d-64", *, backend: str | None = None) -> DirectionModel:
     """Load weights shipped with numopt (see :data:`PRETRAINED`; ``meta`` records how they were made).
 
     Examples
