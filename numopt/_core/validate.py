@@ -26,7 +26,7 @@ __all__ = [
 
 def close_matches(name: str, valid: Iterable[str], n: int = 3) -> list[str]:
     """Names in ``valid`` that look like ``name`` (for 'did you mean' hints)."""
-    valid = list(valid)
+    valid = [v for v in valid if isinstance(v, str)]
     lower = {v.lower(): v for v in valid}
     hits = difflib.get_close_matches(str(name).lower(), list(lower), n=n, cutoff=0.5)
     return [lower[h] for h in hits]

@@ -68,8 +68,8 @@ def loss_code(loss) -> int:
     return LOSS_CODES[check_loss(loss)]
 
 
-def kernels(backend: str = "numba"):
-    """The kernel module of ``backend``: the Numba kernels or their NumPy twins (same signatures).
+def kernels(backend: str | None = None):
+    """The kernel module of ``backend``: the Numba kernels (None, the default, or 'numba') or their NumPy twins.
 
     Examples
     --------
@@ -77,8 +77,8 @@ def kernels(backend: str = "numba"):
     >>> K.row_loss_and_slope(0, 3.0, 1.0)
     (2.0, 2.0)
     """
-    check_choice("backend", backend, ("numba", "numpy"))
-    if backend == "numba":
+    check_choice("backend", backend, (None, "numba", "numpy"))
+    if backend != "numpy":
         from . import _kernels as module
     else:
         from . import _reference as module
@@ -104,8 +104,9 @@ class GLM:
         C for softmax (default: the largest label plus one); the other losses have one output.
     reduction : {'mean', 'sum'}
         Mean or sum of the row losses over the selected rows.
-    backend : {'numba', 'numpy'}
-        Numba kernels or their NumPy twins.
+    backend : {None, 'numba', 'numpy'}
+        Numba kernels (None, the default, picks them for the NumPy/SciPy arrays this class takes) or
+        their NumPy twins.
 
     Notes
     -----
@@ -125,7 +126,7 @@ class GLM:
     """
 
     def __init__(self, X, y, loss: str = "logistic", *, l2: float = 0.0, n_classes: int | None = None,
-                 reduction: str = "mean", backend: str = "numba"):
+                 reduction: str = "mean", backend: str | None = None):
         self.loss = check_loss(loss)
         self.code = LOSS_CODES[self.loss]
         check_positive("l2", l2, strict=False)
