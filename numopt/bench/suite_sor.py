@@ -265,9 +265,13 @@ def model_families() -> dict:
     }
 
 
+#: head start (rounds of mean cost) of the model learner in the recommended SafeCombination
+SAFE_PRIOR = 200
+
+
 def model_learners(seed: int, model: str) -> dict:
     """The learners compared: the paper's bandits and the model-informed ones (ChebCB learns its interval)."""
-    from ..tuning import ModelHedge, SafeCombination
+    from ..tuning import ModelHedge, ModelLeader, SafeCombination
 
     return {
         "Tsallis-INF": TsallisINF(GRID, seed=seed),
@@ -275,6 +279,10 @@ def model_learners(seed: int, model: str) -> dict:
         "ModelHedge": ModelHedge(GRID, model, seed=seed),
         "SafeCombination(ModelHedge, Tsallis-INF)": SafeCombination(
             [ModelHedge(GRID, model, seed=seed), TsallisINF(GRID, seed=seed + 1000)], seed=seed),
+        "ModelLeader": ModelLeader(GRID, model, seed=seed),
+        **{f"SafeCombination(ModelLeader, Tsallis-INF, prior={prior})": SafeCombination(
+            [ModelLeader(GRID, model, seed=seed), TsallisINF(GRID, seed=seed + 1000)], prior=prior, seed=seed)
+           for prior in (SAFE_PRIOR, 50)},
     }
 
 
