@@ -265,9 +265,13 @@ def model_families() -> dict:
     }
 
 
+#: head start (rounds of mean cost) of the model learner in the recommended SafeCombination
+SAFE_PRIOR = 200
+
+
 def model_learners(seed: int, model: str) -> dict:
     """The learners compared: the paper's bandits and the model-informed ones (ChebCB learns its interval)."""
-    from ..tuning import ModelHedge, SafeCombination
+    from ..tuning import ModelHedge, ModelLeader, SafeCombination
 
     return {
         "Tsallis-INF": TsallisINF(GRID, seed=seed),
@@ -275,6 +279,10 @@ def model_learners(seed: int, model: str) -> dict:
         "ModelHedge": ModelHedge(GRID, model, seed=seed),
         "SafeCombination(ModelHedge, Tsallis-INF)": SafeCombination(
             [ModelHedge(GRID, model, seed=seed), TsallisINF(GRID, seed=seed + 1000)], seed=seed),
+        "ModelLeader": ModelLeader(GRID, model, seed=seed),
+        **{f"SafeCombination(ModelLeader, Tsallis-INF, prior={prior})": SafeCombination(
+            [ModelLeader(GRID, model, seed=seed), TsallisINF(GRID, seed=seed + 1000)], prior=prior, seed=seed)
+           for prior in (SAFE_PRIOR, 50)},
     }
 
 
@@ -338,7 +346,7 @@ def model_study(T: int, seeds, solver: str, cache: Path, families=None) -> list[
 @suite("sor-model", family="sor")
 def bench_model(ctx):
     """Model-predicted full information (Young / Chebyshev) vs bandit feedback, on five sequence families."""
-    T, nseeds = (200, 2) if ctx.quick else (200, 3)
+    T, nseeds = (200, 2) if ctx.quick else (200, 6)
     seeds = [ctx.seed + s for s in range(nseeds)]
     rows = model_study(T, seeds, "sor", ctx.outdir / "tables")
     rows += model_study(T, seeds, "ssor-pcg", ctx.outdir / "tables",

@@ -15,7 +15,7 @@ Examples
 """
 
 from .arms import SolverArms
-from .informed import ModelHedge, SafeCombination
+from .informed import ModelHedge, ModelLeader, SafeCombination
 from .learners import ChebCB, Fixed, Learner, TsallisINF, TsallisINFBins
 from .oracles import best_fixed, instance_optimal, replay
 from .sequence import cost_table, solve_sequence
@@ -25,6 +25,7 @@ __all__ = [
     "Fixed",
     "Learner",
     "ModelHedge",
+    "ModelLeader",
     "SafeCombination",
     "SolverArms",
     "TsallisINF",

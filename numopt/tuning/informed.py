@@ -44,7 +44,7 @@ from .models import (
     young_jacobi_radius,
 )
 
-__all__ = ["MODELS", "ModelHedge", "SORModel", "SSORPCGModel", "SafeCombination"]
+__all__ = ["MODELS", "ModelHedge", "ModelLeader", "SORModel", "SSORPCGModel", "SafeCombination"]
 
 
 def _history(result, key):
@@ -117,9 +117,13 @@ class SSORPCGModel:
     The bound's second constant ``delta`` depends on the matrix family (about
     0 for shifted Laplacians, 1 for variable diffusion, above 2 for graph
     Laplacians in the ``sor-model`` suite). It is chosen online among
-    ``deltas``: each run's prediction for the value played in the *next* round
-    is compared with that round's measured count (squared log error), and the
-    candidate with the smallest accumulated error is used.
+    ``deltas``: each run's measured count is compared with what every candidate
+    predicts for it from the latest run at a *different* value (squared log
+    error; a run at the same value would be predicted exactly by every
+    candidate), and the candidate with the smallest accumulated error is used.
+    :meth:`predict_each` gives the last run's predictions under every
+    candidate, so a learner can keep one cumulative estimate per candidate and
+    switch between them when the choice changes.
 
     Examples
     --------
@@ -132,12 +136,18 @@ class SSORPCGModel:
     def __init__(self, deltas=(0.0, 0.25, 0.5, 1.0, 2.0, 4.0)):
         self.deltas = np.asarray(deltas, dtype=float)
         self.errors = np.zeros(len(self.deltas))
-        self._previous = None  # (omega, nit, kappa) of the last informative run
+        self._recent: list[tuple[float, float, float]] = []  # (omega, nit, kappa): latest runs at two values
+        self.last: tuple[float, float, float] | None = None
+
+    @property
+    def choice(self) -> int:
+        """Index of :attr:`delta` in ``deltas``."""
+        return int(np.argmin(self.errors))
 
     @property
     def delta(self) -> float:
         """The candidate with the least accumulated next-round prediction error so far."""
-        return float(self.deltas[int(np.argmin(self.errors))])
+        return float(self.deltas[self.choice])
 
     def __call__(self, grid, value, cost, result):
         if isinstance(result, numbers.Real):
@@ -150,12 +160,21 @@ class SSORPCGModel:
             kappa = high / low if low > 0 else float("nan")
         if not np.isfinite(kappa) or kappa < 1 or cost <= 0:
             return None
-        if self._previous is not None:
-            w, n, k = self._previous
+        value = float(value)
+        reference = next((run for run in self._recent if run[0] != value), None)
+        if reference is not None:
+            w, n, k = reference
             guesses = [float(predict_ssor_pcg_counts([value], w, n, k, d)[0]) for d in self.deltas]
             self.errors += np.log(np.asarray(guesses) / cost) ** 2
-        self._previous = (float(value), float(cost), kappa)
+        self.last = (value, float(cost), kappa)
+        self._recent = [self.last] + [run for run in self._recent if run[0] != value][:1]
         return predict_ssor_pcg_counts(grid, value, cost, kappa, self.delta)
+
+    def predict_each(self, grid) -> np.ndarray:
+        """Predictions of the last run under every candidate ``delta`` (one row each)."""
+        if self.last is None:
+            raise RuntimeError("predict_each() needs a run first: call the model on a solve's result.")
+        return np.array([predict_ssor_pcg_counts(grid, *self.last, d) for d in self.deltas])
 
 
 #: built-in convergence models by solver name (factories: a model may keep what it learned)
@@ -201,18 +220,22 @@ class ModelHedge(Learner):
     def __init__(self, grid, model="sor", *, eta: float = 4.0, start=None, scale: float | None = None,
                  seed=None):
         super().__init__(grid, scale=scale, seed=seed)
-        if isinstance(model, str):
-            if model not in MODELS:
-                raise ValueError(f"model={model!r} is not valid; expected one of {', '.join(map(repr, MODELS))} "
-                                 "or a callable model(grid, value, cost, result).")
-            model = MODELS[model]()
-        elif not callable(model):
-            raise TypeError(f"model must be a name or a callable; got {type(model).__name__}.")
-        self.model = model
+        self.model = self._resolve_model(model)
         self.eta = check_positive("eta", eta)
         self.start = None if start is None else float(start)
         self.predicted = np.zeros(self.K)  # cumulative predicted costs, in units of the normalizer
         self.informed = 0  # rounds with a prediction
+
+    @staticmethod
+    def _resolve_model(model):
+        if isinstance(model, str):
+            if model not in MODELS:
+                raise ValueError(f"model={model!r} is not valid; expected one of {', '.join(map(repr, MODELS))} "
+                                 "or a callable model(grid, value, cost, result).")
+            return MODELS[model]()
+        if not callable(model):
+            raise TypeError(f"model must be a name or a callable; got {type(model).__name__}.")
+        return model
 
     def probabilities(self, context=None):
         if self.informed == 0:
@@ -238,6 +261,146 @@ class ModelHedge(Learner):
         seen = self._total + cost
         unit = self.scale or (seen / (self.t + 1) if seen > 0 else 1.0)
         self.predicted += predicted / unit
+        self.informed += 1
+
+    def _observe(self, i, cost, result):
+        self.observe(self.grid[i].item(), cost, result)
+
+    def _learn(self, i, cost):
+        pass
+
+
+class ModelLeader(Learner):
+    """Follow the leader on calibrated model predictions, measured costs where measured.
+
+    Each round adds to every grid value's cumulative estimate: the measured
+    cost for the value that was run, and the model's prediction times a
+    per-value *correction factor* for every other value. The next value is the
+    one with the least cumulative estimate (the leader), except that with
+    probability ``explore / sqrt(t)`` its lower neighbour is run instead (the
+    upper one when the leader is the smallest value): a measurement where the
+    models are least certain, costs rising slowly below the best SOR value
+    and sharply above it.
+
+    The correction factor of value ``i`` is ``exp(w_i b_i)``: ``b_i`` is the
+    mean log measured cost of the rounds that ran ``i`` minus the mean log
+    prediction for ``i`` of the rounds that did not, ``w_i = n_i / (n_i +
+    shrink)`` for ``n_i`` rounds that ran ``i`` (a shrinkage towards 1, the
+    uncorrected model, while the measurements are few). A model that predicts
+    every cost at value ``i`` too high by a factor ``f`` is corrected by about
+    ``1 / f`` once ``i`` has been run a few times.
+
+    The first round runs the smallest grid value unless ``start`` says
+    otherwise: for SOR an under-relaxed run, whose convergence factor gives
+    the Jacobi radius, while an over-relaxed one only bounds it (a learner
+    that starts over-relaxed can keep confirming that value: 1.6-3.0 times the
+    best fixed omega on some sequences of the ``sor-model`` suite with a random
+    first value).
+
+    Models with alternative parameter settings (:class:`SSORPCGModel`'s
+    ``delta`` candidates, exposing ``predict_each`` and ``choice``) get one
+    cumulative estimate per setting, so switching to a better ``delta``
+    re-weighs every past round instead of only the later ones.
+
+    No guarantee holds when the model is wrong; :class:`SafeCombination` with
+    a bandit among its bases adds one.
+
+    Parameters
+    ----------
+    grid : array_like
+        Candidate values.
+    model : {'sor', 'ssor-pcg'} or callable
+        As for :class:`ModelHedge`.
+    shrink : float
+        Rounds of measurement at which a value's correction is half trusted.
+    explore : float
+        Exploration multiplier (0: pure follow the leader).
+    start : float, optional
+        Value of the first round (default: the smallest grid value).
+    scale : float, optional
+        Divide costs by this constant; default the running mean cost.
+    seed : int or Generator, optional
+
+    Examples
+    --------
+    >>> from numopt.tuning import replay
+    >>> costs = np.tile([40.0, 30.0, 20.0, 25.0], (300, 1))  # value 1.4 is best
+    >>> def biased(grid, value, cost, result):  # 1.4 predicted twice too costly when not run
+    ...     return np.where(grid == value, cost, costs[0] * np.where(grid == 1.4, 2.0, 1.0))
+    >>> learner = ModelLeader([1.0, 1.2, 1.4, 1.6], biased, seed=0)
+    >>> r = replay(learner, costs)
+    >>> int(np.bincount(r.actions).argmax()), bool(r.total < 1.05 * 20 * 300)
+    (2, True)
+    >>> learner.correction()[[0, 2]].round(1).tolist()  # about 1/2 where run often, 1 where never run
+    [1.0, 0.5]
+    """
+
+    needs_history = True
+
+    def __init__(self, grid, model="sor", *, shrink: float = 1.0, explore: float = 1.0, start=None,
+                 scale: float | None = None, seed=None):
+        super().__init__(grid, scale=scale, seed=seed)
+        self.model = ModelHedge._resolve_model(model)
+        self.shrink = check_in_range("shrink", shrink, 0.0, np.inf, closed="left")
+        self.explore = check_in_range("explore", explore, 0.0, np.inf, closed="left")
+        self.start = float(np.min(self.grid)) if start is None else float(start)
+        self.variants = hasattr(self.model, "predict_each") and hasattr(self.model, "choice")
+        self.estimates: np.ndarray | None = None  # cumulative estimates (one row per model setting)
+        self.informed = 0  # rounds with a prediction
+        self._measured_log = np.zeros(self.K)  # sum of log measured costs of the rounds that ran each value
+        self._measured = np.zeros(self.K)
+        self._predicted_log = np.zeros(self.K)  # sum of log predictions of the rounds that did not
+        self._predicted = np.zeros(self.K)
+
+    def correction(self) -> np.ndarray:
+        """Per-value factor applied to the model's predictions (1 where a value was never run)."""
+        both = (self._measured > 0) & (self._predicted > 0)
+        bias = np.zeros(self.K)
+        bias[both] = (self._measured_log[both] / self._measured[both]
+                      - self._predicted_log[both] / self._predicted[both])
+        return np.exp(self._measured / (self._measured + self.shrink) * bias) if self.shrink else np.exp(bias)
+
+    @property
+    def estimate(self) -> np.ndarray:
+        """Cumulative estimated cost of every value (units of the running mean cost), under the model's
+        current setting."""
+        if self.estimates is None:
+            return np.zeros(self.K)
+        return self.estimates[self.model.choice if self.variants else 0]
+
+    def probabilities(self, context=None):
+        if self.informed == 0:
+            p = np.zeros(self.K)
+            p[int(np.argmin(np.abs(self.grid - self.start)))] = 1.0
+            return p
+        leader = int(np.argmin(self.estimate))
+        p = np.zeros(self.K)
+        eps = min(1.0, self.explore / np.sqrt(self.t + 1)) if self.K > 1 else 0.0
+        p[leader] = 1.0 - eps
+        p[leader - 1 if leader > 0 else min(leader + 1, self.K - 1)] += eps
+        return p
+
+    def observe(self, value, cost, result) -> None:
+        """Learn from a round that another learner chose (its value, cost and result)."""
+        i = int(np.argmin(np.abs(self.grid - value)))
+        predicted = self.model(self.grid, value, cost, result)
+        if predicted is None:
+            return
+        rows = self.model.predict_each(self.grid) if self.variants else np.asarray(predicted, dtype=float)[None]
+        if rows.shape[1:] != (self.K,) or not np.all(np.isfinite(rows)) or np.any(rows <= 0):
+            return
+        current = rows[self.model.choice if self.variants else 0]
+        others = np.arange(self.K) != i
+        self._predicted_log[others] += np.log(current[others])
+        self._predicted[others] += 1
+        if cost > 0:
+            self._measured_log[i] += np.log(cost)
+            self._measured[i] += 1
+        estimate = rows * self.correction()
+        estimate[:, i] = cost  # the value run is measured, not predicted
+        seen = self._total + cost
+        unit = self.scale or (seen / (self.t + 1) if seen > 0 else 1.0)
+        self.estimates = estimate / unit if self.estimates is None else self.estimates + estimate / unit
         self.informed += 1
 
     def _observe(self, i, cost, result):

@@ -8,6 +8,7 @@ from numopt.testing import assert_names_argument
 from numopt.tuning import (
     ChebCB,
     ModelHedge,
+    ModelLeader,
     SafeCombination,
     TsallisINF,
     best_fixed,
@@ -206,12 +207,76 @@ def test_solver_arms_pick_cg_where_cg_needs_the_least_work():
     assert_names_argument(SolverArms, [1.5], solvers=("cg", "gmres"), names="solvers", seen="gmres")
 
 
-def test_ssor_pcg_model_hedge_replay_equals_the_online_run():
+@pytest.mark.parametrize("learner", [ModelHedge, ModelLeader])
+def test_ssor_pcg_model_learner_replay_equals_the_online_run(learner):
     from numopt.problems.linear_sequences import variable_diffusion
 
     seq = variable_diffusion(12, shape=(10, 10), seed=0)
-    online = solve_sequence(seq, "ssor-pcg", ModelHedge(GRID, "ssor-pcg", seed=0), warm_start=False)
+    online = solve_sequence(seq, "ssor-pcg", learner(GRID, "ssor-pcg", seed=0), warm_start=False)
     table = cost_table(seq, GRID, "ssor-pcg", warm_start=False)
-    replayed = replay(ModelHedge(GRID, "ssor-pcg", seed=0), table.costs, table.contexts, table.feedback)
+    replayed = replay(learner(GRID, "ssor-pcg", seed=0), table.costs, table.contexts, table.feedback)
     np.testing.assert_array_equal(replayed.costs, online.nit)  # the table's feedback is what the run read
     assert np.all(np.isfinite(table.feedback)) and np.all(table.feedback >= 1)  # condition numbers
+
+
+def test_model_leader_converges_to_the_known_best_arm_with_an_exact_model():
+    costs, best = known_best_table()
+    exact = lambda grid, value, cost, row: row  # noqa: E731 - full information: the true row
+    learner = ModelLeader(np.arange(5.0), exact, seed=0)
+    r = replay(learner, costs, feedback=[[row] * 5 for row in costs])
+    bf = best_fixed(costs)
+    assert bf.index == best
+    # bookkeeping: one record per round, the costs are the chosen entries, the estimate sums the rows
+    assert learner.t == learner.informed == len(costs) == len(r.actions)
+    np.testing.assert_array_equal(r.costs, costs[np.arange(len(costs)), r.actions])
+    assert r.total == pytest.approx(sum(learner.costs))
+    assert np.mean(r.actions[-200:] == best) > 0.9
+    # exploration runs the lower neighbour with probability 1/sqrt(t): regret <= sum of gaps of those rounds
+    # (about 2 sqrt(T) rounds) plus the first round, in units of the largest gap
+    gap = costs.mean(axis=0).max() - costs.mean(axis=0).min()
+    assert r.total - bf.total <= (2 * np.sqrt(len(costs)) + 1 + 5) * gap
+
+
+def test_model_leader_corrects_a_model_biased_by_a_known_factor():
+    costs, best = known_best_table(T=800, seed=2)
+    factor = np.array([1.0, 1.0, 1.6, 1.0, 1.0])  # the best arm predicted 1.6 times too costly: 48 > 38
+    biased = lambda grid, value, cost, row: row * np.where(grid == value, 1.0, factor)  # noqa: E731
+    feedback = [[row] * 5 for row in costs]
+    learner = ModelLeader(np.arange(5.0), biased, seed=0)
+    r = replay(learner, costs, feedback=feedback)
+    # the measurements at the best arm (its lower-neighbour explorations from arm 3) undo the bias
+    assert learner.correction()[best] == pytest.approx(1 / 1.6, rel=0.05)
+    assert np.mean(r.actions[-300:] == best) > 0.9
+    assert r.total <= 1.05 * best_fixed(costs).total
+    # without the correction the same model keeps following arm 3
+    uncorrected = replay(ModelHedge(np.arange(5.0), biased, seed=0), costs, feedback=feedback)
+    assert np.mean(uncorrected.actions[-300:] == 3) > 0.9 and uncorrected.total > 1.15 * r.total
+
+
+def test_combination_with_the_model_leader_keeps_the_bandit_guarantee():
+    costs, best = known_best_table(T=3000, seed=3)
+    pessimistic = lambda grid, value, cost, result: np.where(grid == value, cost, 3.0 * cost)  # noqa: E731
+    alone = replay(ModelLeader(np.arange(5.0), pessimistic, explore=0.0, seed=0), costs)
+    bf = best_fixed(costs)
+    assert alone.total > 1.8 * bf.total  # every unmeasured arm looks 3 times worse: stuck on arm 0
+    prior = 200.0
+    combo = SafeCombination([ModelLeader(np.arange(5.0), pessimistic, explore=0.0, seed=0),
+                             TsallisINF(np.arange(5.0), seed=1)], prior=prior, seed=2)
+    r = replay(combo, costs)
+    assert np.mean(r.actions[-500:] == best) > 0.8  # the bandit took over after the head start
+    mean = costs.mean()
+    assert r.total - bf.total <= (4 * np.sqrt(2 * len(costs)) + 1 + prior) * mean + \
+        4 * np.sqrt(5 * len(costs)) * mean
+
+
+def test_ssor_pcg_model_picks_the_delta_that_generated_the_counts():
+    from numopt.tuning.models import ssor_kappa
+
+    model = SSORPCGModel()
+    for omega in [1.2, 1.2, 1.5, 1.5, 1.8, 1.3, 1.3, 1.7]:  # repeats carry no information about delta
+        kappa = float(ssor_kappa(omega, mu=0.01, delta=1.0))
+        model(GRID, omega, 5.0 * np.sqrt(kappa), kappa)
+    assert model.delta == 1.0 and model.errors[model.choice] == pytest.approx(0.0, abs=1e-20)
+    rows = model.predict_each(GRID)
+    assert rows.shape == (len(model.deltas), len(GRID))
+    np.testing.assert_allclose(rows[model.choice], 5.0 * np.sqrt(ssor_kappa(GRID, mu=0.01, delta=1.0)))
