@@ -160,7 +160,7 @@ def linear_sems(ctx):
                        maxtime=maxtime)
     ctx.table("Linear SEM, n = 1000, mean over seeds (one BLAS thread, warmed up)", summarize(records))
     for line in skipped_peers():
-        ctx.text(f"- {line}")
+        ctx.skip_part(line)
 
 
 @suite("causal-sachs", family="causal")
@@ -184,7 +184,7 @@ def sachs(ctx):
                      "correct": int(np.sum((res.x != 0) & (B == 1))), "time (s)": seconds})
     ctx.table("Sachs (7466 samples, standardized; consensus graph: 18 edges; one BLAS thread)", rows)
     for line in skipped_peers():
-        ctx.text(f"- {line}")
+        ctx.skip_part(line)
 
 
 def swap_timing(d=100, n=1000, repeats=200, seed=0):

@@ -346,7 +346,7 @@ def model_study(T: int, seeds, solver: str, cache: Path, families=None) -> list[
 @suite("sor-model", family="sor")
 def bench_model(ctx):
     """Model-predicted full information (Young / Chebyshev) vs bandit feedback, on five sequence families."""
-    T, nseeds = (200, 2) if ctx.quick else (200, 6)
+    T, nseeds = (100, 1) if ctx.quick else (200, 6)
     seeds = [ctx.seed + s for s in range(nseeds)]
     rows = model_study(T, seeds, "sor", ctx.outdir / "tables")
     rows += model_study(T, seeds, "ssor-pcg", ctx.outdir / "tables",
