@@ -327,7 +327,7 @@ class GLMProblem(BlockProblem):
         st.K.glm_block_grad(self.A.indptr, self.A.indices, self.A.data, self.C, st.w, idx, out)
         return out + self.l2 * st.x[idx]
 
-    def duality_gap(self, st):
+    def duality_gap(self, st, grad=None):
         """Duality gap of an L1 least-squares or L1 logistic problem at the state (None if not defined).
 
         Defined for one output, ``l2 = 0``, no bound constraint and every
@@ -335,12 +335,13 @@ class GLMProblem(BlockProblem):
         with ``s = max(1, max_j |a_j^T w| / l1_j)``; the dual objective is
         ``||y||^2/2 - ||y - theta||^2/2`` (squared) or the summed binary entropy
         of ``y_i theta_i`` (logistic), as in :func:`numopt.bcd.gap.l1_duality_gap`.
-        Cost: one pass over A.
+        Cost: one pass over A, none when the exact gradient ``grad`` (:meth:`full_grad`) is given.
         """
         if self.C != 1 or self.l2 or self.nonneg or self.loss == "softmax" or np.any(self.l1 <= 0):
             return None
-        self._count("njev")
-        return _gap(self.A, self.y, self.loss, self.l1, st.x, float(st.lrow.sum()), st.w)
+        if grad is None:
+            self._count("njev")
+        return _gap(self.A, self.y, self.loss, self.l1, st.x, float(st.lrow.sum()), st.w, grad)
 
     def full_grad(self, st):
         """Exact gradient of the smooth part at the state (a full pass when untracked)."""
