@@ -51,6 +51,11 @@ def margin_losses(loss, z, y, C, backend="numba"):
     return lrow, slopes
 
 
+#: Largest block whose exact Hessian is assembled column pair by column pair (cost |block| nnz(A_block))
+#: rather than by a sparse product.
+SMALL_BLOCK = 128
+
+
 def kernels(backend: str):
     """The kernel module of ``backend`` ('numba' or 'numpy')."""
     check_choice("backend", backend, ("numba", "numpy"))
@@ -255,6 +260,13 @@ class GLMProblem(BlockProblem):
     def hess_block(self, state, idx):
         """Block of the exact Hessian at the state's point."""
         self._count("nhev")
+        idx = np.asarray(idx, np.int64)
+        if self.C == 1 and idx.size <= SMALL_BLOCK:
+            c = np.ones(self.m) if self.loss == "squared" else np.abs(state.w) * (1.0 - np.abs(state.w))
+            H = np.empty((idx.size, idx.size))
+            state.K.weighted_gram(self.A.indptr, self.A.indices, self.A.data, idx, c, np.zeros(self.m), H)
+            H[np.diag_indices_from(H)] += self.l2
+            return H
         feats, cls, Ab = self._columns(idx)
         if self.loss == "squared":
             H = (Ab.T @ Ab).toarray()
