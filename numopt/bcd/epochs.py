@@ -83,10 +83,12 @@ class ProxCoordinateEpochs(IterativeSolver):
         x0 = np.zeros(problem.n) if x0 is None else as_float_array(x0, "x0", shape=(problem.n,), copy=True)
         st = problem.init_state(np.zeros(problem.n), backend=self.options["backend"], track_grad=False)
         p0 = st.f
+        grad0 = st.g  # exact at the fresh state; not kept up to date afterwards (track_grad=False)
+        # the scale of the subgradient test at 0, needed only when the gap is undefined (an unpenalized variable)
+        kkt0 = self._kkt(problem, st, grad0) if np.any(problem.l1 <= 0) else 1.0
         if np.any(x0):
             problem.apply(st, np.arange(problem.n), x0)
-        # the scale of the subgradient test, needed only when the gap is undefined (an unpenalized variable)
-        kkt0 = self._kkt(problem, st, problem.full_grad(st)) if np.any(problem.l1 <= 0) else 1.0
+            grad0 = None
         inner = self.options["inner"]
         if inner == "auto":
             inner = "prox-newton" if problem.loss == "logistic" else "cd"
@@ -96,12 +98,13 @@ class ProxCoordinateEpochs(IterativeSolver):
                             kkt_scale=max(1.0, kkt0),
                             support=None, n_newton=0, grad=None, diverged=False,
                             rng=check_rng(self.options["seed"]))
-        self._measure(state)
+        self._measure(state, grad0)
         return state
 
-    def _measure(self, state):
+    def _measure(self, state, grad=None):
+        """Gradient and duality gap (or subgradient norm) at the state: a pass over A unless ``grad`` is given."""
         p, st = state.problem, state.pst
-        state.grad = p.full_grad(st)
+        state.grad = p.full_grad(st) if grad is None else grad
         state.gap = p.duality_gap(st, state.grad)
         if state.gap is None:
             state.kkt = self._kkt(p, st, state.grad)

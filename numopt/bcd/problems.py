@@ -297,8 +297,10 @@ class GLMProblem(BlockProblem):
         """Recompute the state exactly from ``st.x`` (one full pass over A)."""
         self._count("nfev")
         self._count("njev")
-        Z = self.A @ st.x.reshape(self.d, self.C)
-        st.z = np.ascontiguousarray(Z.reshape(-1))
+        if st.x.any():
+            st.z = np.ascontiguousarray((self.A @ st.x.reshape(self.d, self.C)).reshape(-1))
+        else:  # the usual start: no product needed
+            st.z = np.zeros(self.m * self.C)
         st.lrow, st.w = margin_losses(self.loss, st.z, self.y, self.C)
         st.g = np.asarray(self.A.T @ st.w.reshape(self.m, self.C)).reshape(-1) + self.l2 * st.x
         lrow = st.lrow
