@@ -222,7 +222,7 @@ def test_synthetic_sparse_is_seeded_and_sized():
     assert (X1 != X3).nnz > 0
 
 
-@pytest.mark.parametrize("subproblem_tol", [0.0, 0.1])
+@pytest.mark.parametrize("subproblem_tol", [0.0, 0.1, "auto"])
 @pytest.mark.parametrize("loss", ["logistic", "squared"])
 def test_epoch_solver_working_set_stops_and_newton_blocks_match_sklearn(subproblem_tol, loss):
     from sklearn.linear_model import Lasso as SkLasso
