@@ -529,3 +529,28 @@ def prox_newton_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, o
             return total - old_total
         step *= 0.5
     return 0.0
+
+
+@njit(cache=True)
+def weighted_gram(a_indptr, a_indices, a_data, cols, c, buf, out):
+    """``out = A[:, cols]^T diag(c) A[:, cols]`` (dense, symmetric) from the CSC columns.
+
+    Each column is scattered once into ``buf`` (length m, zero on entry and
+    exit) and dotted with the columns after it: cost ``|cols| * nnz(A[:, cols])``,
+    no sparse product to assemble (for small blocks, such as a Newton step on a support).
+    """
+    nb = cols.size
+    for r in range(nb):
+        j = cols[r]
+        for p in range(a_indptr[j], a_indptr[j + 1]):
+            i = a_indices[p]
+            buf[i] = c[i] * a_data[p]
+        for q in range(r, nb):
+            k = cols[q]
+            s = 0.0
+            for p in range(a_indptr[k], a_indptr[k + 1]):
+                s += a_data[p] * buf[a_indices[p]]
+            out[r, q] = s
+            out[q, r] = s
+        for p in range(a_indptr[j], a_indptr[j + 1]):
+            buf[a_indices[p]] = 0.0

@@ -259,3 +259,9 @@ def prox_newton_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, o
             return lv.sum() - old_total
         step *= 0.5
     return 0.0
+
+
+def weighted_gram(a_indptr, a_indices, a_data, cols, c, buf, out):
+    m = buf.size
+    A = sp.csc_matrix((a_data, a_indices, a_indptr), shape=(m, a_indptr.size - 1))[:, cols]
+    out[:, :] = (A.T @ sp.diags(c) @ A).toarray()

@@ -25,8 +25,10 @@ __all__ = ["manifold_newton"]
 ARMIJO = 1e-4
 
 
-def manifold_newton(problem, st, *, max_size: int):
+def manifold_newton(problem, st, *, max_size: int, grad=None):
     """One Newton step on the support of ``st.x``; returns the variables whose gradient changed.
+
+    ``grad``: the exact gradient of the smooth part at ``st.x`` when known (saves a pass over the data).
 
     Does nothing (returns an empty array) when the support is empty or larger
     than ``max_size``.
@@ -36,7 +38,7 @@ def manifold_newton(problem, st, *, max_size: int):
         return np.zeros(0, np.int64)
     sign = np.sign(st.x[S])
     lam = problem.l1[S]
-    g = problem.full_grad(st)[S] + lam * sign
+    g = (problem.full_grad(st) if grad is None else grad)[S] + lam * sign
     H = problem.hess_block(st, S)
     with warnings.catch_warnings():
         warnings.simplefilter("error", sla.LinAlgWarning)

@@ -40,9 +40,13 @@ class ProxCoordinateEpochs(IterativeSolver):
     ``active_set`` (bool), ``working_set`` (each iteration runs up to
     ``inner_epochs`` passes over the support plus the largest optimality
     violations, twice the support and at least 10 variables, stopping early
-    when a pass gains less than a tenth of the gap target; without it one
-    pass over every variable), ``newton_max_size``, ``shuffle`` (random order
-    each pass), ``seed``, ``backend`` ('numba' or 'numpy').
+    when a pass gains less than a tenth of the gap target or less than
+    ``subproblem_tol`` times the suboptimality bound (the gap measured before
+    the passes less the decrease since), as skglm stops its working-set
+    solves relative to the outer criterion (``'auto'``: 0.1 with prox-Newton
+    steps, 0.01 with the cheaper coordinate passes); without it one pass over every
+    variable), ``newton_max_size``, ``shuffle`` (random order each pass),
+    ``seed``, ``backend`` ('numba' or 'numpy').
 
     Examples
     --------
@@ -60,8 +64,8 @@ class ProxCoordinateEpochs(IterativeSolver):
     name = "bcd-epochs"
     requires = ("incremental",)
     default_options = {"tol": 1e-6, "active_set": True, "working_set": True, "inner_epochs": 10,
-                       "inner": "auto", "newton_epochs": 20, "newton_max_size": 2000, "shuffle": False, "seed": 0,
-                       "backend": "numba"}
+                       "inner": "auto", "newton_epochs": 5, "subproblem_tol": "auto",
+                       "newton_max_size": 2000, "shuffle": False, "seed": 0, "backend": "numba"}
 
     def validate_options(self, o):
         check_positive("tol", o["tol"], strict=False)
@@ -69,6 +73,8 @@ class ProxCoordinateEpochs(IterativeSolver):
         check_positive("newton_epochs", o["newton_epochs"], integer=True)
         check_positive("newton_max_size", o["newton_max_size"], integer=True)
         check_positive("inner_epochs", o["inner_epochs"], integer=True)
+        if o["subproblem_tol"] != "auto":
+            check_positive("subproblem_tol", o["subproblem_tol"], strict=False)
         check_choice("backend", o["backend"], ("numba", "numpy"))
 
     def init(self, problem, x0):
@@ -79,11 +85,12 @@ class ProxCoordinateEpochs(IterativeSolver):
         x0 = np.zeros(problem.n) if x0 is None else as_float_array(x0, "x0", shape=(problem.n,), copy=True)
         st = problem.init_state(np.zeros(problem.n), backend=self.options["backend"], track_grad=False)
         p0 = st.f
+        grad0 = st.g  # exact at the fresh state; not kept up to date afterwards (track_grad=False)
+        # the scale of the subgradient test at 0, needed only when the gap is undefined (an unpenalized variable)
+        kkt0 = self._kkt(problem, st, grad0) if np.any(problem.l1 <= 0) else 1.0
         if np.any(x0):
             problem.apply(st, np.arange(problem.n), x0)
-        from .solver import BlockCoordinateDescent
-
-        kkt0 = BlockCoordinateDescent._kkt(problem, st)
+            grad0 = None
         inner = self.options["inner"]
         if inner == "auto":
             inner = "prox-newton" if problem.loss == "logistic" else "cd"
@@ -91,17 +98,25 @@ class ProxCoordinateEpochs(IterativeSolver):
         state = SolverState(x=st.x, fun=st.f, pst=st, problem=problem, p0=max(p0, 1e-300), inner=inner,
                             work=(np.empty(m), np.empty(m), np.empty(m), np.empty(m)),
                             kkt_scale=max(1.0, kkt0),
-                            support=None, n_newton=0, diverged=False, rng=check_rng(self.options["seed"]))
-        self._measure(state)
+                            support=None, n_newton=0, grad=None, diverged=False,
+                            rng=check_rng(self.options["seed"]))
+        self._measure(state, grad0)
         return state
 
-    def _measure(self, state):
+    def _measure(self, state, grad=None):
+        """Gradient and duality gap (or subgradient norm) at the state: a pass over A unless ``grad`` is given."""
         p, st = state.problem, state.pst
-        state.gap = p.duality_gap(st)
+        state.grad = p.full_grad(st) if grad is None else grad
+        state.gap = p.duality_gap(st, state.grad)
         if state.gap is None:
-            from .solver import BlockCoordinateDescent
+            state.kkt = self._kkt(p, st, state.grad)
 
-            state.kkt = BlockCoordinateDescent._kkt(p, st)
+    @staticmethod
+    def _kkt(p, st, grad):
+        """Infinity norm of the minimum-norm subgradient at the state, from the gradient ``grad``."""
+        out = np.empty(p.n)
+        st.K.min_norm_subgrad(grad, st.x, p.l1, False, np.arange(p.n, dtype=np.int64), out)
+        return float(np.max(np.abs(out))) if p.n else 0.0
 
     def _converged(self, state):
         tol = self.options["tol"]
@@ -110,10 +125,10 @@ class ProxCoordinateEpochs(IterativeSolver):
         return state.kkt <= tol * state.kkt_scale
 
     def _working_set(self, state):
-        """Support plus the largest optimality violations (twice the support, at least 10): one pass over A."""
+        """Support plus the largest optimality violations (twice the support, at least 10), from ``state.grad``."""
         p, st = state.problem, state.pst
         s = np.empty(p.n)
-        st.K.min_norm_subgrad(p.full_grad(st), st.x, p.l1, False, np.arange(p.n, dtype=np.int64), s)
+        st.K.min_norm_subgrad(state.grad, st.x, p.l1, False, np.arange(p.n, dtype=np.int64), s)
         support = np.flatnonzero(st.x)
         size = min(p.n, max(10, 2 * support.size))
         top = np.argpartition(-np.abs(s), size - 1)[:size]
@@ -128,13 +143,19 @@ class ProxCoordinateEpochs(IterativeSolver):
             order, passes = self._working_set(state), o["inner_epochs"]
         else:
             order, passes = np.arange(p.n, dtype=np.int64), 1
-        inner_tol = 1e-3 * o["tol"] * state.p0  # how closely the Newton direction solves its model
+        target = o["tol"] * state.p0
+        fraction = o["subproblem_tol"]
+        if fraction == "auto":  # coordinate passes are cheap next to a gradient pass, Newton steps are not
+            fraction = 0.1 if state.inner == "prox-newton" else 0.01
         for _ in range(passes):
             if o["shuffle"]:
                 order = state.rng.permutation(order)
             f_old = st.f
+            # the gap measured at the start of the step, less the decrease since, bounds the suboptimality
+            bound = max((state.gap or 0.0) - (f_prev - f_old), 0.0)
             change = 0.0
             if state.inner == "prox-newton":
+                inner_tol = 1e-3 * target  # how closely the Newton direction solves its model
                 change = st.K.prox_newton_step(A.indptr, A.indices, A.data, loss, p.y, st.z, st.w, st.lrow, st.x,
                                                p.l1, order, o["newton_epochs"], inner_tol, *state.work)
                 st.fsmooth += change
@@ -142,7 +163,8 @@ class ProxCoordinateEpochs(IterativeSolver):
                 st.fsmooth += st.K.prox_cd_epoch(A.indptr, A.indices, A.data, loss, p.y, st.z, st.w, st.lrow,
                                                  st.x, p.l1, order)
             st.f = st.fsmooth + float(p.l1 @ np.abs(st.x))
-            if f_old - st.f <= 0.1 * o["tol"] * state.p0:
+            # a pass gaining this little leaves the working set: its problem is solved well enough for now
+            if f_old - st.f <= max(0.1 * target, fraction * bound):
                 break
         if st.f > f_prev + 1e-10 * max(1.0, abs(f_prev)):
             state.diverged = True
@@ -150,7 +172,7 @@ class ProxCoordinateEpochs(IterativeSolver):
         if o["active_set"] and not self._converged(state):
             support = np.sign(st.x)
             if state.support is not None and np.array_equal(support, state.support):
-                if manifold_newton(p, st, max_size=o["newton_max_size"]).size:
+                if manifold_newton(p, st, max_size=o["newton_max_size"], grad=state.grad).size:
                     state.n_newton += 1
                     self._measure(state)
                     support = np.sign(st.x)
@@ -164,9 +186,11 @@ class ProxCoordinateEpochs(IterativeSolver):
         return Status.SUCCESS if self._converged(state) else None
 
     def postprocess(self, state, status):
-        p = state.problem
-        x = state.pst.x.copy()
-        return OptimizeResult(x=x, fun=p.fun(x), gap=state.gap, kkt=p.kkt(x), n_newton=state.n_newton,
+        p, st = state.problem, state.pst
+        x = st.x.copy()
+        fun = float(st.lrow.sum()) + float(p.l1 @ np.abs(x))  # row losses are exact at the state's margins
+        return OptimizeResult(x=x, fun=fun, gap=state.gap, kkt=self._kkt(p, st, state.grad),
+                              n_newton=state.n_newton,
                               n_nonzero=int(np.count_nonzero(x)))
 
     def history_record(self, state):

@@ -46,9 +46,11 @@ def dual_objective(loss: str, y, theta) -> float:
     return float(ent.sum())
 
 
-def _gap(X, y, loss, lam, w, row_loss_sum, slopes):
-    """Gap from the loss sum and the loss derivatives at the margins (one pass over X)."""
-    corr = np.abs(np.asarray(X.T @ slopes).reshape(-1)) / lam
+def _gap(X, y, loss, lam, w, row_loss_sum, slopes, grad=None):
+    """Gap from the loss sum and the loss derivatives at the margins (one pass over X; none given ``grad``)."""
+    if grad is None:
+        grad = np.asarray(X.T @ slopes).reshape(-1)
+    corr = np.abs(grad) / lam
     scale = max(1.0, float(corr.max()) if corr.size else 1.0)
     primal = row_loss_sum + float(lam @ np.abs(w))
     return primal - dual_objective(loss, y, -slopes / scale)

@@ -51,6 +51,11 @@ def margin_losses(loss, z, y, C, backend="numba"):
     return lrow, slopes
 
 
+#: Largest block whose exact Hessian is assembled column pair by column pair (cost |block| nnz(A_block))
+#: rather than by a sparse product.
+SMALL_BLOCK = 128
+
+
 def kernels(backend: str):
     """The kernel module of ``backend`` ('numba' or 'numpy')."""
     check_choice("backend", backend, ("numba", "numpy"))
@@ -255,6 +260,13 @@ class GLMProblem(BlockProblem):
     def hess_block(self, state, idx):
         """Block of the exact Hessian at the state's point."""
         self._count("nhev")
+        idx = np.asarray(idx, np.int64)
+        if self.C == 1 and idx.size <= SMALL_BLOCK:
+            c = np.ones(self.m) if self.loss == "squared" else np.abs(state.w) * (1.0 - np.abs(state.w))
+            H = np.empty((idx.size, idx.size))
+            state.K.weighted_gram(self.A.indptr, self.A.indices, self.A.data, idx, c, np.zeros(self.m), H)
+            H[np.diag_indices_from(H)] += self.l2
+            return H
         feats, cls, Ab = self._columns(idx)
         if self.loss == "squared":
             H = (Ab.T @ Ab).toarray()
@@ -285,8 +297,10 @@ class GLMProblem(BlockProblem):
         """Recompute the state exactly from ``st.x`` (one full pass over A)."""
         self._count("nfev")
         self._count("njev")
-        Z = self.A @ st.x.reshape(self.d, self.C)
-        st.z = np.ascontiguousarray(Z.reshape(-1))
+        if st.x.any():
+            st.z = np.ascontiguousarray((self.A @ st.x.reshape(self.d, self.C)).reshape(-1))
+        else:  # the usual start: no product needed
+            st.z = np.zeros(self.m * self.C)
         st.lrow, st.w = margin_losses(self.loss, st.z, self.y, self.C)
         st.g = np.asarray(self.A.T @ st.w.reshape(self.m, self.C)).reshape(-1) + self.l2 * st.x
         lrow = st.lrow
@@ -327,7 +341,7 @@ class GLMProblem(BlockProblem):
         st.K.glm_block_grad(self.A.indptr, self.A.indices, self.A.data, self.C, st.w, idx, out)
         return out + self.l2 * st.x[idx]
 
-    def duality_gap(self, st):
+    def duality_gap(self, st, grad=None):
         """Duality gap of an L1 least-squares or L1 logistic problem at the state (None if not defined).
 
         Defined for one output, ``l2 = 0``, no bound constraint and every
@@ -335,12 +349,13 @@ class GLMProblem(BlockProblem):
         with ``s = max(1, max_j |a_j^T w| / l1_j)``; the dual objective is
         ``||y||^2/2 - ||y - theta||^2/2`` (squared) or the summed binary entropy
         of ``y_i theta_i`` (logistic), as in :func:`numopt.bcd.gap.l1_duality_gap`.
-        Cost: one pass over A.
+        Cost: one pass over A, none when the exact gradient ``grad`` (:meth:`full_grad`) is given.
         """
         if self.C != 1 or self.l2 or self.nonneg or self.loss == "softmax" or np.any(self.l1 <= 0):
             return None
-        self._count("njev")
-        return _gap(self.A, self.y, self.loss, self.l1, st.x, float(st.lrow.sum()), st.w)
+        if grad is None:
+            self._count("njev")
+        return _gap(self.A, self.y, self.loss, self.l1, st.x, float(st.lrow.sum()), st.w, grad)
 
     def full_grad(self, st):
         """Exact gradient of the smooth part at the state (a full pass when untracked)."""

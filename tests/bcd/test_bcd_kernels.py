@@ -240,3 +240,17 @@ def test_prox_newton_step_matches_reference(loss):
     np.testing.assert_allclose(z1, A @ x1, atol=1e-12)  # margins kept in step with x
     np.testing.assert_allclose(l1, _row_losses(loss, z1, y, 1)[0], atol=1e-12)
     assert df1 != 0.0 and l1.sum() + lam @ np.abs(x1) < f0  # a descent step
+
+
+def test_weighted_gram_matches_reference_and_dense_product():
+    A, y, z, w, lrow, g = _glm_data(1, 1, seed=5)
+    m = A.shape[0]
+    cols = np.array([1, 4, 5, 9], np.int64)
+    c = np.random.default_rng(5).uniform(0.1, 1.0, m)
+    dense = A.toarray()[:, cols]
+    expected = dense.T @ (c[:, None] * dense)
+    for K in (nb, ref):
+        out, buf = np.empty((4, 4)), np.zeros(m)
+        K.weighted_gram(A.indptr, A.indices, A.data, cols, c, buf, out)
+        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+        assert not buf.any()  # the scatter buffer is left zero
