@@ -46,7 +46,7 @@ class ProxCoordinateEpochs(IterativeSolver):
     solves relative to the outer criterion (``'auto'``: 0.1 with prox-Newton
     steps, 0.01 with the cheaper coordinate passes); without it one pass over every
     variable), ``newton_max_size``, ``shuffle`` (random order each pass),
-    ``seed``, ``backend`` ('numba' or 'numpy').
+    ``seed``, ``backend`` (None or 'numba': the Numba kernels; 'numpy': their references).
 
     Examples
     --------
@@ -65,7 +65,7 @@ class ProxCoordinateEpochs(IterativeSolver):
     requires = ("incremental",)
     default_options = {"tol": 1e-6, "active_set": True, "working_set": True, "inner_epochs": 10,
                        "inner": "auto", "newton_epochs": 5, "subproblem_tol": "auto",
-                       "newton_max_size": 2000, "shuffle": False, "seed": 0, "backend": "numba"}
+                       "newton_max_size": 2000, "shuffle": False, "seed": 0, "backend": None}
 
     def validate_options(self, o):
         check_positive("tol", o["tol"], strict=False)
@@ -75,7 +75,7 @@ class ProxCoordinateEpochs(IterativeSolver):
         check_positive("inner_epochs", o["inner_epochs"], integer=True)
         if o["subproblem_tol"] != "auto":
             check_positive("subproblem_tol", o["subproblem_tol"], strict=False)
-        check_choice("backend", o["backend"], ("numba", "numpy"))
+        check_choice("backend", o["backend"], (None, "numba", "numpy"))
 
     def init(self, problem, x0):
         if not (isinstance(problem, GLMProblem) and problem.C == 1 and problem.loss in ("squared", "logistic")

@@ -55,7 +55,7 @@ class _L1Estimator(BaseEstimator):
     def _check_options(self):
         check_positive("max_iter", self.max_iter, integer=True)
         check_positive("tol", self.tol, strict=False)
-        check_choice("backend", self.backend, ("numba", "numpy"))
+        check_choice("backend", self.backend, (None, "numba", "numpy"))
         if not isinstance(self.fit_intercept, (bool, np.bool_)):
             raise TypeError(f"fit_intercept must be a bool; got {self.fit_intercept!r}.")
 
@@ -106,7 +106,8 @@ class Lasso(RegressorMixin, _L1Estimator):
         Passes over the features.
     active_set : bool
         Newton steps on the identified support.
-    backend : {'numba', 'numpy'}
+    backend : {None, 'numba', 'numpy'}
+        Numba kernels (None, the default) or their NumPy references.
 
     Attributes
     ----------
@@ -132,7 +133,7 @@ class Lasso(RegressorMixin, _L1Estimator):
     _loss = "squared"
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, tol=1e-6, max_iter=1000, active_set=True,
-                 backend="numba"):
+                 backend=None):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.tol = tol
@@ -195,7 +196,7 @@ class L1LogisticRegression(ClassifierMixin, _L1Estimator):
 
     _loss = "logistic"
 
-    def __init__(self, C=1.0, *, fit_intercept=True, tol=1e-6, max_iter=1000, active_set=True, backend="numba"):
+    def __init__(self, C=1.0, *, fit_intercept=True, tol=1e-6, max_iter=1000, active_set=True, backend=None):
         self.C = C
         self.fit_intercept = fit_intercept
         self.tol = tol

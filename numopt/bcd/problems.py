@@ -42,7 +42,7 @@ __all__ = [
     "softmax",
 ]
 
-def margin_losses(loss, z, y, C, backend="numba"):
+def margin_losses(loss, z, y, C, backend=None):
     """Row losses and their derivatives at the flat margins ``z`` (via :mod:`numopt.losses`)."""
     lrow = np.empty(y.size)
     slopes = np.empty(z.size)
@@ -56,10 +56,10 @@ def margin_losses(loss, z, y, C, backend="numba"):
 SMALL_BLOCK = 128
 
 
-def kernels(backend: str):
-    """The kernel module of ``backend`` ('numba' or 'numpy')."""
-    check_choice("backend", backend, ("numba", "numpy"))
-    if backend == "numba":
+def kernels(backend: str | None):
+    """The kernel module of ``backend`` (None or 'numba': the Numba kernels; 'numpy': their references)."""
+    check_choice("backend", backend, (None, "numba", "numpy"))
+    if backend != "numpy":
         from . import _kernels as module
     else:
         from . import _reference as module
@@ -283,7 +283,7 @@ class GLMProblem(BlockProblem):
         return H
 
     # incremental state -----------------------------------------------------------------
-    def init_state(self, x, *, backend="numba", track_grad=True):
+    def init_state(self, x, *, backend=None, track_grad=True):
         """State at ``x``: z = A X, row losses and derivatives, the gradient when ``track_grad``."""
         st = SimpleNamespace(x=np.array(x, float), K=kernels(backend), track_grad=track_grad)
         st.row_mark = np.zeros(self.m, np.int32)
@@ -422,7 +422,7 @@ class QuadraticProblem(BlockProblem):
     def hess_block(self, state, idx):
         return self.hess_bound_block(idx)
 
-    def init_state(self, x, *, backend="numba", track_grad=True):
+    def init_state(self, x, *, backend=None, track_grad=True):
         """State at ``x``: the gradient Qx - c is always tracked (a block step costs nnz(Q[:, b]))."""
         st = SimpleNamespace(x=np.array(x, float), K=kernels(backend), track_grad=True)
         st.col_mark = np.zeros(self.n, np.int32)

@@ -74,8 +74,8 @@ class BlockCoordinateDescent(IterativeSolver):
     seed : int, Generator or None
         For random rules and partitions (default 0, so default calls are
         reproducible; ``None`` for fresh entropy).
-    backend : {'numba', 'numpy'}
-        Numba kernels or their NumPy references.
+    backend : {None, 'numba', 'numpy'}
+        Numba kernels (None, the default) or their NumPy references.
 
     Examples
     --------
@@ -105,7 +105,7 @@ class BlockCoordinateDescent(IterativeSolver):
         "check_every": None,
         "step_scale": 1.0,
         "seed": 0,
-        "backend": "numba",
+        "backend": None,
     }
 
     def validate_options(self, o):
@@ -113,7 +113,7 @@ class BlockCoordinateDescent(IterativeSolver):
         check_choice("partition", o["partition"], PARTITIONS)
         check_choice("update", o["update"], ("auto",) + UPDATES)
         check_choice("solve", o["solve"], ("auto", "dense", "tree"))
-        check_choice("backend", o["backend"], ("numba", "numpy"))
+        check_choice("backend", o["backend"], (None, "numba", "numpy"))
         if o["block_size"] is not None:
             check_positive("block_size", o["block_size"], integer=True)
         if o["check_every"] is not None:
