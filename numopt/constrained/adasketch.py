@@ -106,8 +106,9 @@ class AdaSketchNewton(IterativeSolver):
     sketch_sweeps : float
         Cost model: passes over the rows of ``K`` a sketching solve is
         assumed to need (default 100).
-    sketch : {'rk', 'block-kaczmarz', 'gaussian', 'countsketch', 'sparse-sign'}
-        Sketching solver (default ``'rk'``, randomized Kaczmarz).
+    sketch : {'rk', 'block-kaczmarz', 'gaussian', 'countsketch', 'sparse-sign', 'precond-lsqr'}
+        Sketching solver (default ``'rk'``, randomized Kaczmarz; ``'precond-lsqr'``
+        is sketch-and-precondition, :func:`numopt.linalg.sketch.sketch_precondition_solve`).
     sampling : {'row-norm', 'uniform'}
         Row distribution of ``'rk'``.
     block_size : int or None
@@ -115,7 +116,7 @@ class AdaSketchNewton(IterativeSolver):
     inner_maxiter : int or None
         Limit of sketch iterations per solve (default ``max(1e5, 100 (n + m))``
         for ``'rk'`` and the Gaussian-vector sketch, ``max(1000, 200 (n + m) / q)``
-        for block sketches of size ``q``).
+        for block sketches of size ``q``, ``max(200, 2 (n + m))`` LSQR iterations for ``'precond-lsqr'``).
     hessian : {'auto', 'explicit', 'hessp', 'fd'}
         Explicit Hessian of the Lagrangian, Hessian-vector products, or
         finite differences of ``grad_x L`` (``'auto'``: the first available;
@@ -464,6 +465,8 @@ class AdaSketchNewton(IterativeSolver):
         o = self.options
         if o["inner_maxiter"] is not None:
             return o["inner_maxiter"]
+        if o["sketch"] == "precond-lsqr":
+            return max(200, 2 * N)
         if o["sketch"] in ("rk", "gaussian") and o["block_size"] in (None, 1):
             return max(100_000, 100 * N)
         return max(1000, 200 * N // (o["block_size"] or int(np.ceil(np.sqrt(N)))))
@@ -595,7 +598,7 @@ class AdaSketchNewton(IterativeSolver):
 
     def intermediate_result(self, st):
         return OptimizeResult(x=np.copy(st.x), fun=st.fun, nit=getattr(st, "nit", 0), kkt=st.kkt,
-                              multipliers=np.copy(st.lam))
+                              multipliers=np.copy(st.lam), inner_paths=dict(st.inner_paths))
 
 
 class _WithoutConstraints(Problem):
