@@ -152,6 +152,12 @@ class AdaSketchNewton(IterativeSolver):
         stops with ``Status.SINGULAR`` (10).
     multipliers0 : {'lstsq', 'zeros'}
         Initial multipliers when the problem has no ``y0``.
+    multiplier_reset : float
+        After a step shorter than this (default 1: every damped step) the
+        multipliers become the least-squares ones at the new point when
+        those give a smaller ``||grad_x L||``: on nearly degenerate problems
+        (LUKVLE11) the Newton multiplier update lags while ``x`` converges,
+        and damped steps would fix it only over hundreds of iterations.
     dense_max : int
         KKT systems up to this size are dense.
     seed : None, int or Generator
@@ -205,7 +211,7 @@ class AdaSketchNewton(IterativeSolver):
         "max_penalty_updates": 60,
         "singular_patience": 10,
         "multipliers0": "lstsq",
-        "multiplier_reset": 1e-2,
+        "multiplier_reset": 1.0,
         "dense_max": 2000,
         "seed": 0,
     }
@@ -486,7 +492,7 @@ class AdaSketchNewton(IterativeSolver):
                 if st.quasi_newton is not None:
                     self._update_quasi_newton(st, x, lam, point)
                 if alpha < o["multiplier_reset"] and st.m > 0:
-                    lam = _least_squares_multipliers(point[2], point[3])
+                    lam = _better_multipliers(lam, point[2], point[3])
                 self._set_point(st, x, lam, *point)
                 return st
             alpha *= o["backtrack"]
@@ -663,6 +669,13 @@ def _residual_test(target: float):
     def stop(z, r, k):
         return float(np.linalg.norm(r)) <= target
     return stop
+
+
+def _better_multipliers(lam, G, g):
+    """The least-squares multipliers at the new point when they give a smaller ``||grad_x L||`` than ``lam``."""
+    ls = _least_squares_multipliers(G, g)
+    current = np.linalg.norm(g + np.asarray(G.T @ lam).ravel())
+    return ls if np.linalg.norm(g + np.asarray(G.T @ ls).ravel()) < current else lam
 
 
 def _least_squares_multipliers(G, g):
