@@ -431,9 +431,14 @@ class AdaSketchNewton(IterativeSolver):
         rhs = -st.b
         z = None
         met = False
+        sharpen_first = inner == "sketch" and o["sketch"] == "precond-lsqr"
+        solved_to = np.inf
         for _ in range(o["max_penalty_updates"]):
-            if z is None or (inner == "sketch" and not met):
-                target = o["theta"] * max(delta_t, o["delta_min"]) * bnorm / (normK * o["psi"])
+            target = o["theta"] * max(delta_t, o["delta_min"]) * bnorm / (normK * o["psi"])
+            # a sketch solve that missed its test is continued only under a tighter test (at the floor
+            # delta_min it already ran to its iteration limit: rounding keeps it from going further)
+            if z is None or (inner == "sketch" and not met and target < solved_to):
+                solved_to = target
                 z, nin, met = solve_kkt(K, rhs, inner=inner, stop=_residual_test(target), least_squares=deficient,
                                         sketch=o["sketch"], sampling=o["sampling"], block_size=o["block_size"],
                                         maxiter=self._inner_maxiter(K.shape[0]), rng=st.rng, z0=z)
@@ -458,6 +463,11 @@ class AdaSketchNewton(IterativeSolver):
             slope = float(gmerit @ z)
             if slope <= -0.5 * st.eta2 * bnorm**2 and slope < 0:
                 return self._line_search(st, z, slope)
+            if sharpen_first and delta_t > o["delta_min"]:
+                # digits are cheap for a preconditioned Krylov solve: an inexact direction that is not a
+                # descent direction is first solved more accurately, before the penalties grow
+                delta_t, met = max(1e-3 * delta_t, o["delta_min"]), False
+                continue
             st.eta1 *= o["nu"] ** 2
             st.eta2 /= o["nu"]
             st.delta /= o["nu"]
