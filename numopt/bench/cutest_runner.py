@@ -122,14 +122,15 @@ class _Clock:
 
 
 class _Iterates:
-    """Callback that counts iterations and keeps the latest iterate."""
+    """Callback that counts iterations and keeps the latest iterate (and numopt's inner paths so far)."""
 
     def __init__(self, x0):
-        self.nit, self.x = 0, np.array(x0, dtype=float)
+        self.nit, self.x, self.paths = 0, np.array(x0, dtype=float), {}
 
     def __call__(self, intermediate_result):
         self.nit += 1
         self.x = np.array(intermediate_result.x, dtype=float)
+        self.paths = intermediate_result.get("inner_paths") or self.paths
 
 
 def _scipy(method: str, options: dict) -> Callable:
@@ -241,20 +242,24 @@ def numopt_method(method: str, **options) -> Callable:
             res = minimize(problem, method=method, callback=track,
                            options={"maxtime": 20.0 * time_limit, **options})
         except TimeLimitReached:
-            return {"x": track.x, "nit": track.nit, "message": "time limit reached", "timed_out": True}
+            return {"x": track.x, "nit": track.nit, "message": "time limit reached", "timed_out": True,
+                    "path": _path_name(track.paths)}
         finally:
             for name in timed:
                 delattr(problem, name)
         timed_out = res.status == Status.MAXTIME.code
-        paths = res.get("inner_paths") or {}
-        path = next(iter(paths)) if len(paths) == 1 else ", ".join(f"{k} x{v}" for k, v in paths.items())
         out = {"x": res.x, "nit": res.nit, "message": "time limit reached" if timed_out else res.message,
-               "timed_out": timed_out, "path": path}
+               "timed_out": timed_out, "path": _path_name(res.get("inner_paths") or {})}
         if "history" in res:
             out["history"] = res.history
         return out
 
     return solve
+
+
+def _path_name(paths: dict) -> str:
+    """``'dense-lu'`` for one path, ``'dense-lu x3, dense-lstsq x1'`` for several."""
+    return next(iter(paths)) if len(paths) == 1 else ", ".join(f"{k} x{v}" for k, v in paths.items())
 
 
 #: name -> ``solve(problem, time_limit) -> {'x', 'nit', 'message'[, 'timed_out']}``.

@@ -106,8 +106,9 @@ class AdaSketchNewton(IterativeSolver):
     sketch_sweeps : float
         Cost model: passes over the rows of ``K`` a sketching solve is
         assumed to need (default 100).
-    sketch : {'rk', 'block-kaczmarz', 'gaussian', 'countsketch', 'sparse-sign'}
-        Sketching solver (default ``'rk'``, randomized Kaczmarz).
+    sketch : {'rk', 'block-kaczmarz', 'gaussian', 'countsketch', 'sparse-sign', 'precond-lsqr'}
+        Sketching solver (default ``'rk'``, randomized Kaczmarz; ``'precond-lsqr'``
+        is sketch-and-precondition, :func:`numopt.linalg.sketch.sketch_precondition_solve`).
     sampling : {'row-norm', 'uniform'}
         Row distribution of ``'rk'``.
     block_size : int or None
@@ -115,7 +116,7 @@ class AdaSketchNewton(IterativeSolver):
     inner_maxiter : int or None
         Limit of sketch iterations per solve (default ``max(1e5, 100 (n + m))``
         for ``'rk'`` and the Gaussian-vector sketch, ``max(1000, 200 (n + m) / q)``
-        for block sketches of size ``q``).
+        for block sketches of size ``q``, ``max(200, 2 (n + m))`` LSQR iterations for ``'precond-lsqr'``).
     hessian : {'auto', 'explicit', 'hessp', 'fd'}
         Explicit Hessian of the Lagrangian, Hessian-vector products, or
         finite differences of ``grad_x L`` (``'auto'``: the first available;
@@ -151,6 +152,12 @@ class AdaSketchNewton(IterativeSolver):
         stops with ``Status.SINGULAR`` (10).
     multipliers0 : {'lstsq', 'zeros'}
         Initial multipliers when the problem has no ``y0``.
+    multiplier_reset : float
+        After a step shorter than this (default 1: every damped step) the
+        multipliers become the least-squares ones at the new point when
+        those give a smaller ``||grad_x L||``: on nearly degenerate problems
+        (LUKVLE11) the Newton multiplier update lags while ``x`` converges,
+        and damped steps would fix it only over hundreds of iterations.
     dense_max : int
         KKT systems up to this size are dense.
     seed : None, int or Generator
@@ -204,7 +211,7 @@ class AdaSketchNewton(IterativeSolver):
         "max_penalty_updates": 60,
         "singular_patience": 10,
         "multipliers0": "lstsq",
-        "multiplier_reset": 1e-2,
+        "multiplier_reset": 1.0,
         "dense_max": 2000,
         "seed": 0,
     }
@@ -424,9 +431,14 @@ class AdaSketchNewton(IterativeSolver):
         rhs = -st.b
         z = None
         met = False
+        sharpen_first = inner == "sketch" and o["sketch"] == "precond-lsqr"
+        solved_to = np.inf
         for _ in range(o["max_penalty_updates"]):
-            if z is None or (inner == "sketch" and not met):
-                target = o["theta"] * max(delta_t, o["delta_min"]) * bnorm / (normK * o["psi"])
+            target = o["theta"] * max(delta_t, o["delta_min"]) * bnorm / (normK * o["psi"])
+            # a sketch solve that missed its test is continued only under a tighter test (at the floor
+            # delta_min it already ran to its iteration limit: rounding keeps it from going further)
+            if z is None or (inner == "sketch" and not met and target < solved_to):
+                solved_to = target
                 z, nin, met = solve_kkt(K, rhs, inner=inner, stop=_residual_test(target), least_squares=deficient,
                                         sketch=o["sketch"], sampling=o["sampling"], block_size=o["block_size"],
                                         maxiter=self._inner_maxiter(K.shape[0]), rng=st.rng, z0=z)
@@ -451,6 +463,11 @@ class AdaSketchNewton(IterativeSolver):
             slope = float(gmerit @ z)
             if slope <= -0.5 * st.eta2 * bnorm**2 and slope < 0:
                 return self._line_search(st, z, slope)
+            if sharpen_first and delta_t > o["delta_min"]:
+                # digits are cheap for a preconditioned Krylov solve: an inexact direction that is not a
+                # descent direction is first solved more accurately, before the penalties grow
+                delta_t, met = max(1e-3 * delta_t, o["delta_min"]), False
+                continue
             st.eta1 *= o["nu"] ** 2
             st.eta2 /= o["nu"]
             st.delta /= o["nu"]
@@ -464,6 +481,8 @@ class AdaSketchNewton(IterativeSolver):
         o = self.options
         if o["inner_maxiter"] is not None:
             return o["inner_maxiter"]
+        if o["sketch"] == "precond-lsqr":
+            return max(200, 2 * N)
         if o["sketch"] in ("rk", "gaussian") and o["block_size"] in (None, 1):
             return max(100_000, 100 * N)
         return max(1000, 200 * N // (o["block_size"] or int(np.ceil(np.sqrt(N)))))
@@ -483,7 +502,7 @@ class AdaSketchNewton(IterativeSolver):
                 if st.quasi_newton is not None:
                     self._update_quasi_newton(st, x, lam, point)
                 if alpha < o["multiplier_reset"] and st.m > 0:
-                    lam = _least_squares_multipliers(point[2], point[3])
+                    lam = _better_multipliers(lam, point[2], point[3])
                 self._set_point(st, x, lam, *point)
                 return st
             alpha *= o["backtrack"]
@@ -595,7 +614,7 @@ class AdaSketchNewton(IterativeSolver):
 
     def intermediate_result(self, st):
         return OptimizeResult(x=np.copy(st.x), fun=st.fun, nit=getattr(st, "nit", 0), kkt=st.kkt,
-                              multipliers=np.copy(st.lam))
+                              multipliers=np.copy(st.lam), inner_paths=dict(st.inner_paths))
 
 
 class _WithoutConstraints(Problem):
@@ -660,6 +679,13 @@ def _residual_test(target: float):
     def stop(z, r, k):
         return float(np.linalg.norm(r)) <= target
     return stop
+
+
+def _better_multipliers(lam, G, g):
+    """The least-squares multipliers at the new point when they give a smaller ``||grad_x L||`` than ``lam``."""
+    ls = _least_squares_multipliers(G, g)
+    current = np.linalg.norm(g + np.asarray(G.T @ lam).ravel())
+    return ls if np.linalg.norm(g + np.asarray(G.T @ ls).ravel()) < current else lam
 
 
 def _least_squares_multipliers(G, g):

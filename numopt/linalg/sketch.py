@@ -25,6 +25,11 @@ indefinite); the system must be consistent. Sketches (``sketch=``):
     Every row of ``A`` goes to one of ``q`` buckets with a random sign.
 ``'sparse-sign'``
     Every row of ``A`` goes to ``min(q, 8)`` distinct buckets with random signs.
+``'precond-lsqr'``
+    Sketch-and-precondition (:func:`sketch_precondition_solve`): a sparse
+    sign embedding ``S`` with ``2 n`` rows, ``S A = Q R``, and LSQR on
+    ``A R^{-1}``, whose condition number is a small constant whatever the
+    conditioning of ``A``.
 
 The caller decides when to stop: ``stop(z, r, k) -> bool`` is checked every
 ``check_every`` iterations with the current residual ``r = A z - b``; the
@@ -38,6 +43,7 @@ import math
 import time
 
 import numpy as np
+import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
@@ -46,9 +52,9 @@ from .._core.result import LinearSolveResult, Status
 from .._core.validate import as_float_array, check_choice, check_finite, check_positive, check_rng
 from .system import DEFAULT_RTOL, finish
 
-__all__ = ["SKETCHES", "sketch_solve"]
+__all__ = ["SKETCHES", "sketch_precondition_solve", "sketch_solve"]
 
-SKETCHES = ("rk", "block-kaczmarz", "gaussian", "countsketch", "sparse-sign")
+SKETCHES = ("rk", "block-kaczmarz", "gaussian", "countsketch", "sparse-sign", "precond-lsqr")
 SAMPLINGS = ("row-norm", "uniform")
 _SPARSE_SIGN_NNZ = 8
 
@@ -184,6 +190,9 @@ def sketch_solve(A, b, x0=None, *, sketch: str = "rk", rtol: float = DEFAULT_RTO
     check_choice("sketch", sketch, SKETCHES)
     check_choice("sampling", sampling, SAMPLINGS)
     A, N, n = _check_system(A, b, x0)
+    if sketch == "precond-lsqr":
+        return sketch_precondition_solve(A, b, x0, rtol=rtol, atol=atol, maxiter=maxiter, stop=stop,
+                                         seed=seed, callback=callback)
     backend = resolve_backend(A, b, backend=backend)
     if backend == "cupy":
         if sketch == "rk":
@@ -225,6 +234,149 @@ def sketch_solve(A, b, x0=None, *, sketch: str = "rk", rtol: float = DEFAULT_RTO
         chunk = int(min(check_every, maxiter - k))
         z, r = step(z, r, chunk)
         k += chunk
+        if not (np.all(np.isfinite(z)) and np.all(np.isfinite(r))):
+            status = Status.NONFINITE
+            break
+        done = bool(stop(z, r, k))
+        if callback is not None:
+            try:
+                callback(z)
+            except StopIteration:
+                status = None if done else Status.CALLBACK
+                break
+    if status is None:
+        status = Status.SUCCESS if done else Status.MAXITER
+    return finish(dict(x=z, status=status.code, nit=k, time=time.perf_counter() - t0), rows.A, b)
+
+
+def sketch_precondition_solve(A, b, x0=None, *, rtol: float = DEFAULT_RTOL, atol: float = 0.0,
+                               maxiter: int | None = None, stop=None, embedding: str = "auto",
+                               oversampling: float = 2.0, seed=None, callback=None) -> LinearSolveResult:
+    """Solve ``A z = b`` by sketch-and-precondition: LSQR on ``A R^{-1}`` with ``R`` from a sketch of ``A``.
+
+    A random embedding ``S`` (``s x N``, ``s = ceil(oversampling n)``) maps
+    the columns of ``A`` to ``s`` rows; the QR factorization ``S A = Q R``
+    gives a right preconditioner: the singular values of ``A R^{-1}`` lie in
+    ``[1 / (1 + eps), 1 / (1 - eps)]`` with ``eps`` the distortion of the
+    embedding (about ``sqrt(n / s)``), so LSQR needs a few tens of
+    iterations whatever the conditioning of ``A``. Works for square
+    (symmetric indefinite KKT) and tall consistent systems.
+
+    Parameters
+    ----------
+    A : ndarray, sparse matrix or LinearOperator, shape (N, n)
+        A LinearOperator needs ``rmatvec``.
+    b : array_like, shape (N,)
+    x0 : array_like, shape (n,), optional
+        Start (default zeros); LSQR corrects it.
+    rtol, atol : float
+        Default stopping test ``||A z - b|| <= max(rtol ||b||, atol)``.
+    maxiter : int, optional
+        LSQR iterations (default ``max(100, 2 n)``).
+    stop : callable, optional
+        ``stop(z, r, k) -> bool`` replaces the default test (checked every iteration, ``r = A z - b``).
+    embedding : {'auto', 'sparse-sign', 'gaussian'}
+        The sketch: 8 random signs per row of ``A`` or i.i.d. N(0, 1) entries;
+        ``'auto'`` (default) takes the Gaussian one while ``S`` has at most
+        ``4e6`` entries (small sparse sign sketches can be rank deficient by
+        chance) and the sparse one beyond.
+    oversampling : float
+        ``s / n``, at least 1 (default 2).
+    seed : None, int or Generator
+    callback : callable, optional
+        ``callback(z)`` after every iteration.
+
+    Returns
+    -------
+    LinearSolveResult
+
+    Examples
+    --------
+    >>> A = np.array([[1.0, 0.0, 1e3], [0.0, 1e-3, 1.0], [1e3, 1.0, 0.0]])
+    >>> b = A @ np.array([1.0, -1.0, 2.0])
+    >>> res = sketch_precondition_solve(A, b, rtol=1e-12, seed=0)
+    >>> res.success, bool(np.allclose(res.x, [1.0, -1.0, 2.0])), res.nit <= 10
+    (True, True, True)
+    """
+    check_choice("embedding", embedding, ("auto", "sparse-sign", "gaussian"))
+    A, N, n = _check_system(A, b, x0)
+    b = as_float_array(b, "b", shape=(N,))
+    z0 = np.zeros(n) if x0 is None else as_float_array(x0, "x0", shape=(n,), copy=True)
+    if oversampling < 1.0:
+        raise ValueError(f"oversampling must be at least 1 (the sketch needs n rows); got {oversampling}.")
+    maxiter = max(100, 2 * n) if maxiter is None else maxiter
+    check_positive("maxiter", maxiter, strict=False, integer=True)
+    check_positive("rtol", rtol, strict=False)
+    check_positive("atol", atol, strict=False)
+    rng = check_rng(seed)
+    rows = _Rows(A)
+    if stop is None:
+        target = max(rtol * float(np.linalg.norm(b)), atol)
+
+        def stop(z, r, k):
+            return float(np.linalg.norm(r)) <= target
+
+    t0 = time.perf_counter()
+    s = max(n, math.ceil(oversampling * n))
+    if embedding == "auto":
+        embedding = "gaussian" if s * N <= 4e6 else "sparse-sign"
+    if embedding == "gaussian":
+        St = rng.standard_normal((s, N)) / math.sqrt(s)
+    else:
+        per = min(s, _SPARSE_SIGN_NNZ)
+        buckets = np.argsort(rng.random((N, s)), axis=1)[:, :per] if per < s else np.tile(np.arange(s), (N, 1))
+        signs = rng.choice([-1.0, 1.0], size=(N, per)) / math.sqrt(per)
+        St = sp.csr_matrix((signs.ravel(), (buckets.ravel(), np.repeat(np.arange(N), per))), shape=(s, N))
+    R = np.linalg.qr(rows.sketch(St), mode="r")
+    # a (numerically) singular A gives a singular R: floor its diagonal so the preconditioner stays defined
+    diag = np.abs(np.diag(R))
+    floor = 1e-12 * max(float(diag.max(initial=0.0)), 1e-300)
+    R[np.diag_indices(n)] = np.where(diag < floor, np.where(np.diag(R) < 0, -floor, floor), np.diag(R))
+
+    def precond(v):
+        return sla.solve_triangular(R, v, check_finite=False)
+
+    def precond_t(v):
+        return sla.solve_triangular(R, v, trans="T", check_finite=False)
+
+    def rmatvec(u):
+        if rows.kind == "operator":
+            return np.asarray(rows.A.rmatvec(u), dtype=float).ravel()
+        return np.asarray(rows.A.T @ u, dtype=float).ravel()
+
+    z = z0
+    r = rows.matvec(z) - b
+    k = 0
+    status = None
+    done = bool(stop(z, r, k))
+    # Golub-Kahan bidiagonalization of M = A R^{-1} started from the residual -r (LSQR, Paige-Saunders)
+    y = np.zeros(n)
+    u = -r
+    beta = float(np.linalg.norm(u))
+    u = u / beta if beta > 0 else u
+    v = precond_t(rmatvec(u))
+    alpha = float(np.linalg.norm(v))
+    v = v / alpha if alpha > 0 else v
+    w = v.copy()
+    phibar, rhobar = beta, alpha
+    while not done and k < maxiter and alpha > 0 and beta > 0:
+        u = rows.matvec(precond(v)) - alpha * u
+        beta = float(np.linalg.norm(u))
+        if beta > 0:
+            u /= beta
+            v = precond_t(rmatvec(u)) - beta * v
+            alpha = float(np.linalg.norm(v))
+            if alpha > 0:
+                v /= alpha
+        rho = math.hypot(rhobar, beta)
+        cos, sin = rhobar / rho, beta / rho
+        theta, rhobar = sin * alpha, -cos * alpha
+        phi, phibar = cos * phibar, sin * phibar
+        y = y + (phi / rho) * w
+        w = v - (theta / rho) * w
+        k += 1
+        z = z0 + precond(y)
+        r = rows.matvec(z) - b
         if not (np.all(np.isfinite(z)) and np.all(np.isfinite(r))):
             status = Status.NONFINITE
             break

@@ -46,13 +46,44 @@ def test_exact_paths_match_a_direct_solve(form):
     assert met and np.allclose(z, reference(B, G, rhs), rtol=1e-8, atol=1e-8)
 
 
-@pytest.mark.parametrize("sketch", ["rk", "block-kaczmarz"])
+@pytest.mark.parametrize("sketch", ["rk", "block-kaczmarz", "precond-lsqr"])
 def test_sketch_path_matches_a_direct_solve_to_its_tolerance(sketch):
     B, G, rhs = kkt_system(n=6, m=2)
     z, nit, met = solve(assemble_kkt(B, G), rhs, "sketch", sketch=sketch, block_size=4 if sketch != "rk" else None)
     ref = reference(B, G, rhs)
     assert met and nit > 0
     assert np.linalg.norm(z - ref) <= 1e-6 * np.linalg.norm(ref)
+
+
+@pytest.mark.parametrize("form", ["dense", "sparse"])
+def test_sketch_and_precondition_solves_an_ill_conditioned_kkt_system_in_few_iterations(form):
+    # B with eigenvalues from 1e-4 to 1e4: Kaczmarz would need ~cond(K)^2 row steps, LSQR on A R^{-1} a few tens
+    rng = np.random.default_rng(3)
+    n, m = 60, 20
+    Q = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    B = Q @ np.diag(np.logspace(-4, 4, n)) @ Q.T
+    G = rng.standard_normal((m, n))
+    rhs = rng.standard_normal(n + m)
+    K = assemble_kkt(B, G) if form == "dense" else sp.csr_matrix(assemble_kkt(B, G))
+    assert np.linalg.cond(assemble_kkt(B, G)) > 1e6
+    z, nit, met = solve(K, rhs, "sketch", sketch="precond-lsqr", maxiter=200)
+    ref = reference(B, G, rhs)
+    assert met and nit <= 60
+    assert np.linalg.norm(K @ z - rhs) <= 1e-10 * np.linalg.norm(rhs)
+    assert np.linalg.norm(z - ref) <= 1e-4 * np.linalg.norm(ref)
+
+
+def test_sketch_and_precondition_warm_start_stops_at_the_callers_test():
+    B, G, rhs = kkt_system(n=30, m=10)
+    K = assemble_kkt(B, G)
+    ref = reference(B, G, rhs)
+    loose = lambda z, r, k: np.linalg.norm(r) <= 1e-3 * np.linalg.norm(rhs)  # noqa: E731
+    z1, nit1, met1 = solve(K, rhs, "sketch", sketch="precond-lsqr", stop=loose)
+    assert met1 and np.linalg.norm(K @ z1 - rhs) <= 1e-3 * np.linalg.norm(rhs)
+    z2, nit2, met2 = solve(K, rhs, "sketch", sketch="precond-lsqr", z0=z1)  # tighter test, continued
+    z3, nit3, _ = solve(K, rhs, "sketch", sketch="precond-lsqr")  # the same test from zero
+    assert met2 and np.linalg.norm(z2 - ref) <= 1e-8 * np.linalg.norm(ref)
+    assert nit2 < nit3
 
 
 def test_least_squares_path_gives_the_minimum_norm_solution_of_a_singular_system():
