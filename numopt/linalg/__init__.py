@@ -8,7 +8,7 @@ conjugate direction method lives in :mod:`numopt.linalg.dcdm` (its network needs
 from .eigen import extreme_eigenvalues, largest_eigenvalue, spectral_norm
 from .ichol import IncompleteCholesky
 from .krylov import cg, pcg
-from .sketch import SKETCHES, sketch_solve
+from .sketch import SKETCHES, sketch_precondition_solve, sketch_solve
 from .sor import (
     SweepMatrix,
     color_rows,
@@ -36,6 +36,7 @@ __all__ = [
     "jacobi_spectral_radius",
     "optimal_omega",
     "pcg",
+    "sketch_precondition_solve",
     "sketch_solve",
     "sor",
     "sor_iterations",
