@@ -67,4 +67,7 @@ def manifold_newton(problem, st, *, max_size: int, grad=None):
         # updated margins and objective: recompute the state exactly at the accepted point
         problem.refresh(st)
         touched.append(np.arange(st.x.size, dtype=np.int64))
+        if st.f > f0:  # the exact objective rose after all: keep the starting point
+            st.x[S] = x_S
+            problem.refresh(st)
     return np.concatenate(touched)
