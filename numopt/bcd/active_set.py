@@ -58,7 +58,16 @@ def manifold_newton(problem, st, *, max_size: int, grad=None):
         target[np.sign(target) != sign] = 0.0
         touched.append(problem.apply(st, S, target - st.x[S]))
         if st.f <= f0 + ARMIJO * float(g @ (target - x_S)):
-            return np.concatenate(touched)
+            break
         alpha *= 0.5
-    touched.append(problem.apply(st, S, x_S - st.x[S]))
+    else:
+        touched.append(problem.apply(st, S, x_S - st.x[S]))
+    if alpha != 1.0:
+        # rejected trials (a near-singular H gives huge ones) leave rounding in the incrementally
+        # updated margins and objective: recompute the state exactly at the accepted point
+        problem.refresh(st)
+        touched.append(np.arange(st.x.size, dtype=np.int64))
+        if st.f > f0:  # the exact objective rose after all: keep the starting point
+            st.x[S] = x_S
+            problem.refresh(st)
     return np.concatenate(touched)

@@ -309,7 +309,7 @@ def l1_rows(name, X, y, loss, lam_fractions, repeats=5, curves=None):
         ours = times["numopt"][0]
         for label, (t, gap, tol, curve) in times.items():
             if floor is not None:
-                curves[label] = tuple(np.array(v) for v in zip(*sorted(curve)))
+                curves[label] = tuple(np.array(v) for v in zip(*curve))  # in sweep (tolerance) order
             row = {"data": name, "problem": f"L1 {loss}", "lambda / lambda_max": frac, "solver": label,
                    "tol used": tol, "best time (s)": None if t is None else float(t.min()),
                    "median time (s)": None if t is None else float(np.median(t)), "relative gap": gap}
@@ -318,6 +318,27 @@ def l1_rows(name, X, y, loss, lam_fractions, repeats=5, curves=None):
                 row.update({"time / numopt (median)": med, "range": f"{lo:.2f}-{hi:.2f}"})
             rows.append(row)
     return rows
+
+
+def gap_time_curves(X, y, loss, lam, repeats=3, floor=1e-10):
+    """Gap-vs-time curves of numopt and its peers: per tolerance of the sweep, the best of ``repeats`` fits.
+
+    Every solver is warmed up once, then fitted at each tolerance of ``TOLS`` (loosest first) until
+    its relative gap (:func:`relative_gap`) is at most ``floor``. Returns ``label -> (seconds, gap)``
+    in tolerance order, ready for :func:`numopt.bench.report.convergence_plot`.
+    """
+    X = sp.csc_matrix(X)
+    curves = {}
+    for label, make in l1_solvers(loss, lam, X.shape[0]).items():
+        _fit_timed(make, TOLS[0], X, y)
+        points = []
+        for tol in TOLS:
+            fits = [_fit_timed(make, tol, X, y) for _ in range(repeats)]
+            points.append((min(f[0] for f in fits), relative_gap(X, y, fits[0][1].coef_, lam, loss)))
+            if points[-1][1] <= floor:
+                break
+        curves[label] = tuple(np.array(v) for v in zip(*points))
+    return curves
 
 
 @suite("bcd-l1", family="bcd")

@@ -199,3 +199,20 @@ def test_bad_input_errors(small_ls):
         from numopt.bcd import QuadraticProblem
 
         QuadraticProblem(sp.csr_matrix(np.array([[2.0, 1.0], [0.0, 2.0]])), np.ones(2))
+
+
+def test_manifold_newton_keeps_the_objective_exact_after_rejected_trials():
+    # two nearly equal columns: the Newton step on the support is huge and backtracking rejects trials;
+    # the state must still hold the exact objective of the point it ends at
+    from numopt.bcd.active_set import manifold_newton
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(500)
+    A = np.column_stack([a, a + 1e-7 * rng.standard_normal(500), rng.standard_normal(500)])
+    b = A @ np.array([1.0, 1.0, 0.5]) + 0.1 * rng.standard_normal(500)
+    p = least_squares(sp.csc_matrix(A), b, l1=1.0)
+    st = p.init_state(np.array([0.3, 1.5, 0.2]))
+    manifold_newton(p, st, max_size=100)
+    exact = p.init_state(st.x.copy())
+    assert st.f == pytest.approx(exact.f, rel=1e-12)
+    np.testing.assert_allclose(st.z, exact.z, rtol=0, atol=1e-12)
