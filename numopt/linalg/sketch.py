@@ -234,19 +234,10 @@ def sketch_solve(A, b, x0=None, *, sketch: str = "rk", rtol: float = DEFAULT_RTO
         chunk = int(min(check_every, maxiter - k))
         z, r = step(z, r, chunk)
         k += chunk
-        if not (np.all(np.isfinite(z)) and np.all(np.isfinite(r))):
-            status = Status.NONFINITE
+        status, done = _after_step(z, r, k, stop, callback)
+        if status is not None:
             break
-        done = bool(stop(z, r, k))
-        if callback is not None:
-            try:
-                callback(z)
-            except StopIteration:
-                status = None if done else Status.CALLBACK
-                break
-    if status is None:
-        status = Status.SUCCESS if done else Status.MAXITER
-    return finish(dict(x=z, status=status.code, nit=k, time=time.perf_counter() - t0), rows.A, b)
+    return _sketch_result(z, k, status, done, t0, rows, b)
 
 
 def sketch_precondition_solve(A, b, x0=None, *, rtol: float = DEFAULT_RTOL, atol: float = 0.0,
@@ -377,16 +368,26 @@ def sketch_precondition_solve(A, b, x0=None, *, rtol: float = DEFAULT_RTOL, atol
         k += 1
         z = z0 + precond(y)
         r = rows.matvec(z) - b
-        if not (np.all(np.isfinite(z)) and np.all(np.isfinite(r))):
-            status = Status.NONFINITE
+        status, done = _after_step(z, r, k, stop, callback)
+        if status is not None:
             break
-        done = bool(stop(z, r, k))
-        if callback is not None:
-            try:
-                callback(z)
-            except StopIteration:
-                status = None if done else Status.CALLBACK
-                break
+    return _sketch_result(z, k, status, done, t0, rows, b)
+
+
+def _after_step(z, r, k, stop, callback):
+    """(status that ends the run or None, whether the stopping test holds) after an inner step."""
+    if not (np.all(np.isfinite(z)) and np.all(np.isfinite(r))):
+        return Status.NONFINITE, False
+    done = bool(stop(z, r, k))
+    if callback is not None:
+        try:
+            callback(z)
+        except StopIteration:
+            return (Status.SUCCESS if done else Status.CALLBACK), done
+    return None, done
+
+
+def _sketch_result(z, k, status, done, t0, rows, b):
     if status is None:
         status = Status.SUCCESS if done else Status.MAXITER
     return finish(dict(x=z, status=status.code, nit=k, time=time.perf_counter() - t0), rows.A, b)
