@@ -184,29 +184,32 @@ def test_problems_layer_does_not_import_solver_families():
                 assert node.module.split(".")[0] not in families, (path.name, node.module)
 
 
-@pytest.mark.parametrize("inner", ["prox-newton", "cd"])
-@pytest.mark.parametrize("loss", ["logistic", "squared"])
-def test_epoch_solver_inner_paths_match_sklearn(inner, loss):
+def _sklearn_l1_solution(X, y, loss, lam, liblinear_tol):
+    """scikit-learn's minimizer of loss + lam ||w||_1 (summed loss, no intercept): Lasso or liblinear."""
     from sklearn.linear_model import Lasso as SkLasso
     from sklearn.linear_model import LogisticRegression
 
+    if loss == "squared":
+        return SkLasso(alpha=lam / X.shape[0], fit_intercept=False, tol=1e-14, max_iter=100_000).fit(X, y).coef_
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # liblinear stops at max_iter, its objective already exact to 1e-15
+        return LogisticRegression(C=1 / lam, l1_ratio=1.0, solver="liblinear", fit_intercept=False,
+                                  tol=liblinear_tol, max_iter=1000).fit(X, y).coef_.ravel()
+
+
+@pytest.mark.parametrize("inner", ["prox-newton", "cd"])
+@pytest.mark.parametrize("loss", ["logistic", "squared"])
+def test_epoch_solver_inner_paths_match_sklearn(inner, loss):
     from numopt.bcd import GLMProblem
     from numopt.bcd.datasets import synthetic_sparse
     from numopt.bcd.epochs import ProxCoordinateEpochs
 
     X, y = synthetic_sparse(300, 80, 4000, loss=loss, n_informative=8, seed=1)
-    m = X.shape[0]
     lam = 0.05 * float(np.abs(X.T @ y).max())
     p = GLMProblem(X, y, loss, l1=lam)
     res = numopt.run(ProxCoordinateEpochs(inner=inner, tol=1e-12, maxiter=1000), p, None)
     assert res.success
-    if loss == "squared":
-        ref = SkLasso(alpha=lam / m, fit_intercept=False, tol=1e-14, max_iter=100_000).fit(X, y).coef_
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # liblinear stops at max_iter, its objective already exact to 1e-15
-            ref = LogisticRegression(C=1 / lam, l1_ratio=1.0, solver="liblinear", fit_intercept=False, tol=1e-8,
-                                     max_iter=1000).fit(X, y).coef_.ravel()
+    ref = _sklearn_l1_solution(X, y, loss, lam, liblinear_tol=1e-8)
     assert res.fun == pytest.approx(p.fun(ref), rel=1e-8)
     assert l1_duality_gap(X, y, res.x, loss=loss, lam=lam) <= 1e-10 * p.fun(np.zeros(p.n))
 
@@ -225,26 +228,16 @@ def test_synthetic_sparse_is_seeded_and_sized():
 @pytest.mark.parametrize("subproblem_tol", [0.0, 0.1, "auto"])
 @pytest.mark.parametrize("loss", ["logistic", "squared"])
 def test_epoch_solver_working_set_stops_and_newton_blocks_match_sklearn(subproblem_tol, loss):
-    from sklearn.linear_model import Lasso as SkLasso
-    from sklearn.linear_model import LogisticRegression
-
     from numopt.bcd import GLMProblem
     from numopt.bcd.datasets import synthetic_sparse
     from numopt.bcd.epochs import ProxCoordinateEpochs
 
     X, y = synthetic_sparse(1500, 400, 30000, loss=loss, n_informative=25, seed=3)
-    m = X.shape[0]
     lam = 0.02 * float(np.abs(X.T @ y).max())
     p = GLMProblem(X, y, loss, l1=lam)
     res = numopt.run(ProxCoordinateEpochs(subproblem_tol=subproblem_tol, tol=1e-13, maxiter=1000), p, None)
     assert res.success and res.n_newton > 0  # the support Newton steps (Hessian blocks from the kernel) ran
-    if loss == "squared":
-        ref = SkLasso(alpha=lam / m, fit_intercept=False, tol=1e-14, max_iter=100_000).fit(X, y).coef_
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # liblinear stops at max_iter, its objective already exact to 1e-15
-            ref = LogisticRegression(C=1 / lam, l1_ratio=1.0, solver="liblinear", fit_intercept=False, tol=1e-10,
-                                     max_iter=1000).fit(X, y).coef_.ravel()
+    ref = _sklearn_l1_solution(X, y, loss, lam, liblinear_tol=1e-10)
     assert res.fun == pytest.approx(p.fun(ref), rel=1e-8)
     assert res.fun == pytest.approx(p.fun(res.x), rel=1e-12)  # the objective reported from the state is exact
     assert l1_duality_gap(X, y, res.x, loss=loss, lam=lam) <= 1e-11 * p.fun(np.zeros(p.n))
