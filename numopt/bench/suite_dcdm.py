@@ -4,9 +4,10 @@ Every method stops at the same relative residual, ``||b - A x|| <= 1e-6 ||b||``,
 iteration and wall-clock caps of its case (:data:`CASES`; the time cap is one callback shared by all
 methods), so that the full suite has a bounded run time (:func:`worst_case_seconds`). Quick mode
 runs the 2-D cases up to twice the training grid; full mode adds 4x, contrast 1e4 at 128^2 and the
-3-D network. The networks are the shipped ones trained on the 64 x 64 (2-D) or 32^3 (3-D) Poisson
-matrix; they run unchanged on larger grids and on systems they never saw (variable coefficients,
-obstacles). Times are wall-clock seconds of the solve after an untimed one-iteration warm-up per method;
+3-D networks. The networks are the shipped ones: convolutional ones trained on the 64 x 64 (2-D) or
+32^3 (3-D) Poisson matrix and multilevel ones (learned V-cycles) trained on several grid sizes; they
+run unchanged on larger grids and on systems they never saw (variable coefficients, obstacles).
+Times are wall-clock seconds of the solve after an untimed one-iteration warm-up per method;
 preconditioner set-up (IC(0) factorization, AMG hierarchy) is reported apart.
 """
 
@@ -21,8 +22,11 @@ from . import suite
 from .report import convergence_plot
 
 RTOL = 1e-6
-#: The most methods any case runs (2-D cases add the small network).
-METHODS = ("CG", "IC(0)-PCG", "AMG-PCG (pyamg)", "DCDM", "DCDM small")
+#: Method label of each shipped network.
+LABELS = {"poisson2d-64": "DCDM", "poisson2d-64-small": "DCDM small", "poisson2d-multilevel": "DCDM multilevel",
+          "poisson3d-32": "DCDM", "poisson3d-multilevel": "DCDM multilevel"}
+#: The most methods any case runs (2-D cases run three networks).
+METHODS = ("CG", "IC(0)-PCG", "AMG-PCG (pyamg)", "DCDM", "DCDM small", "DCDM multilevel")
 #: Allowance per case for building the system, preconditioner set-up and the warm-ups (seconds).
 SETUP_ALLOWANCE = 10.0
 
@@ -40,7 +44,8 @@ class Case:
     quick: bool = True
 
 
-NETS_2D = ("poisson2d-64", "poisson2d-64-small")
+NETS_2D = ("poisson2d-64", "poisson2d-64-small", "poisson2d-multilevel")
+NETS_3D = ("poisson3d-32", "poisson3d-multilevel")
 CASES = (
     Case("poisson 64^2 (training grid)", NETS_2D, (64, 64), "poisson", 2000, 15.0),
     Case("poisson 128^2 (2x)", NETS_2D, (128, 128), "poisson", 4000, 15.0),
@@ -49,8 +54,8 @@ CASES = (
     Case("contrast 1e4 64^2 (unseen)", NETS_2D, (64, 64), "contrast", 6000, 15.0),
     Case("poisson 256^2 (4x)", NETS_2D, (256, 256), "poisson", 8000, 30.0, quick=False),
     Case("contrast 1e4 128^2 (unseen)", NETS_2D, (128, 128), "contrast", 10000, 30.0, quick=False),
-    Case("poisson 32^3 (training grid)", ("poisson3d-32",), (32, 32, 32), "poisson", 2000, 30.0, quick=False),
-    Case("poisson 64^3 (2x)", ("poisson3d-32",), (64, 64, 64), "poisson", 4000, 30.0, quick=False),
+    Case("poisson 32^3 (training grid)", NETS_3D, (32, 32, 32), "poisson", 2000, 25.0, quick=False),
+    Case("poisson 64^3 (2x)", NETS_3D, (64, 64, 64), "poisson", 4000, 25.0, quick=False),
 )
 
 
@@ -120,8 +125,7 @@ def _methods(A, models, maxiter):
     except ImportError:
         pass
     for name, model in models.items():
-        label = "DCDM small" if name.endswith("-small") else "DCDM"
-        out[label] = (0.0, lambda b, cb, model=model: dcdm(A, b, model=model, rtol=RTOL, maxiter=maxiter,
+        out[LABELS[name]] = (0.0, lambda b, cb, model=model: dcdm(A, b, model=model, rtol=RTOL, maxiter=maxiter,
                                                             callback=cb, record_history=True))
     return out
 
@@ -137,13 +141,17 @@ def _deadline(maxtime):
     return callback
 
 
-def _application_costs(case, name, model, b, cg_iteration):
-    """Milliseconds of one application of the network with each forward pass, and of one CG iteration."""
-    from ..linalg.dcdm_model import DirectionModel
+def _application_costs(case, name, b, cg_iteration):
+    """Milliseconds of one application of the network with each forward pass, and of one CG iteration.
+
+    The "numpy" pass is the JAX-free one: NumPy BLAS for the convolutional networks, the Numba
+    kernels for the multilevel ones.
+    """
+    from ..linalg.dcdm_model import load_pretrained
 
     row = {"system": case.label, "weights": name, "CG iteration ms": 1e3 * cg_iteration}
     for backend in ("jax", "numpy"):
-        bound = DirectionModel(model.net, case.shape, backend=backend)
+        bound = load_pretrained(name, backend=backend).on_grid(case.shape)
         r = b / np.linalg.norm(b)
         bound(r)
         best = min(_seconds(bound, r) for _ in range(5))
@@ -168,7 +176,7 @@ def bench_dcdm(ctx):
     try:
         from ..linalg.dcdm_model import load_pretrained
 
-        models = {name: load_pretrained(name) for name in ("poisson2d-64", "poisson2d-64-small", "poisson3d-32")}
+        models = {name: load_pretrained(name) for name in LABELS}
     except ImportError as exc:
         ctx.skip(f"the DCDM network needs the learn extra: {exc}")
     rows, costs, curves = [], [], {}
@@ -195,7 +203,7 @@ def bench_dcdm(ctx):
             if case.label.startswith("poisson 128^2"):
                 curves[method] = (res.history["nit"], np.asarray(res.history["residual"]) / np.linalg.norm(b))
         if case.system == "poisson":
-            costs += [_application_costs(case, name, models[name], b, cg_iteration) for name in case.weights]
+            costs += [_application_costs(case, name, b, cg_iteration) for name in case.weights]
     ctx.table("Iterations and time to relative residual 1e-6", rows)
     ctx.table("One network application (best of 5, ms) against one CG iteration", costs)
     if curves:

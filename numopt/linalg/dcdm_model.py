@@ -32,6 +32,9 @@ PRETRAINED = {
     "poisson2d-64": "dcdm_poisson2d_64.npz",
     "poisson2d-64-small": "dcdm_poisson2d_64_small.npz",  # 8 channels, 1 block per stage: 8x cheaper
     "poisson3d-32": "dcdm_poisson3d_32.npz",
+    # learned V-cycles (numopt.linalg.dcdm_multilevel), trained on several grid sizes
+    "poisson2d-multilevel": "dcdm_poisson2d_multilevel.npz",
+    "poisson3d-multilevel": "dcdm_poisson3d_multilevel.npz",
 }
 
 
@@ -189,7 +192,7 @@ class DirectionModel:
         self.meta = dict(meta or {})
         self.backend = _resolve_backend(backend, net)
         if self.backend == "numpy":
-            self._forward = net if isinstance(net, NumpyDirectionNet) else NumpyDirectionNet.from_model(self)
+            self._forward = _numpy_forward(net)
         else:
             _, _, eqx = _jax()
             jit = eqx.filter_jit(lambda net, u: net(u))
@@ -224,9 +227,13 @@ class DirectionModel:
     def save(self, path) -> Path:
         """Write the weights and the architecture/training record to ``path`` (.npz)."""
         leaves = _weights(self.net)
-        config = {"dim": self.net.dim, "width": self.net.width, "blocks": len(self.net.fine),
-                  "identity_skip": self.net.identity_skip, "grid_shape": list(self.grid_shape),
-                  "meta": self.meta}
+        if _is_multilevel(self.net):
+            config = {"kind": "multilevel", "dim": self.net.dim, "grid_shape": list(self.grid_shape),
+                      "meta": self.meta}
+        else:
+            config = {"dim": self.net.dim, "width": self.net.width, "blocks": len(self.net.fine),
+                      "identity_skip": self.net.identity_skip, "grid_shape": list(self.grid_shape),
+                      "meta": self.meta}
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, config=np.array(json.dumps(config)),
@@ -243,6 +250,13 @@ class DirectionModel:
         with np.load(path) as data:
             config = json.loads(str(data["config"]))
             arrays = [data[k] for k in sorted(k for k in data.files if k.startswith("leaf_"))]
+        if config.get("kind") == "multilevel":
+            from .dcdm_multilevel import FIELDS, MultilevelNet, NumbaMultilevelNet
+
+            weights = dict(zip(FIELDS, arrays))
+            net = MultilevelNet(config["dim"], weights) if backend == "jax" else NumbaMultilevelNet(
+                weights, config["dim"])
+            return cls(net, tuple(config["grid_shape"]), mask, config.get("meta"), backend=backend)
         if backend == "numpy" or (backend is None and not _has_jax()):
             net = NumpyDirectionNet(arrays, config["dim"], config.get("identity_skip", False))
             return cls(net, tuple(config["grid_shape"]), mask, config.get("meta"), backend="numpy")
@@ -385,25 +399,44 @@ def _has_jax() -> bool:
     return True
 
 
+def _is_multilevel(net) -> bool:
+    return getattr(net, "kind", None) == "multilevel"
+
+
+def _numpy_forward(net):
+    """The JAX-free forward pass of ``net`` (itself if it already is one)."""
+    from .dcdm_multilevel import FIELDS, NumbaMultilevelNet
+
+    if isinstance(net, (NumpyDirectionNet, NumbaMultilevelNet)):
+        return net
+    if _is_multilevel(net):
+        return NumbaMultilevelNet(dict(zip(FIELDS, _weights(net))), net.dim)
+    return NumpyDirectionNet(_weights(net), net.dim, net.identity_skip)
+
+
 def _resolve_backend(backend: str, net) -> str:
     """The forward pass to use: NumPy for a NumPy network; None picks by measurement (docs/dcdm.md).
 
-    On a CPU, JAX's convolutions beat the NumPy pass in 2-D and lose to it in 3-D; on an accelerator
-    JAX runs there.
+    On a CPU, JAX's convolutions beat the NumPy pass in 2-D and lose to it in 3-D, and the Numba
+    kernels of the multilevel network beat JAX at every size measured; on an accelerator JAX runs
+    there.
     """
-    if isinstance(net, NumpyDirectionNet):
+    from .dcdm_multilevel import NumbaMultilevelNet
+
+    if isinstance(net, (NumpyDirectionNet, NumbaMultilevelNet)):
         if backend == "jax":
-            raise ValueError("backend='jax' needs a JAX network; this model holds a NumpyDirectionNet.")
+            raise ValueError(f"backend='jax' needs a JAX network; this model holds a {type(net).__name__}.")
         return "numpy"
     if backend is not None:
         return backend
     jax, _, _ = _jax()
-    return "numpy" if net.dim == 3 and jax.default_backend() == "cpu" else "jax"
+    on_cpu = jax.default_backend() == "cpu"
+    return "numpy" if on_cpu and (net.dim == 3 or _is_multilevel(net)) else "jax"
 
 
 def _weights(net) -> list:
     """The network's weight arrays in saving order, for either forward pass."""
-    if isinstance(net, NumpyDirectionNet):
+    if isinstance(net, NumpyDirectionNet) or (_is_multilevel(net) and hasattr(net, "leaves")):
         return net.leaves
     _, _, eqx = _jax()
     return [np.asarray(a) for a in _leaves(eqx.filter(net, eqx.is_array))]

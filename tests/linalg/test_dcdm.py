@@ -360,3 +360,132 @@ def test_inference_without_jax_uses_the_numpy_forward_pass(monkeypatch):
     np.testing.assert_allclose(without.x, with_jax.x, rtol=1e-4, atol=1e-6 * np.abs(with_jax.x).max())
     with pytest.raises(ImportError, match="JAX"):
         load_pretrained("poisson2d-64", backend="jax")
+
+
+# --- the multilevel network (a learned V-cycle) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dim, x_shape, out_shape", [(2, (7, 10), (7, 10)), (2, (7, 10), (8, 10)),
+                                                     (2, (8, 10), (7, 9)), (3, (5, 6, 3), (6, 6, 4)),
+                                                     (3, (6, 4, 5), (5, 4, 5))])
+def test_numba_kernels_match_plain_numpy(dim, x_shape, out_shape):
+    from numopt.linalg import _dcdm_kernels as kernels
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = rng.standard_normal((3,) * dim).astype(np.float32)
+    base = rng.standard_normal(out_shape).astype(np.float32)
+    # reference: x zero-padded by one cell (and cut or padded to the output), summed over the 3^d taps
+    padded = np.zeros(tuple(n + 2 for n in out_shape))
+    padded[tuple(slice(1, 1 + min(n + 1, m)) for n, m in zip(out_shape, x_shape))] = \
+        x[tuple(slice(0, min(n + 1, m)) for n, m in zip(out_shape, x_shape))]
+    expected = 0.5 * base.astype(float)
+    for tap in np.ndindex(*w.shape):
+        expected -= 2.0 * w[tap] * padded[tuple(slice(t, t + n) for t, n in zip(tap, out_shape))]
+    out = np.empty(out_shape, dtype=np.float32)
+    kernels.CORRELATE[dim](x, w, out, base, np.float32(0.5), np.float32(-2.0))
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+    out_zero_base = np.full(out_shape, np.nan, dtype=np.float32)  # beta = 0 ignores base (and NaN in out)
+    kernels.CORRELATE[dim](x, w, out_zero_base, out_zero_base, np.float32(0.0), np.float32(-2.0))
+    np.testing.assert_allclose(out_zero_base, expected - 0.5 * base, rtol=1e-5, atol=1e-5)
+    even = rng.standard_normal(tuple(2 * (n // 2 + 1) for n in x_shape)).astype(np.float32)
+    pooled = np.empty(tuple(n // 2 for n in even.shape), dtype=np.float32)
+    kernels.POOL[dim](even, np.float32(0.5), pooled)
+    blocks = even.reshape([d for n in pooled.shape for d in (n, 2)]).sum(axis=tuple(range(1, 2 * dim, 2)))
+    np.testing.assert_allclose(pooled, 0.5 * blocks, rtol=1e-5, atol=1e-6)
+    up = np.empty(tuple(2 * n for n in x_shape), dtype=np.float32)
+    kernels.UPSAMPLE[dim](x, up)
+    expected_up = x
+    for axis in range(dim):
+        expected_up = np.repeat(expected_up, 2, axis=axis)
+    np.testing.assert_array_equal(up, expected_up)
+
+
+def test_geometric_vcycle_is_symmetric_positive_definite_on_odd_grids():
+    from numopt.linalg.dcdm_multilevel import geometric_weights, reference_vcycle
+
+    shape = (11, 6)
+    n = int(np.prod(shape))
+    B = np.column_stack([reference_vcycle(geometric_weights(2), e.reshape(shape)).reshape(-1) for e in np.eye(n)])
+    np.testing.assert_allclose(B, B.T, atol=1e-12)
+    assert np.linalg.eigvalsh(B).min() > 0
+
+
+@pytest.mark.parametrize("name, shapes", [("poisson2d-multilevel", [(64, 64), (37, 50)]),
+                                          ("poisson3d-multilevel", [(16, 16, 16), (9, 12, 7)])])
+def test_multilevel_forward_passes_agree_on_shipped_weights(name, shapes):
+    from numopt.linalg.dcdm_multilevel import NumbaMultilevelNet, reference_vcycle
+
+    jax_model = load_pretrained(name, backend="jax")
+    numba_model = load_pretrained(name)
+    assert numba_model.backend == "numpy" and isinstance(numba_model.net, NumbaMultilevelNet)
+    for shape in shapes:
+        r = np.random.default_rng(3).standard_normal(int(np.prod(shape)))
+        q_jax, q_numba = jax_model.on_grid(shape)(r), numba_model.on_grid(shape)(r)
+        q_ref = reference_vcycle(numba_model.net.weights, r.reshape(shape)).reshape(-1)
+        scale = np.abs(q_ref).max()
+        assert scale > 0
+        assert np.abs(q_numba - q_ref).max() <= 2e-6 * scale and np.abs(q_jax - q_ref).max() <= 2e-6 * scale
+
+
+def _iterations(A, b, **kwargs):
+    res = dcdm(A, b, rtol=1e-6, **kwargs)
+    assert res.success and np.linalg.norm(b - A @ res.x) <= 1.01e-6 * np.linalg.norm(b)
+    return res
+
+
+def test_multilevel_2d_iterations_stay_flat_while_cg_and_ic0_double():
+    from numopt.linalg.ichol import IncompleteCholesky
+    from numopt.linalg.krylov import pcg
+
+    model = load_pretrained("poisson2d-multilevel")
+    counts = {"dcdm": [], "cg": [], "ic0": []}
+    for size in (64, 128, 256):
+        A = poisson((size, size))
+        b = np.random.default_rng(size).standard_normal(A.shape[0])
+        res = _iterations(A, b, model=model.on_grid((size, size)))
+        assert res.n_fallback == 0 and res.stalled_at is None
+        counts["dcdm"].append(res.nit)
+        counts["cg"].append(_iterations(A, b).nit)
+        counts["ic0"].append(pcg(A, b, M=IncompleteCholesky(A), rtol=1e-6).nit)
+    growth = {k: v[-1] / v[0] for k, v in counts.items()}
+    assert growth["dcdm"] <= 1.5 < 3 <= min(growth["cg"], growth["ic0"]), counts
+    assert max(counts["dcdm"]) <= min(counts["ic0"]) / 3, counts
+
+
+def test_multilevel_3d_needs_fewer_iterations_than_ic0_pcg():
+    from numopt.linalg.ichol import IncompleteCholesky
+    from numopt.linalg.krylov import pcg
+
+    model = load_pretrained("poisson3d-multilevel")
+    for size in (32, 64):
+        A = poisson((size,) * 3)
+        b = np.random.default_rng(size).standard_normal(A.shape[0])
+        res = _iterations(A, b, model=model.on_grid((size,) * 3))
+        ic0 = pcg(A, b, M=IncompleteCholesky(A), rtol=1e-6)
+        assert res.n_fallback == 0 and res.nit < ic0.nit / 2, (size, res.nit, ic0.nit)
+
+
+def test_multilevel_network_solves_the_obstacle_problem_and_saves(tmp_path):
+    mask = obstacle_mask((48, 48), fraction=0.15)
+    A = poisson((48, 48), mask=mask)
+    b = np.random.default_rng(0).standard_normal(A.shape[0])
+    model = load_pretrained("poisson2d-multilevel")
+    res = _iterations(A, b, model=model.on_grid((48, 48), mask))
+    assert res.nit < _iterations(A, b).nit / 4
+    again = DirectionModel.load(model.save(tmp_path / "ml.npz"))
+    r = np.random.default_rng(1).standard_normal(model.n)
+    np.testing.assert_array_equal(again(r), model(r))
+    assert again.n_params == model.n_params == 28
+
+
+def test_multilevel_training_lowers_validation_loss_on_every_grid(tmp_path):
+    from numopt.linalg.dcdm_train import train_multilevel
+
+    model, hist = train_multilevel(2, grids=(8, 16), n_ritz=24, n_train=32, n_val=16, epochs=3, batch_size=8,
+                                   checkpoint_dir=tmp_path)
+    before, after = hist["val_loss_by_grid"][0], hist["val_loss_by_grid"][int(np.argmin(hist["val_loss"]))]
+    assert all(a < b for a, b in zip(after, before))
+    assert model.grid_shape == (16, 16) and (tmp_path / "best.npz").exists()
+    with pytest.raises(ValueError, match="grids"):
+        train_multilevel(2, grids=(1,))
