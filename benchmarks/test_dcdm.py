@@ -49,3 +49,12 @@ def test_ic_pcg(benchmark, system):
     A, b = system
     M = IncompleteCholesky(A)
     _record(benchmark, benchmark(lambda: pcg(A, b, M=M, rtol=1e-6)))
+
+
+def test_dcdm_multilevel(benchmark, system):
+    from numopt.linalg.dcdm_model import load_pretrained
+
+    A, b = system
+    model = load_pretrained("poisson2d-multilevel").on_grid((N, N))
+    model(np.ones(N * N))
+    _record(benchmark, benchmark(lambda: dcdm(A, b, model=model, rtol=1e-6)))
