@@ -489,3 +489,30 @@ def test_multilevel_training_lowers_validation_loss_on_every_grid(tmp_path):
     assert model.grid_shape == (16, 16) and (tmp_path / "best.npz").exists()
     with pytest.raises(ValueError, match="grids"):
         train_multilevel(2, grids=(1,))
+
+
+def test_train_dcdm_cli_trains_a_multilevel_network(tmp_path):
+    from numopt.cli import main
+
+    out = tmp_path / "ml.npz"
+    assert main(["train-dcdm", "--multilevel", "--dim", "2", "--grids", "8", "16", "--epochs", "1",
+                 "--n-train", "16", "--n-val", "8", "--n-ritz", "16", "--batch-size", "8",
+                 "--checkpoints", str(tmp_path / "ck"), "--out", str(out)]) == 0
+    model = DirectionModel.load(out)
+    assert model.n_params == 28 and model.meta["grids"] == [8, 16] and len(model.meta["val_loss"]) == 2
+    A = poisson((16, 16))
+    b = np.random.default_rng(0).standard_normal(A.shape[0])
+    assert _iterations(A, b, model=model).nit < _iterations(A, b).nit / 2
+
+
+def test_multilevel_network_is_the_default_and_validates_its_weights():
+    from numopt.linalg.dcdm_multilevel import NumbaMultilevelNet, geometric_weights
+
+    assert load_pretrained().meta["command"].startswith("numopt train-dcdm --multilevel --dim 2")
+    weights = geometric_weights(2)
+    with pytest.raises(ValueError, match="missing"):
+        NumbaMultilevelNet({k: weights[k] for k in ("smoother", "stencil")}, 2)
+    with pytest.raises(ValueError, match=r"weights\['interp'\] must have shape \(3, 3\)"):
+        NumbaMultilevelNet(dict(weights, interp=np.ones((3, 3, 3))), 2)
+    with pytest.raises(ValueError, match="dim"):
+        NumbaMultilevelNet(weights, 4)
