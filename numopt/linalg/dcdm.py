@@ -137,6 +137,7 @@ def dcdm(A, b, x0=None, *, model: Callable | None = None, k: int = 2, rtol: floa
     precondition = _identity if M is None else as_operator(M, "M")
     learned = model is not None
     propose = model if learned else precondition
+    linear_model = bool(getattr(model, "linear_spd", False))
 
     t0 = time.perf_counter()
     bnorm = float(np.linalg.norm(b))
@@ -163,7 +164,8 @@ def dcdm(A, b, x0=None, *, model: Callable | None = None, k: int = 2, rtol: floa
             status = Status.MAXITER if nit >= maxiter else Status.MAXTIME
             x = watch.x_best if watch.best < rnorm else x
             break
-        if watch.stalled():
+        if watch.stalled() and not (propose is model and linear_model
+                                     and _model_beats_fallback(watch, precondition, r, matvec)):
             if propose is model and on_stall == "fallback":
                 stalled_at, propose = nit, precondition
                 watch = _StallWatch(_FALLBACK_WINDOWS * stall_window, _FALLBACK_DECREASE, watch.best, watch.x_best)
@@ -192,7 +194,8 @@ def dcdm(A, b, x0=None, *, model: Callable | None = None, k: int = 2, rtol: floa
         if not (np.isfinite(qAq) and qAq > 0):
             status = Status.BREAKDOWN
             break
-        alpha = float(q @ r) / qAq
+        qr = float(q @ r)
+        alpha = qr / qAq
         x += alpha * q
         nit += 1
         if nit % recompute_every == 0:
@@ -200,7 +203,7 @@ def dcdm(A, b, x0=None, *, model: Callable | None = None, k: int = 2, rtol: floa
         else:
             r -= alpha * Aq
         rnorm = float(np.linalg.norm(r))
-        watch.update(rnorm, x)
+        watch.update(rnorm, x, alpha * qr)
         directions.append((q, Aq, qAq))
         if history is not None:
             history["nit"].append(nit)
@@ -233,24 +236,45 @@ _FALLBACK_DECREASE = 0.999
 
 
 class _StallWatch:
-    """Best residual so far (and its iterate) and the test "no sufficient decrease over a window"."""
+    """Best residual so far (and its iterate), the test "no sufficient decrease over a window" and the
+    energy decrease of the last steps."""
 
     def __init__(self, window: int, decrease: float, rnorm: float, x: np.ndarray):
         self.window, self.decrease = window, decrease
         self.best, self.x_best = rnorm, x.copy()
         self.bests = deque([rnorm], maxlen=window + 1)  # best residual after each of the last iterations
+        self.energy_drops = deque(maxlen=window)  # decrease of x^T A x / 2 - b^T x in each of the last steps
 
-    def update(self, rnorm: float, x: np.ndarray) -> None:
+    def update(self, rnorm: float, x: np.ndarray, energy_drop: float) -> None:
         if rnorm < self.best:
             self.best = rnorm
             self.x_best[...] = x
         self.bests.append(self.best)
+        self.energy_drops.append(energy_drop)
+
+    def mean_energy_drop(self) -> float:
+        return float(np.mean(self.energy_drops))
 
     def stalled(self) -> bool:
         return len(self.bests) > self.window and self.best > self.decrease * self.bests[0]
 
     def describe(self) -> str:
         return f"below {self.decrease:g}x its value {self.window} iterations earlier"
+
+
+def _model_beats_fallback(watch, precondition, r, matvec) -> bool:
+    """Whether the model's steps, on average over the window, lowered the energy ``x^T A x / 2 - b^T x``
+    more than one step along the fallback direction ``M r`` would lower it now.
+
+    The energy falls at every step (exact line search), and for a linear SPD model the A-norm error falls
+    as in preconditioned CG, while the residual norm may grow for many iterations on an ill-conditioned
+    system: a model whose steps still beat the fallback's has not stalled, whatever its residual does.
+    """
+    z = np.asarray(precondition(r), dtype=float)
+    zAz = float(z @ matvec(z))
+    if not (np.isfinite(zAz) and zAz > 0):
+        return True
+    return watch.mean_energy_drop() > float(z @ r) ** 2 / zAz
 
 
 def _stall_message(watch, phase, nit) -> str:

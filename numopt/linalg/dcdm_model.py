@@ -203,6 +203,13 @@ class DirectionModel:
         """Number of trainable parameters."""
         return sum(int(np.size(a)) for a in _weights(self.net))
 
+    @property
+    def linear_spd(self) -> bool:
+        """Whether ``model(r)`` is a linear, symmetric positive definite map of ``r`` (the multilevel
+        networks): :func:`~numopt.linalg.dcdm.dcdm` is then preconditioned CG and judges stalls on its
+        energy decrease rather than on the residual norm alone."""
+        return _is_multilevel(self.net)
+
     def on_grid(self, grid_shape, mask=None) -> DirectionModel:
         """The same network (and forward pass) bound to another grid of the same dimension."""
         return DirectionModel(self.net, grid_shape, mask, self.meta, backend=self.backend)

@@ -309,6 +309,31 @@ def test_unseen_contrast_1e4_converges_within_cg_iterations_or_says_why():
                                         and learned.nit - learned.stalled_at <= 1.02 * plain.nit)
 
 
+@pytest.mark.parametrize("shape", [(32, 32), (64, 64)])
+def test_default_network_on_contrast_1e4_needs_fewer_iterations_than_cg(shape):
+    from numopt.bench.suite_dcdm import contrast_field
+
+    A = diffusion(contrast_field(shape, 1e4, seed=0))
+    b = np.random.default_rng(0).standard_normal(A.shape[0])
+    learned = dcdm(A, b, model=load_pretrained().on_grid(shape), rtol=1e-6)
+    plain = dcdm(A, b, rtol=1e-6)
+    # the residual grows for tens of iterations before it falls (preconditioned CG at condition ~1e4), yet
+    # the energy test keeps the network: no stall, and far fewer iterations than CG
+    assert learned.success and learned.rel_residual <= 1e-6 and learned.stalled_at is None
+    assert learned.nit < plain.nit / 2
+
+
+def test_linear_network_still_stalls_when_the_residual_step_beats_it(system):
+    A, b = system
+
+    class Half:  # declared linear SPD, yet blind to half of the unknowns: its energy steps fall behind CG's
+        linear_spd = True
+        __call__ = staticmethod(_half_model(A.shape[0]))
+
+    res = dcdm(A, b, model=Half(), rtol=1e-8, stall_window=10)
+    assert res.success and res.rel_residual <= 1e-8 and res.stalled_at == 10
+
+
 @pytest.mark.parametrize("name, shapes", [("poisson2d-64", [(64, 64), (37, 50)]),
                                           ("poisson3d-32", [(32, 32, 32), (9, 12, 7)])])
 def test_numpy_forward_pass_equals_jax_on_shipped_weights(name, shapes):
