@@ -71,7 +71,13 @@ def dcdm(A, b, x0=None, *, model: Callable | None = None, k: int = 2, rtol: floa
         after a stall (default: the residual itself, i.e. CG).
     stall_window, stall_decrease : int, float
         The model stalls when the best residual norm has not fallen below
-        ``stall_decrease`` times its value ``stall_window`` iterations earlier.
+        ``stall_decrease`` times its value ``stall_window`` iterations earlier. A model
+        that declares itself a linear symmetric positive definite map
+        (``model.linear_spd``, e.g. the multilevel networks) makes the run preconditioned
+        CG, whose residual may grow for many iterations while the A-norm error falls: it
+        stalls only when, in addition, its steps lowered the energy
+        ``x^T A x / 2 - b^T x`` by less on average over the window than one step along the
+        fallback direction would now (checked at most once a window).
         The fallback iteration stalls when it has not improved at all
         (factor 0.999) over ``10 * stall_window`` iterations.
     on_stall : {"fallback", "stop"}
@@ -164,8 +170,15 @@ def dcdm(A, b, x0=None, *, model: Callable | None = None, k: int = 2, rtol: floa
             status = Status.MAXITER if nit >= maxiter else Status.MAXTIME
             x = watch.x_best if watch.best < rnorm else x
             break
-        if watch.stalled() and not (propose is model and linear_model
-                                     and _model_beats_fallback(watch, precondition, r, matvec)):
+        stalled = watch.stalled()
+        if stalled and propose is model and linear_model:
+            # a linear SPD model is preconditioned CG: its residual may grow for many iterations while the
+            # error falls; it stalls only when its energy steps fall behind the fallback's (checked once a
+            # window)
+            if nit >= watch.recheck_at and _model_beats_fallback(watch, precondition, r, matvec):
+                watch.recheck_at = nit + watch.window
+            stalled = nit >= watch.recheck_at
+        if stalled:
             if propose is model and on_stall == "fallback":
                 stalled_at, propose = nit, precondition
                 watch = _StallWatch(_FALLBACK_WINDOWS * stall_window, _FALLBACK_DECREASE, watch.best, watch.x_best)
@@ -244,6 +257,7 @@ class _StallWatch:
         self.best, self.x_best = rnorm, x.copy()
         self.bests = deque([rnorm], maxlen=window + 1)  # best residual after each of the last iterations
         self.energy_drops = deque(maxlen=window)  # decrease of x^T A x / 2 - b^T x in each of the last steps
+        self.recheck_at = 0  # a model found ahead of the fallback is not judged again before this iteration
 
     def update(self, rnorm: float, x: np.ndarray, energy_drop: float) -> None:
         if rnorm < self.best:
