@@ -230,9 +230,10 @@ def dcdm(A, b, x0=None, *, model: Callable | None = None, k: int = 2, rtol: floa
                 break
     message = message or status.value
     if stalled_at is not None:
+        energy = ", and its energy steps behind one fallback step's" if linear_model else ""
         message += (f" The model stalled at iteration {stalled_at} (residual not below {stall_decrease:g}x its "
-                    f"best over {stall_window} iterations); the run continued from the best iterate with the "
-                    "preconditioned residual as direction.")
+                    f"best over {stall_window} iterations{energy}); the run continued from the best iterate "
+                    "with the preconditioned residual as direction.")
     elif n_fallback:
         message += f" The model's direction was unusable in {n_fallback} iteration(s); the residual was used."
     res = finish(dict(x=x, status=status.code, nit=nit, n_fallback=n_fallback, stalled_at=stalled_at,

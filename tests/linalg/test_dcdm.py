@@ -331,7 +331,12 @@ def test_linear_network_still_stalls_when_the_residual_step_beats_it(system):
         __call__ = staticmethod(_half_model(A.shape[0]))
 
     res = dcdm(A, b, model=Half(), rtol=1e-8, stall_window=10)
-    assert res.success and res.rel_residual <= 1e-8 and res.stalled_at == 10
+    assert res.success and res.rel_residual <= 1e-8 and res.stalled_at == 10 and "energy steps" in res.message
+
+
+def test_only_the_multilevel_networks_declare_a_linear_spd_map():
+    assert load_pretrained().linear_spd and load_pretrained("poisson3d-multilevel").linear_spd
+    assert not load_pretrained("poisson2d-64", backend="numpy").linear_spd
 
 
 @pytest.mark.parametrize("name, shapes", [("poisson2d-64", [(64, 64), (37, 50)]),
