@@ -265,3 +265,10 @@ def weighted_gram(a_indptr, a_indices, a_data, cols, c, buf, out):
     m = buf.size
     A = sp.csc_matrix((a_data, a_indices, a_indptr), shape=(m, a_indptr.size - 1))[:, cols]
     out[:, :] = (A.T @ sp.diags(c) @ A).toarray()
+
+
+def gram_lasso_cd(G, g, x, lam, max_epochs, tol, anderson):
+    # the kernel's own Python (its logic is sequential; run without compilation)
+    from . import _kernels
+
+    return _kernels.gram_lasso_cd.py_func(G, g, x, lam, max_epochs, tol, anderson)
