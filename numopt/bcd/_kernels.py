@@ -733,3 +733,24 @@ def gram_lasso_cd(G, g, x, lam, max_epochs, tol, anderson):
                     else:
                         rejected += 1
     return epochs, kept, rejected
+
+
+@njit(cache=True)
+def cross_gram(a_indptr, a_indices, a_data, rows, cols, buf, out):
+    """``out = A[:, rows]^T A[:, cols]`` (dense) from the CSC columns; cost ``|rows| * nnz(A[:, cols])``.
+
+    Each column of ``rows`` is scattered once into ``buf`` (length m, zero on entry and exit) and
+    dotted with every column of ``cols``: the new rows of a Gram matrix when a working set grows.
+    """
+    for r in range(rows.size):
+        j = rows[r]
+        for p in range(a_indptr[j], a_indptr[j + 1]):
+            buf[a_indices[p]] = a_data[p]
+        for q in range(cols.size):
+            k = cols[q]
+            s = 0.0
+            for p in range(a_indptr[k], a_indptr[k + 1]):
+                s += a_data[p] * buf[a_indices[p]]
+            out[r, q] = s
+        for p in range(a_indptr[j], a_indptr[j + 1]):
+            buf[a_indices[p]] = 0.0

@@ -272,3 +272,9 @@ def gram_lasso_cd(G, g, x, lam, max_epochs, tol, anderson):
     from . import _kernels
 
     return _kernels.gram_lasso_cd.py_func(G, g, x, lam, max_epochs, tol, anderson)
+
+
+def cross_gram(a_indptr, a_indices, a_data, rows, cols, buf, out):
+    m = buf.size
+    A = sp.csc_matrix((a_data, a_indices, a_indptr), shape=(m, a_indptr.size - 1))
+    out[:] = (A[:, rows].T @ A[:, cols]).toarray()

@@ -38,8 +38,8 @@ def dual_objective(loss: str, y, theta) -> float:
     check_choice("loss", loss, ("squared", "logistic"))
     y = np.asarray(y, float)
     theta = np.asarray(theta, float)
-    if loss == "squared":
-        return 0.5 * float(y @ y) - 0.5 * float((y - theta) @ (y - theta))
+    if loss == "squared":  # ||y||^2 / 2 - ||y - theta||^2 / 2, without the temporary
+        return float(y @ theta) - 0.5 * float(theta @ theta)
     u = np.clip(y * theta, 0.0, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         ent = -(np.where(u > 0, u * np.log(u), 0.0) + np.where(u < 1, (1 - u) * np.log1p(-u), 0.0))

@@ -316,3 +316,16 @@ def test_gram_lasso_cd_rejects_extrapolations_that_raise_the_objective():
         assert np.all(np.diff(values) <= 1e-9 * abs(values[0]))
         found |= total_rejected > 0
     assert found  # some extrapolations were rejected: the safeguard was exercised
+
+
+def test_cross_gram_matches_reference_and_dense_product():
+    A = sp.random(80, 30, density=0.2, random_state=np.random.default_rng(4), format="csc")
+    rows, cols = np.array([3, 7, 11], np.int64), np.array([0, 3, 5, 7, 29], np.int64)
+    out, out_ref = np.empty((3, 5)), np.empty((3, 5))
+    buf = np.zeros(80)
+    nb.cross_gram(A.indptr, A.indices, A.data, rows, cols, buf, out)
+    ref.cross_gram(A.indptr, A.indices, A.data, rows, cols, np.zeros(80), out_ref)
+    dense = A.toarray()
+    np.testing.assert_allclose(out, dense[:, rows].T @ dense[:, cols], atol=1e-12)
+    np.testing.assert_allclose(out_ref, out, atol=1e-12)
+    assert not buf.any()  # the scatter buffer is left zero
