@@ -463,7 +463,11 @@ def prox_newton_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, o
     curv = lnew  # the work array holds the curvatures until the line search
     for i in range(m):
         xd[i] = 0.0
-        curv[i] = max(row_curvature(loss, z[i], y[i]), 1e-12)
+        if loss == LOSS_LOGISTIC:  # sigma (1 - sigma) from the derivative |w_i| = sigma: no exponential
+            s = abs(w[i])
+            curv[i] = max(s * (1.0 - s), 1e-12)
+        else:
+            curv[i] = max(row_curvature(loss, z[i], y[i]), 1e-12)
     for t in range(nb):
         j = order[t]
         h = 0.0
@@ -504,29 +508,34 @@ def prox_newton_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, o
     model = slope + pen_change
     if not model < 0.0:
         return 0.0
-    old_total = 0.0
+    touched = np.empty(m, np.int64)  # the rows the direction moves: the others keep their losses
+    nt = 0
     for i in range(m):
-        old_total += lrow[i]
+        if xd[i] != 0.0:
+            touched[nt] = i
+            nt += 1
     step = 1.0
     for _ in range(30):
-        total = 0.0
-        for i in range(m):
+        df = 0.0
+        for t in range(nt):
+            i = touched[t]
             znew[i] = z[i] + step * xd[i]
             lnew[i] = row_loss(loss, znew, y, i, 1, wtmp)
             wnew[i] = wtmp[0]
-            total += lnew[i]
+            df += lnew[i] - lrow[i]
         pen = 0.0
         for t in range(nb):
             j = order[t]
             pen += lam[j] * (abs(x[j] + step * dx[t]) - abs(x[j]))
-        if total - old_total + pen <= 1e-4 * step * model:
-            for i in range(m):
+        if df + pen <= 1e-4 * step * model:
+            for t in range(nt):
+                i = touched[t]
                 z[i] = znew[i]
                 lrow[i] = lnew[i]
                 w[i] = wnew[i]
             for t in range(nb):
                 x[order[t]] += step * dx[t]
-            return total - old_total
+            return df
         step *= 0.5
     return 0.0
 
@@ -754,3 +763,34 @@ def cross_gram(a_indptr, a_indices, a_data, rows, cols, buf, out):
             out[r, q] = s
         for p in range(a_indptr[j], a_indptr[j + 1]):
             buf[a_indices[p]] = 0.0
+
+
+@njit(cache=True)
+def column_dots(a_indptr, a_indices, a_data, w, out):
+    """``out = A^T w`` from the CSC columns (one output): a full gradient pass without a transposed copy."""
+    for j in range(a_indptr.size - 1):
+        s = 0.0
+        for p in range(a_indptr[j], a_indptr[j + 1]):
+            s += a_data[p] * w[a_indices[p]]
+        out[j] = s
+
+
+@njit(cache=True)
+def l1_dual_objective(loss, y, slopes, scale):
+    """Dual objective of the L1 problem at ``theta = -slopes / scale`` (:func:`numopt.bcd.gap.dual_objective`).
+
+    One pass, no temporary arrays: ``y^T theta - ||theta||^2 / 2`` (squared loss) or the summed binary
+    entropy of ``y_i theta_i`` clipped to [0, 1] (logistic loss).
+    """
+    total = 0.0
+    for i in range(y.size):
+        t = -slopes[i] / scale
+        if loss == 0:
+            total += y[i] * t - 0.5 * t * t
+        else:
+            u = min(max(y[i] * t, 0.0), 1.0)
+            if u > 0.0:
+                total -= u * np.log(u)
+            if u < 1.0:
+                total -= (1.0 - u) * np.log1p(-u)
+    return total

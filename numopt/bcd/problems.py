@@ -302,7 +302,12 @@ class GLMProblem(BlockProblem):
         else:  # the usual start: no product needed
             st.z = np.zeros(self.m * self.C)
         st.lrow, st.w = margin_losses(self.loss, st.z, self.y, self.C)
-        st.g = np.asarray(self.A.T @ st.w.reshape(self.m, self.C)).reshape(-1) + self.l2 * st.x
+        if self.C == 1:
+            st.g = np.empty(self.d)
+            st.K.column_dots(self.A.indptr, self.A.indices, self.A.data, st.w, st.g)
+            st.g += self.l2 * st.x
+        else:
+            st.g = np.asarray(self.A.T @ st.w.reshape(self.m, self.C)).reshape(-1) + self.l2 * st.x
         lrow = st.lrow
         st.fsmooth = float(lrow.sum() + 0.5 * self.l2 * (st.x @ st.x))
         return self._finish_state(st)
@@ -355,13 +360,17 @@ class GLMProblem(BlockProblem):
             return None
         if grad is None:
             self._count("njev")
-        return _gap(self.A, self.y, self.loss, self.l1, st.x, float(st.lrow.sum()), st.w, grad)
+        return _gap(self.A, self.y, self.loss, self.l1, st.x, float(st.lrow.sum()), st.w, grad, kernels=st.K)
 
     def full_grad(self, st):
         """Exact gradient of the smooth part at the state (a full pass when untracked)."""
         if st.track_grad:
             return st.g
         self._count("njev")
+        if self.C == 1:
+            out = np.empty(self.d)
+            st.K.column_dots(self.A.indptr, self.A.indices, self.A.data, st.w, out)
+            return out + self.l2 * st.x if self.l2 else out
         return np.asarray(self.A.T @ st.w.reshape(self.m, self.C)).reshape(-1) + self.l2 * st.x
 
 
