@@ -292,3 +292,12 @@ def l1_dual_objective(loss, y, slopes, scale):
     from .gap import dual_objective
 
     return dual_objective("squared" if loss == LOSS_SQUARED else "logistic", y, -slopes / scale)
+
+
+def prox_newton_gram_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, order, max_epochs, anderson,
+                          xd, znew, lnew, wnew):
+    # the kernel's own Python (its logic is sequential; run without compilation)
+    from . import _kernels
+
+    return _kernels.prox_newton_gram_step.py_func(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, order,
+                                                  max_epochs, anderson, xd, znew, lnew, wnew)

@@ -49,7 +49,9 @@ class ProxCoordinateEpochs(IterativeSolver):
     solved on its Gram matrix instead, by coordinate passes with Anderson extrapolation every
     ``anderson`` passes (0: none) and Newton steps on its support, up to ``gram_epochs`` passes, to a
     tenth of the largest optimality violation; see :func:`numopt.bcd._kernels.gram_lasso_cd`),
-    ``newton_max_size``, ``shuffle`` (random order each pass),
+    ``newton_gram_size`` (prox-Newton: a working set of at most this many variables has its model
+    solved on its dense Hessian, :func:`numopt.bcd._kernels.prox_newton_gram_step`, the others by
+    ``newton_epochs`` coordinate passes), ``newton_max_size``, ``shuffle`` (random order each pass),
     ``seed``, ``backend`` (None or 'numba': the Numba kernels; 'numpy': their references).
 
     Examples
@@ -69,7 +71,7 @@ class ProxCoordinateEpochs(IterativeSolver):
     requires = ("incremental",)
     default_options = {"tol": 1e-6, "active_set": True, "working_set": True, "inner_epochs": 10,
                        "inner": "auto", "newton_epochs": 5, "subproblem_tol": "auto",
-                       "newton_max_size": 2000, "gram_max_size": 128, "gram_epochs": 1000,
+                       "newton_max_size": 2000, "gram_max_size": 128, "newton_gram_size": 32, "gram_epochs": 1000,
                        "anderson": 5, "shuffle": False, "seed": 0, "backend": None}
 
     def validate_options(self, o):
@@ -80,6 +82,7 @@ class ProxCoordinateEpochs(IterativeSolver):
         check_positive("inner_epochs", o["inner_epochs"], integer=True)
         check_positive("gram_max_size", o["gram_max_size"], integer=True, strict=False)
         check_positive("gram_epochs", o["gram_epochs"], integer=True)
+        check_positive("newton_gram_size", o["newton_gram_size"], integer=True, strict=False)
         check_positive("anderson", o["anderson"], integer=True, strict=False)
         if o["subproblem_tol"] != "auto":
             check_positive("subproblem_tol", o["subproblem_tol"], strict=False)
@@ -210,8 +213,13 @@ class ProxCoordinateEpochs(IterativeSolver):
             change = 0.0
             if state.inner == "prox-newton":
                 inner_tol = 1e-3 * target  # how closely the Newton direction solves its model
-                change = st.K.prox_newton_step(A.indptr, A.indices, A.data, loss, p.y, st.z, st.w, st.lrow, st.x,
-                                               p.l1, order, o["newton_epochs"], inner_tol, *state.work)
+                if order.size <= o["newton_gram_size"]:  # the model solved on its Hessian
+                    change = st.K.prox_newton_gram_step(A.indptr, A.indices, A.data, loss, p.y, st.z, st.w,
+                                                        st.lrow, st.x, p.l1, order, o["gram_epochs"],
+                                                        o["anderson"], *state.work)
+                else:
+                    change = st.K.prox_newton_step(A.indptr, A.indices, A.data, loss, p.y, st.z, st.w, st.lrow,
+                                                   st.x, p.l1, order, o["newton_epochs"], inner_tol, *state.work)
                 st.fsmooth += change
             if change == 0.0:  # coordinate passes, or no Newton step was taken: one exact pass
                 st.fsmooth += st.K.prox_cd_epoch(A.indptr, A.indices, A.data, loss, p.y, st.z, st.w, st.lrow,

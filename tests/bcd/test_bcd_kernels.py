@@ -353,3 +353,27 @@ def test_column_dots_and_one_pass_dual_match_numpy(loss):
     expected = dual_objective("squared" if loss == 0 else "logistic", y, -w / theta_scale)
     assert nb.l1_dual_objective(loss, y, w, theta_scale) == pytest.approx(expected, rel=1e-12)
     assert ref.l1_dual_objective(loss, y, w, theta_scale) == pytest.approx(expected, rel=1e-12)
+
+
+def test_prox_newton_gram_step_matches_reference_and_descends():
+    A, y, z, w, lrow, g = _glm_data(1, 1, seed=4)
+    m, d = A.shape
+    lam = np.full(d, 0.2)
+    order = np.array([0, 2, 3, 5, 8, 11], np.int64)
+    res = []
+    for K in (nb, ref):
+        zz, ww, ll = z.copy(), w.copy(), lrow.copy()
+        x = np.linalg.lstsq(A.toarray(), z, rcond=None)[0]  # the point whose margins are z
+        zz[:] = A @ x
+        l0, W0 = _row_losses(1, zz, y, 1)
+        ll[:], ww[:] = l0, W0[:, 0]
+        f0 = ll.sum() + lam @ np.abs(x)
+        df = K.prox_newton_gram_step(A.indptr, A.indices, A.data, 1, y, zz, ww, ll, x, lam, order, 500, 5,
+                                     np.empty(m), np.empty(m), np.empty(m), np.empty(m))
+        res.append((df, x.copy(), zz.copy(), ll.copy(), f0))
+    (df1, x1, z1, l1, f0), (df2, x2, z2, _, _) = res
+    assert df1 == pytest.approx(df2, rel=1e-9, abs=1e-12)
+    np.testing.assert_allclose(x1, x2, atol=1e-10)
+    np.testing.assert_allclose(z1, A @ x1, atol=1e-12)  # margins kept in step with x
+    np.testing.assert_allclose(l1, _row_losses(1, z1, y, 1)[0], atol=1e-12)
+    assert df1 != 0.0 and l1.sum() + lam @ np.abs(x1) < f0  # a descent step
