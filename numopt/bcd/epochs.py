@@ -48,7 +48,7 @@ class ProxCoordinateEpochs(IterativeSolver):
     variable), ``gram_max_size`` (least squares: a working set of at most this many variables is
     solved on its Gram matrix instead, by coordinate passes with Anderson extrapolation every
     ``anderson`` passes (0: none) and Newton steps on its support, up to ``gram_epochs`` passes, to a
-    tenth of the largest optimality violation; see :func:`numopt.bcd._kernels.gram_lasso_cd`),
+    thousandth of the largest optimality violation; see :func:`numopt.bcd._kernels.gram_lasso_cd`),
     ``newton_gram_size`` (prox-Newton: a working set of at most this many variables has its model
     solved on its dense Hessian, :func:`numopt.bcd._kernels.prox_newton_gram_step`, the others by
     ``newton_epochs`` coordinate passes), ``newton_max_size``, ``shuffle`` (random order each pass),
@@ -136,18 +136,23 @@ class ProxCoordinateEpochs(IterativeSolver):
         return state.kkt <= tol * state.kkt_scale
 
     def _working_set(self, state):
-        """Support plus the largest optimality violations (twice the support, at least 10), from ``state.grad``.
+        """The support plus the variables at zero closest to entering it, from ``state.grad``.
 
-        Returns the working set and the largest violation over all variables.
+        A variable at zero is ranked by ``|g_j| / lam_j`` (above 1: it violates optimality; just
+        below: it is about to), so near-violators join the working set before they violate, which
+        keeps the working sets of consecutive iterations stable. The size is twice the support, at
+        least 10. Returns the working set and the largest optimality violation over all variables.
         """
         p, st = state.problem, state.pst
         s = np.empty(p.n)
         st.K.min_norm_subgrad(state.grad, st.x, p.l1, False, np.arange(p.n, dtype=np.int64), s)
-        s = np.abs(s)
-        support = np.flatnonzero(st.x)
-        size = min(p.n, max(10, 2 * support.size))
-        top = np.argpartition(-s, size - 1)[:size]
-        return np.union1d(support, top[s[top] > 0]).astype(np.int64), float(s.max()) if p.n else 0.0
+        worst = float(np.abs(s).max()) if p.n else 0.0
+        support = st.x != 0
+        size = min(p.n, max(10, 2 * int(support.sum())))
+        score = np.abs(state.grad) / np.where(p.l1 > 0, p.l1, 1.0)
+        score[support | (p.l1 <= 0)] = np.inf
+        top = np.argpartition(-score, size - 1)[:size]
+        return np.sort(top).astype(np.int64), worst
 
     def _gram_solve(self, state, order, worst):
         """Least squares: solve the working-set problem on its Gram matrix (``_kernels.gram_lasso_cd``).
@@ -156,13 +161,13 @@ class ProxCoordinateEpochs(IterativeSolver):
         working set: the last one is kept); then a pass costs O(|order|) per moved coordinate instead
         of a sweep over the columns, the objective of a trial point (an Anderson extrapolation, a
         Newton step on the support) is exact and cheap, and the state is updated once at the end.
-        Solves to a tenth of the largest violation ``worst`` (over all variables).
+        Solves to a thousandth of the largest violation ``worst`` (over all variables).
         """
         p, st, o = state.problem, state.pst, self.options
         G = self._gram(state, order)
         x = st.x[order].copy()
         g = state.grad[order].copy()
-        st.K.gram_lasso_cd(G, g, x, p.l1[order], o["gram_epochs"], 0.1 * worst, o["anderson"])
+        st.K.gram_lasso_cd(G, g, x, p.l1[order], o["gram_epochs"], 1e-3 * worst, o["anderson"])
         p.apply(st, order, x - st.x[order])
 
     @staticmethod

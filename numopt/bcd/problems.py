@@ -168,10 +168,12 @@ class GLMProblem(BlockProblem):
     def __init__(self, A, y, loss="squared", *, n_classes: int = 1, l1=0.0, l2: float = 0.0,
                  nonneg: bool = False, x0=None, name: str | None = None):
         loss = check_loss(loss)
-        A = sp.csc_matrix(A, dtype=float) if sp.issparse(A) else sp.csc_matrix(as_float_array(A, "A", ndim=2))
+        if not (sp.issparse(A) and A.format == "csc" and A.dtype == np.float64 and A.has_canonical_format):
+            # a canonical float CSC matrix is used as given (read only; its cached format flags spare a pass)
+            A = sp.csc_matrix(A, dtype=float) if sp.issparse(A) else sp.csc_matrix(as_float_array(A, "A", ndim=2))
+            A.sum_duplicates()
+            A.sort_indices()
         check_finite(A, "A")
-        A.sum_duplicates()
-        A.sort_indices()
         m, d = A.shape
         y = as_float_array(y, "y", shape=(m,))
         C = int(n_classes) if loss == "softmax" else 1
