@@ -778,16 +778,6 @@ def cross_gram(a_indptr, a_indices, a_data, rows, cols, buf, out):
 
 
 @njit(cache=True)
-def column_dots(a_indptr, a_indices, a_data, w, out):
-    """``out = A^T w`` from the CSC columns (one output): a full gradient pass without a transposed copy."""
-    for j in range(a_indptr.size - 1):
-        s = 0.0
-        for p in range(a_indptr[j], a_indptr[j + 1]):
-            s += a_data[p] * w[a_indices[p]]
-        out[j] = s
-
-
-@njit(cache=True)
 def l1_dual_objective(loss, y, slopes, scale):
     """Dual objective of the L1 problem at ``theta = -slopes / scale`` (:func:`numopt.bcd.gap.dual_objective`).
 

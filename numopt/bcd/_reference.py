@@ -283,11 +283,6 @@ def cross_gram(a_indptr, a_indices, a_data, rows, cols, buf, out):
     out[:] = (A[:, rows].T @ A[:, cols]).toarray()
 
 
-def column_dots(a_indptr, a_indices, a_data, w, out):
-    A = sp.csc_matrix((a_data, a_indices, a_indptr), shape=(w.size, a_indptr.size - 1))
-    out[:] = A.T @ w
-
-
 def l1_dual_objective(loss, y, slopes, scale):
     from .gap import dual_objective
 

@@ -185,7 +185,7 @@ class GLMProblem(BlockProblem):
             raise ValueError("y must hold labels -1 and +1 for the logistic loss.")
         check_positive("l2", l2, strict=False)
         self.A, self.y, self.loss, self.C = A, y, loss, C
-        self._Ar = None
+        self._Ar = self._At = None
         self.m, self.d = m, d
         self.n = d * C
         self.l1 = _penalty(l1, self.n, "l1")
@@ -206,6 +206,13 @@ class GLMProblem(BlockProblem):
         if self._Ar is None:
             self._Ar = self.A.tocsr()
         return self._Ar
+
+    @property
+    def At(self):
+        """A transposed, a CSR view of the CSC arrays (built once: a gradient pass without a new object)."""
+        if self._At is None:
+            self._At = self.A.T
+        return self._At
 
     def _class_factor(self, cls_a, cls_b):
         if self.C == 1:
@@ -304,12 +311,7 @@ class GLMProblem(BlockProblem):
         else:  # the usual start: no product needed
             st.z = np.zeros(self.m * self.C)
         st.lrow, st.w = margin_losses(self.loss, st.z, self.y, self.C)
-        if self.C == 1:
-            st.g = np.empty(self.d)
-            st.K.column_dots(self.A.indptr, self.A.indices, self.A.data, st.w, st.g)
-            st.g += self.l2 * st.x
-        else:
-            st.g = np.asarray(self.A.T @ st.w.reshape(self.m, self.C)).reshape(-1) + self.l2 * st.x
+        st.g = np.asarray(self.At @ st.w.reshape(self.m, self.C)).reshape(-1) + self.l2 * st.x
         lrow = st.lrow
         st.fsmooth = float(lrow.sum() + 0.5 * self.l2 * (st.x @ st.x))
         return self._finish_state(st)
@@ -369,11 +371,7 @@ class GLMProblem(BlockProblem):
         if st.track_grad:
             return st.g
         self._count("njev")
-        if self.C == 1:
-            out = np.empty(self.d)
-            st.K.column_dots(self.A.indptr, self.A.indices, self.A.data, st.w, out)
-            return out + self.l2 * st.x if self.l2 else out
-        return np.asarray(self.A.T @ st.w.reshape(self.m, self.C)).reshape(-1) + self.l2 * st.x
+        return np.asarray(self.At @ st.w.reshape(self.m, self.C)).reshape(-1) + self.l2 * st.x
 
 
 class QuadraticProblem(BlockProblem):

@@ -332,17 +332,11 @@ def test_cross_gram_matches_reference_and_dense_product():
 
 
 @pytest.mark.parametrize("loss", [0, 1])
-def test_column_dots_and_one_pass_dual_match_numpy(loss):
+def test_one_pass_dual_matches_numpy(loss):
     from numopt.bcd.gap import dual_objective
 
     rng = np.random.default_rng(5)
-    A = sp.random(70, 20, density=0.3, random_state=rng, format="csc")
     w = rng.standard_normal(70)
-    out, out_ref = np.empty(20), np.empty(20)
-    nb.column_dots(A.indptr, A.indices, A.data, w, out)
-    ref.column_dots(A.indptr, A.indices, A.data, w, out_ref)
-    np.testing.assert_allclose(out, A.toarray().T @ w, atol=1e-12)
-    np.testing.assert_allclose(out_ref, out, atol=1e-12)
     if loss == 0:
         y = rng.standard_normal(70)
     else:  # logistic derivatives -y sigma(-y z), some at the clip ends
