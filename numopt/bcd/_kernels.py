@@ -681,7 +681,8 @@ def gram_lasso_cd(G, g, x, lam, max_epochs, tol, anderson):
     signs of a pass equal those of the pass before, a Newton step on the support (``q`` is quadratic,
     so it lands on the minimizer of that orthant face when the signs hold) is kept only if it lowers
     the objective too (the damped system ``G_SS + 1e-8 diag`` guards nearly equal columns). Stops when
-    the largest minimum-norm subgradient entry is at most ``tol`` or after ``max_epochs`` passes.
+    the largest minimum-norm subgradient entry is at most ``tol`` or after ``max_epochs`` passes, and
+    then tries the Newton step on the final support once more (same test) unless one was tried on it.
     Returns the number of passes and the numbers of kept and of rejected extrapolations.
     """
     k = x.size
@@ -753,6 +754,13 @@ def gram_lasso_cd(G, g, x, lam, max_epochs, tol, anderson):
                         kept += 1
                     else:
                         rejected += 1
+    if epochs > 0 and not newton_tried:  # polish: a Newton step on the final support, kept if it helps
+        trial = _support_newton(G, g, x, lam, 1e-8)
+        if trial.size:
+            g_trial = _gradient_at(G, g, x, trial)
+            if _objective_change(g, g_trial, x, trial, lam) < 0.0:
+                x[:] = trial
+                g[:] = g_trial
     return epochs, kept, rejected
 
 
