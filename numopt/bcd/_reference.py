@@ -296,3 +296,10 @@ def prox_newton_gram_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, l
 
     return _kernels.prox_newton_gram_step.py_func(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, order,
                                                   max_epochs, anderson, xd, znew, lnew, wnew)
+
+
+def polish_support(G, g, x, lam):
+    # the kernel's own Python (run without compilation)
+    from . import _kernels
+
+    return _kernels.polish_support.py_func(G, g, x, lam)

@@ -371,3 +371,21 @@ def test_prox_newton_gram_step_matches_reference_and_descends():
     np.testing.assert_allclose(z1, A @ x1, atol=1e-12)  # margins kept in step with x
     np.testing.assert_allclose(l1, _row_losses(1, z1, y, 1)[0], atol=1e-12)
     assert df1 != 0.0 and l1.sum() + lam @ np.abs(x1) < f0  # a descent step
+
+
+def test_polish_support_lands_on_the_lasso_solution_from_the_right_support():
+    X, y, lam = _gram_problem(1)
+    k = X.shape[1]
+    G = X.T @ X
+    x, g = np.zeros(k), -X.T @ y
+    nb.gram_lasso_cd(G, g, x, np.full(k, lam), 5000, 1e-12, 0)
+    solution = x.copy()
+    rough = solution * (1 + 0.05 * np.sign(solution))  # same support and signs, 5% off
+    for K in (nb, ref):
+        u = rough.copy()
+        gu = G @ u - X.T @ y
+        assert K.polish_support(G, gu, u, np.full(k, lam))
+        np.testing.assert_allclose(u, solution, atol=1e-8)
+        np.testing.assert_allclose(gu, G @ u - X.T @ y, atol=1e-9)
+    u = solution.copy()  # at the solution no step lowers the objective: nothing changes
+    assert not nb.polish_support(G, G @ u - X.T @ y, u, np.full(k, lam)) or np.allclose(u, solution, atol=1e-12)
