@@ -2,7 +2,7 @@
 
 This is ``rule='cyclic'`` with blocks of one variable, run a whole pass at a
 time inside one Numba kernel, restricted to a working set (the support and
-the largest optimality violations, as working-set solvers such as skglm do;
+the variables at zero with the largest ``|g_j| / lam_j``, as working-set solvers such as skglm do;
 see :func:`numopt.bcd._kernels.prox_cd_epoch`): each
 coordinate reads its derivative and curvature from its column, so a pass
 costs one sweep over the nonzeros of A. Between passes the solver measures
@@ -38,8 +38,8 @@ class ProxCoordinateEpochs(IterativeSolver):
     when the gap is undefined because some variable is unpenalized, when the
     minimum-norm subgradient is at most ``tol * max(1, its value at 0)``),
     ``active_set`` (bool), ``working_set`` (each iteration runs up to
-    ``inner_epochs`` passes over the support plus the largest optimality
-    violations, twice the support and at least 10 variables, stopping early
+    ``inner_epochs`` passes over the support plus the variables at zero with the largest
+    ``|g_j| / lam_j``, twice the support and at least 10 variables, stopping early
     when a pass gains less than a tenth of the gap target or less than
     ``subproblem_tol`` times the suboptimality bound (the gap measured before
     the passes less the decrease since), as skglm stops its working-set
