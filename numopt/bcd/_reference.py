@@ -219,7 +219,10 @@ def prox_newton_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, o
                      znew, lnew, wnew):
     m = z.size
     A = sp.csc_matrix((a_data, a_indices, a_indptr), shape=(m, a_indptr.size - 1))[:, order]
-    curv = np.maximum(losses_reference.row_curvature(loss, z, y), 1e-12)
+    if loss == LOSS_SQUARED:
+        curv = np.maximum(losses_reference.row_curvature(loss, z, y), 1e-12)
+    else:  # logistic: sigma (1 - sigma) with sigma = |w|
+        curv = np.maximum(np.abs(w) * (1.0 - np.abs(w)), 1e-12)
     h = np.asarray(A.multiply(A).T @ curv).reshape(-1)
     dx = np.zeros(order.size)
     xd[:] = 0.0
@@ -265,3 +268,38 @@ def weighted_gram(a_indptr, a_indices, a_data, cols, c, buf, out):
     m = buf.size
     A = sp.csc_matrix((a_data, a_indices, a_indptr), shape=(m, a_indptr.size - 1))[:, cols]
     out[:, :] = (A.T @ sp.diags(c) @ A).toarray()
+
+
+def gram_lasso_cd(G, g, x, lam, max_epochs, tol, anderson):
+    # the kernel's own Python (its logic is sequential; run without compilation)
+    from . import _kernels
+
+    return _kernels.gram_lasso_cd.py_func(G, g, x, lam, max_epochs, tol, anderson)
+
+
+def cross_gram(a_indptr, a_indices, a_data, rows, cols, buf, out):
+    m = buf.size
+    A = sp.csc_matrix((a_data, a_indices, a_indptr), shape=(m, a_indptr.size - 1))
+    out[:] = (A[:, rows].T @ A[:, cols]).toarray()
+
+
+def l1_dual_objective(loss, y, slopes, scale):
+    from .gap import dual_objective
+
+    return dual_objective("squared" if loss == LOSS_SQUARED else "logistic", y, -slopes / scale)
+
+
+def prox_newton_gram_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, order, max_epochs, anderson,
+                          xd, znew, lnew, wnew):
+    # the kernel's own Python (its logic is sequential; run without compilation)
+    from . import _kernels
+
+    return _kernels.prox_newton_gram_step.py_func(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, order,
+                                                  max_epochs, anderson, xd, znew, lnew, wnew)
+
+
+def polish_support(G, g, x, lam):
+    # the kernel's own Python (run without compilation)
+    from . import _kernels
+
+    return _kernels.polish_support.py_func(G, g, x, lam)

@@ -2,7 +2,7 @@
 
 This is ``rule='cyclic'`` with blocks of one variable, run a whole pass at a
 time inside one Numba kernel, restricted to a working set (the support and
-the largest optimality violations, as working-set solvers such as skglm do;
+the variables at zero with the largest ``|g_j| / lam_j``, as working-set solvers such as skglm do;
 see :func:`numopt.bcd._kernels.prox_cd_epoch`): each
 coordinate reads its derivative and curvature from its column, so a pass
 costs one sweep over the nonzeros of A. Between passes the solver measures
@@ -38,14 +38,20 @@ class ProxCoordinateEpochs(IterativeSolver):
     when the gap is undefined because some variable is unpenalized, when the
     minimum-norm subgradient is at most ``tol * max(1, its value at 0)``),
     ``active_set`` (bool), ``working_set`` (each iteration runs up to
-    ``inner_epochs`` passes over the support plus the largest optimality
-    violations, twice the support and at least 10 variables, stopping early
+    ``inner_epochs`` passes over the support plus the variables at zero with the largest
+    ``|g_j| / lam_j``, twice the support and at least 10 variables, stopping early
     when a pass gains less than a tenth of the gap target or less than
     ``subproblem_tol`` times the suboptimality bound (the gap measured before
     the passes less the decrease since), as skglm stops its working-set
     solves relative to the outer criterion (``'auto'``: 0.1 with prox-Newton
     steps, 0.01 with the cheaper coordinate passes); without it one pass over every
-    variable), ``newton_max_size``, ``shuffle`` (random order each pass),
+    variable), ``gram_max_size`` (least squares: a working set of at most this many variables is
+    solved on its Gram matrix instead, by coordinate passes with Anderson extrapolation every
+    ``anderson`` passes (0: none) and Newton steps on its support, up to ``gram_epochs`` passes, to a
+    thousandth of the largest optimality violation; see :func:`numopt.bcd._kernels.gram_lasso_cd`),
+    ``newton_gram_size`` (prox-Newton: a working set of at most this many variables has its model
+    solved on its dense Hessian, :func:`numopt.bcd._kernels.prox_newton_gram_step`, the others by
+    ``newton_epochs`` coordinate passes), ``newton_max_size``, ``shuffle`` (random order each pass),
     ``seed``, ``backend`` (None or 'numba': the Numba kernels; 'numpy': their references).
 
     Examples
@@ -65,7 +71,8 @@ class ProxCoordinateEpochs(IterativeSolver):
     requires = ("incremental",)
     default_options = {"tol": 1e-6, "active_set": True, "working_set": True, "inner_epochs": 10,
                        "inner": "auto", "newton_epochs": 5, "subproblem_tol": "auto",
-                       "newton_max_size": 2000, "shuffle": False, "seed": 0, "backend": None}
+                       "newton_max_size": 2000, "gram_max_size": 128, "newton_gram_size": 32, "gram_epochs": 1000,
+                       "anderson": 5, "shuffle": False, "seed": 0, "backend": None}
 
     def validate_options(self, o):
         check_positive("tol", o["tol"], strict=False)
@@ -73,6 +80,10 @@ class ProxCoordinateEpochs(IterativeSolver):
         check_positive("newton_epochs", o["newton_epochs"], integer=True)
         check_positive("newton_max_size", o["newton_max_size"], integer=True)
         check_positive("inner_epochs", o["inner_epochs"], integer=True)
+        check_positive("gram_max_size", o["gram_max_size"], integer=True, strict=False)
+        check_positive("gram_epochs", o["gram_epochs"], integer=True)
+        check_positive("newton_gram_size", o["newton_gram_size"], integer=True, strict=False)
+        check_positive("anderson", o["anderson"], integer=True, strict=False)
         if o["subproblem_tol"] != "auto":
             check_positive("subproblem_tol", o["subproblem_tol"], strict=False)
         check_choice("backend", o["backend"], (None, "numba", "numpy"))
@@ -98,7 +109,7 @@ class ProxCoordinateEpochs(IterativeSolver):
         state = SolverState(x=st.x, fun=st.f, pst=st, problem=problem, p0=max(p0, 1e-300), inner=inner,
                             work=(np.empty(m), np.empty(m), np.empty(m), np.empty(m)),
                             kkt_scale=max(1.0, kkt0),
-                            support=None, n_newton=0, grad=None, diverged=False,
+                            support=None, n_newton=0, gram=None, gram_buf=np.zeros(m), grad=None, diverged=False,
                             rng=check_rng(self.options["seed"]))
         self._measure(state, grad0)
         return state
@@ -125,24 +136,78 @@ class ProxCoordinateEpochs(IterativeSolver):
         return state.kkt <= tol * state.kkt_scale
 
     def _working_set(self, state):
-        """Support plus the largest optimality violations (twice the support, at least 10), from ``state.grad``."""
+        """The support plus the variables at zero closest to entering it, from ``state.grad``.
+
+        A variable at zero is ranked by ``|g_j| / lam_j`` (above 1: it violates optimality; just
+        below: it is about to), so near-violators join the working set before they violate, which
+        keeps the working sets of consecutive iterations stable. The size is twice the support, at
+        least 10. Returns the working set and the largest optimality violation over all variables.
+        """
         p, st = state.problem, state.pst
         s = np.empty(p.n)
         st.K.min_norm_subgrad(state.grad, st.x, p.l1, False, np.arange(p.n, dtype=np.int64), s)
-        support = np.flatnonzero(st.x)
-        size = min(p.n, max(10, 2 * support.size))
-        top = np.argpartition(-np.abs(s), size - 1)[:size]
-        return np.union1d(support, top[np.abs(s[top]) > 0]).astype(np.int64)
+        worst = float(np.abs(s).max()) if p.n else 0.0
+        support = st.x != 0
+        size = min(p.n, max(10, 2 * int(support.sum())))
+        score = np.abs(state.grad) / np.where(p.l1 > 0, p.l1, 1.0)
+        score[support | (p.l1 <= 0)] = np.inf
+        top = np.argpartition(-score, size - 1)[:size]
+        return np.sort(top).astype(np.int64), worst
+
+    def _gram_solve(self, state, order, worst):
+        """Least squares: solve the working-set problem on its Gram matrix (``_kernels.gram_lasso_cd``).
+
+        The Gram matrix costs one product of the working set's columns (only the columns new to the
+        working set: the last one is kept); then a pass costs O(|order|) per moved coordinate instead
+        of a sweep over the columns, the objective of a trial point (an Anderson extrapolation, a
+        Newton step on the support) is exact and cheap, and the state is updated once at the end.
+        Solves to a thousandth of the largest violation ``worst`` (over all variables), then takes a
+        Newton step on the final support if it lowers the objective (``_kernels.polish_support``).
+        """
+        p, st, o = state.problem, state.pst, self.options
+        G = self._gram(state, order)
+        x = st.x[order].copy()
+        g = state.grad[order].copy()
+        lam = p.l1[order]
+        st.K.gram_lasso_cd(G, g, x, lam, o["gram_epochs"], 1e-3 * worst, o["anderson"])
+        st.K.polish_support(G, g, x, lam)  # exact on the right support: often saves an outer iteration
+        p.apply(st, order, x - st.x[order])
+
+    @staticmethod
+    def _gram(state, order):
+        """``A[:, order]^T A[:, order]``, reusing the entries of the previous working set's Gram matrix."""
+        A = state.problem.A
+        G = np.empty((order.size, order.size))
+        if state.gram is None:
+            known, pos_new, pos_old = np.zeros(0, np.int64), np.arange(order.size), np.zeros(0, np.int64)
+        else:
+            old_order, old_G = state.gram
+            _, pos_new_known, pos_old = np.intersect1d(order, old_order, assume_unique=True, return_indices=True)
+            known = pos_new_known
+            G[np.ix_(known, known)] = old_G[np.ix_(pos_old, pos_old)]
+            pos_new = np.setdiff1d(np.arange(order.size), known, assume_unique=True)
+        if pos_new.size:
+            rows = np.empty((pos_new.size, order.size))
+            state.pst.K.cross_gram(A.indptr, A.indices, A.data, order[pos_new], order, state.gram_buf, rows)
+            G[pos_new, :] = rows
+            G[:, pos_new] = rows.T
+        state.gram = (order, G)
+        return G
 
     def step(self, state):
         p, st, o = state.problem, state.pst, self.options
         f_prev = st.f
         A = p.A
         loss = 0 if p.loss == "squared" else 1
+        gram = False
         if o["working_set"]:
-            order, passes = self._working_set(state), o["inner_epochs"]
+            (order, worst), passes = self._working_set(state), o["inner_epochs"]
+            gram = state.inner == "cd" and p.loss == "squared" and order.size <= o["gram_max_size"]
         else:
             order, passes = np.arange(p.n, dtype=np.int64), 1
+        if gram:
+            self._gram_solve(state, order, worst)
+            passes = 0
         target = o["tol"] * state.p0
         fraction = o["subproblem_tol"]
         if fraction == "auto":  # coordinate passes are cheap next to a gradient pass, Newton steps are not
@@ -156,8 +221,13 @@ class ProxCoordinateEpochs(IterativeSolver):
             change = 0.0
             if state.inner == "prox-newton":
                 inner_tol = 1e-3 * target  # how closely the Newton direction solves its model
-                change = st.K.prox_newton_step(A.indptr, A.indices, A.data, loss, p.y, st.z, st.w, st.lrow, st.x,
-                                               p.l1, order, o["newton_epochs"], inner_tol, *state.work)
+                if order.size <= o["newton_gram_size"]:  # the model solved on its Hessian
+                    change = st.K.prox_newton_gram_step(A.indptr, A.indices, A.data, loss, p.y, st.z, st.w,
+                                                        st.lrow, st.x, p.l1, order, o["gram_epochs"],
+                                                        o["anderson"], *state.work)
+                else:
+                    change = st.K.prox_newton_step(A.indptr, A.indices, A.data, loss, p.y, st.z, st.w, st.lrow,
+                                                   st.x, p.l1, order, o["newton_epochs"], inner_tol, *state.work)
                 st.fsmooth += change
             if change == 0.0:  # coordinate passes, or no Newton step was taken: one exact pass
                 st.fsmooth += st.K.prox_cd_epoch(A.indptr, A.indices, A.data, loss, p.y, st.z, st.w, st.lrow,
@@ -169,7 +239,7 @@ class ProxCoordinateEpochs(IterativeSolver):
         if st.f > f_prev + 1e-10 * max(1.0, abs(f_prev)):
             state.diverged = True
         self._measure(state)
-        if o["active_set"] and not self._converged(state):
+        if o["active_set"] and not gram and not self._converged(state):
             support = np.sign(st.x)
             if state.support is not None and np.array_equal(support, state.support):
                 if manifold_newton(p, st, max_size=o["newton_max_size"], grad=state.grad).size:

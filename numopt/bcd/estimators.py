@@ -42,7 +42,7 @@ def _design(X, fit_intercept):
     if fit_intercept:
         ones = np.ones((X.shape[0], 1))
         X = sp.hstack([X, sp.csc_matrix(ones)], format="csc") if sp.issparse(X) else np.hstack([X, ones])
-    elif sp.issparse(X):
+    elif sp.issparse(X) and X.format != "csc":
         X = sp.csc_matrix(X)
     return X
 

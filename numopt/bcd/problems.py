@@ -168,10 +168,12 @@ class GLMProblem(BlockProblem):
     def __init__(self, A, y, loss="squared", *, n_classes: int = 1, l1=0.0, l2: float = 0.0,
                  nonneg: bool = False, x0=None, name: str | None = None):
         loss = check_loss(loss)
-        A = sp.csc_matrix(A, dtype=float) if sp.issparse(A) else sp.csc_matrix(as_float_array(A, "A", ndim=2))
+        if not (sp.issparse(A) and A.format == "csc" and A.dtype == np.float64 and A.has_canonical_format):
+            # a canonical float CSC matrix is used as given (read only; its cached format flags spare a pass)
+            A = sp.csc_matrix(A, dtype=float) if sp.issparse(A) else sp.csc_matrix(as_float_array(A, "A", ndim=2))
+            A.sum_duplicates()
+            A.sort_indices()
         check_finite(A, "A")
-        A.sum_duplicates()
-        A.sort_indices()
         m, d = A.shape
         y = as_float_array(y, "y", shape=(m,))
         C = int(n_classes) if loss == "softmax" else 1
@@ -183,7 +185,7 @@ class GLMProblem(BlockProblem):
             raise ValueError("y must hold labels -1 and +1 for the logistic loss.")
         check_positive("l2", l2, strict=False)
         self.A, self.y, self.loss, self.C = A, y, loss, C
-        self._Ar = None
+        self._Ar = self._At = None
         self.m, self.d = m, d
         self.n = d * C
         self.l1 = _penalty(l1, self.n, "l1")
@@ -204,6 +206,13 @@ class GLMProblem(BlockProblem):
         if self._Ar is None:
             self._Ar = self.A.tocsr()
         return self._Ar
+
+    @property
+    def At(self):
+        """A transposed, a CSR view of the CSC arrays (built once: a gradient pass without a new object)."""
+        if self._At is None:
+            self._At = self.A.T
+        return self._At
 
     def _class_factor(self, cls_a, cls_b):
         if self.C == 1:
@@ -302,7 +311,7 @@ class GLMProblem(BlockProblem):
         else:  # the usual start: no product needed
             st.z = np.zeros(self.m * self.C)
         st.lrow, st.w = margin_losses(self.loss, st.z, self.y, self.C)
-        st.g = np.asarray(self.A.T @ st.w.reshape(self.m, self.C)).reshape(-1) + self.l2 * st.x
+        st.g = np.asarray(self.At @ st.w.reshape(self.m, self.C)).reshape(-1) + self.l2 * st.x
         lrow = st.lrow
         st.fsmooth = float(lrow.sum() + 0.5 * self.l2 * (st.x @ st.x))
         return self._finish_state(st)
@@ -355,14 +364,14 @@ class GLMProblem(BlockProblem):
             return None
         if grad is None:
             self._count("njev")
-        return _gap(self.A, self.y, self.loss, self.l1, st.x, float(st.lrow.sum()), st.w, grad)
+        return _gap(self.A, self.y, self.loss, self.l1, st.x, float(st.lrow.sum()), st.w, grad, kernels=st.K)
 
     def full_grad(self, st):
         """Exact gradient of the smooth part at the state (a full pass when untracked)."""
         if st.track_grad:
             return st.g
         self._count("njev")
-        return np.asarray(self.A.T @ st.w.reshape(self.m, self.C)).reshape(-1) + self.l2 * st.x
+        return np.asarray(self.At @ st.w.reshape(self.m, self.C)).reshape(-1) + self.l2 * st.x
 
 
 class QuadraticProblem(BlockProblem):

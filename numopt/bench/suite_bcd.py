@@ -7,8 +7,9 @@
   (and, in full mode, a seeded synthetic 1e5 x 1e5 problem with 1e7
   nonzeros), time to a relative duality gap of 1e-6 next to scikit-learn and
   skglm measured in the same run: one thread, the same iteration caps, a
-  warm-up then 5 timed fits, one gap function for every solver, ratios with
-  their spread.
+  warm-up and a tolerance sweep per solver, then 5 timed fits of every solver
+  taken in turns (one of each per round), one gap function for every solver,
+  ratios (median of the pairwise ratios) with their range.
 * ``bcd-kernels``: Numba kernels against their NumPy references, and the
   time of the tree-elimination solve against the block size (linear-time claim).
 
@@ -252,31 +253,42 @@ def _fit_timed(make, tol, X, y):
         return time.perf_counter() - t0, model
 
 
-def time_to_gap(make, X, y, lam, loss, tols=TOLS, repeats=5, curve_floor=None):
-    """Seconds of the loosest-tolerance fit whose solution has relative gap <= 1e-6, over ``repeats`` runs.
+def tolerance_for_gap(make, X, y, lam, loss, tols=TOLS, curve_floor=None):
+    """The loosest tolerance of ``make`` whose solution has relative gap <= 1e-6 (benchopt style).
 
-    Benchopt style: the solver's own tolerance is swept from loose to tight; the first
-    tolerance whose solution meets the target (judged by :func:`relative_gap`, the same
-    function for every solver) is then timed ``repeats`` times after a warm-up fit
-    (compilation and caches out of the timing). With ``curve_floor`` the sweep goes on
-    (one timed fit per tolerance) until the gap is below it, for gap-vs-time curves.
-    Returns ``(times or None, gap reached, tol, curve)``, ``curve`` the (seconds, gap) of every
-    swept fit after the warm-up.
+    The solver's own tolerance is swept from loose to tight after a warm-up fit (compilation and
+    caches out of the timing); each fit is judged by :func:`relative_gap`, the same function for every
+    solver. With ``curve_floor`` the sweep goes on until the gap is below it, for gap-vs-time curves.
+    Returns ``(tol or None, seconds of the first successful fit, gap reached, curve)``, ``curve`` the
+    (seconds, gap) of every swept fit.
     """
-    times, reached, tol_used, curve = None, np.inf, None, []
+    tol_used, first, reached, curve = None, None, np.inf, []
     _fit_timed(make, tols[0], X, y)  # warm-up: compilation, caches
     for tol in tols:
         seconds, model = _fit_timed(make, tol, X, y)
         gap = relative_gap(X, y, model.coef_, lam, loss)
         curve.append((seconds, gap))
-        if times is None:
+        if tol_used is None:
             reached = gap
             if gap <= GAP_TARGET:
-                times = np.array([seconds] + [_fit_timed(make, tol, X, y)[0] for _ in range(repeats - 1)])
-                tol_used = tol
-        if times is not None and (curve_floor is None or gap <= curve_floor):
+                tol_used, first = tol, seconds
+        if tol_used is not None and (curve_floor is None or gap <= curve_floor):
             break
-    return times, reached, tol_used, curve
+    return tol_used, first, reached, curve
+
+
+def interleaved_times(makes, tols, X, y, repeats):
+    """``repeats`` timed fits of every solver at its tolerance, one fit of each per round (load shared alike).
+
+    ``makes`` and ``tols`` map a label to a factory and its tolerance (None: not timed). Returns
+    ``label -> array of seconds``.
+    """
+    labels = [k for k in makes if tols.get(k) is not None]
+    times = {k: [] for k in labels}
+    for _ in range(repeats):
+        for k in labels:
+            times[k].append(_fit_timed(makes[k], tols[k], X, y)[0])
+    return {k: np.array(v) for k, v in times.items()}
 
 
 def ratio_summary(peer, ours):
@@ -291,10 +303,14 @@ def ratio_summary(peer, ours):
     return float(np.median(r)), float(r[0]), float(r[-1])
 
 
-def l1_rows(name, X, y, loss, lam_fractions, repeats=5, curves=None):
+def l1_rows(name, X, y, loss, lam_fractions, repeats=5, curves=None, peers=None):
     """Rows of the time-to-gap table for one data set and loss over a path of ``lam_max`` fractions.
 
-    With a dict ``curves``, the (seconds, gap) sweeps of every solver at the first strength go into it.
+    Per strength, every solver's tolerance is found first (:func:`tolerance_for_gap`), then the
+    ``repeats`` timed fits alternate between the solvers (:func:`interleaved_times`), so that a
+    shared machine's load falls on all alike. With a dict ``curves``, the (seconds, gap) sweeps of
+    every solver at the first strength go into it; ``peers`` restricts the peers (labels of
+    :func:`l1_solvers`) timed next to numopt.
     """
     X = sp.csc_matrix(X)
     m = X.shape[0]
@@ -302,14 +318,17 @@ def l1_rows(name, X, y, loss, lam_fractions, repeats=5, curves=None):
     lam_max = float(np.abs(X.T @ y).max()) * (1.0 if loss == "squared" else 0.5)
     for k, frac in enumerate(lam_fractions):
         lam = lam_max * frac
-        solvers = l1_solvers(loss, lam, m)
+        solvers = {label: make for label, make in l1_solvers(loss, lam, m).items()
+                   if peers is None or label == "numopt" or label in peers}
         floor = 1e-10 if (curves is not None and k == 0) else None
-        times = {label: time_to_gap(make, X, y, lam, loss, repeats=repeats, curve_floor=floor)
-                 for label, make in solvers.items()}
-        ours = times["numopt"][0]
-        for label, (t, gap, tol, curve) in times.items():
+        sweeps = {label: tolerance_for_gap(make, X, y, lam, loss, curve_floor=floor)
+                  for label, make in solvers.items()}
+        times = interleaved_times(solvers, {k_: v[0] for k_, v in sweeps.items()}, X, y, repeats)
+        ours = times.get("numopt")
+        for label, (tol, _, gap, curve) in sweeps.items():
             if floor is not None:
                 curves[label] = tuple(np.array(v) for v in zip(*curve))  # in sweep (tolerance) order
+            t = times.get(label)
             row = {"data": name, "problem": f"L1 {loss}", "lambda / lambda_max": frac, "solver": label,
                    "tol used": tol, "best time (s)": None if t is None else float(t.min()),
                    "median time (s)": None if t is None else float(np.median(t)), "relative gap": gap}
@@ -368,14 +387,15 @@ def l1_suite(ctx):
 
             for loss in ("squared", "logistic"):
                 X, y = synthetic_sparse(loss=loss, seed=ctx.seed)
-                rows += l1_rows("synthetic 1e5 x 1e5, 1e7 nnz", X, y, loss, (0.1,), repeats=5)
+                rows += l1_rows("synthetic 1e5 x 1e5, 1e7 nnz", X, y, loss, fractions, repeats=5)
     if not rows:
         ctx.skip("no LIBSVM data set found: " + "; ".join(missing))
     if missing:
         ctx.text("skipped: " + "; ".join(missing))
     ctx.table("Time to a relative duality gap of 1e-6 (gap by numopt.bcd.gap.l1_duality_gap for every solver; "
-              f"no intercept; one thread; caps {MAX_ITER} for all; warm-up then 5 timed fits). 'time / numopt' "
-              "> 1 means numopt is faster: median of the pairwise ratios and their range", rows)
+              f"no intercept; one thread; caps {MAX_ITER} for all; warm-up, then 5 timed fits per solver in "
+              "turns). 'time / numopt' > 1 means numopt is faster: median of the pairwise ratios and their range",
+              rows)
 
 
 # --------------------------------------------------------------------------------- kernels

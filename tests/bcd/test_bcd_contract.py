@@ -225,9 +225,10 @@ def test_synthetic_sparse_is_seeded_and_sized():
     assert (X1 != X3).nnz > 0
 
 
+@pytest.mark.parametrize("dense_models", [False, True])
 @pytest.mark.parametrize("subproblem_tol", [0.0, 0.1, "auto"])
 @pytest.mark.parametrize("loss", ["logistic", "squared"])
-def test_epoch_solver_working_set_stops_and_newton_blocks_match_sklearn(subproblem_tol, loss):
+def test_epoch_solver_working_set_stops_and_newton_blocks_match_sklearn(subproblem_tol, loss, dense_models):
     from numopt.bcd import GLMProblem
     from numopt.bcd.datasets import synthetic_sparse
     from numopt.bcd.epochs import ProxCoordinateEpochs
@@ -235,8 +236,14 @@ def test_epoch_solver_working_set_stops_and_newton_blocks_match_sklearn(subprobl
     X, y = synthetic_sparse(1500, 400, 30000, loss=loss, n_informative=25, seed=3)
     lam = 0.02 * float(np.abs(X.T @ y).max())
     p = GLMProblem(X, y, loss, l1=lam)
-    res = numopt.run(ProxCoordinateEpochs(subproblem_tol=subproblem_tol, tol=1e-13, maxiter=1000), p, None)
-    assert res.success and res.n_newton > 0  # the support Newton steps (Hessian blocks from the kernel) ran
+    # dense_models: least-squares working sets solved on their Gram matrix (Newton steps inside), and
+    # prox-Newton models of up to 400 variables on their Hessian; otherwise coordinate passes on the columns
+    size = 400 if dense_models else 0
+    solver = ProxCoordinateEpochs(subproblem_tol=subproblem_tol, tol=1e-13, maxiter=1000, gram_max_size=size,
+                                  newton_gram_size=size)
+    res = numopt.run(solver, p, None)
+    # the support Newton steps (Hessian blocks) ran, unless the dense models converged without them
+    assert res.success and (dense_models or res.n_newton > 0)
     ref = _sklearn_l1_solution(X, y, loss, lam, liblinear_tol=1e-10)
     assert res.fun == pytest.approx(p.fun(ref), rel=1e-8)
     assert res.fun == pytest.approx(p.fun(res.x), rel=1e-12)  # the objective reported from the state is exact
