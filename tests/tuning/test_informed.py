@@ -242,12 +242,16 @@ def test_model_leader_corrects_a_model_biased_by_a_known_factor():
     factor = np.array([1.0, 1.0, 1.6, 1.0, 1.0])  # the best arm predicted 1.6 times too costly: 48 > 38
     biased = lambda grid, value, cost, row: row * np.where(grid == value, 1.0, factor)  # noqa: E731
     feedback = [[row] * 5 for row in costs]
-    learner = ModelLeader(np.arange(5.0), biased, seed=0)
+    learner = ModelLeader(np.arange(5.0), biased, width=0, seed=0)
     r = replay(learner, costs, feedback=feedback)
     # the measurements at the best arm (its lower-neighbour explorations from arm 3) undo the bias
     assert learner.correction()[best] == pytest.approx(1 / 1.6, rel=0.05)
     assert np.mean(r.actions[-300:] == best) > 0.9
     assert r.total <= 1.05 * best_fixed(costs).total
+    # a smoothed correction (the default) spreads the bias to the neighbours but still finds the best arm
+    smoothed = replay(ModelLeader(np.arange(5.0), biased, seed=0), costs, feedback=feedback)
+    assert np.mean(smoothed.actions[-300:] == best) > 0.9
+    assert smoothed.total <= 1.05 * best_fixed(costs).total
     # without the correction the same model keeps following arm 3
     uncorrected = replay(ModelHedge(np.arange(5.0), biased, seed=0), costs, feedback=feedback)
     assert np.mean(uncorrected.actions[-300:] == 3) > 0.9 and uncorrected.total > 1.15 * r.total
