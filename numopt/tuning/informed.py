@@ -454,8 +454,29 @@ class SafeCombination(Learner):
     baseline : float
         Reduced-variance baseline of the importance-weighted estimator (as in
         :class:`~numopt.tuning.TsallisINF`).
+    scale : float, optional
+        Costs are divided by this constant (costs in ``[0, scale]``, the
+        setting of the regret bound below); default the running mean cost.
     seed : int or Generator, optional
         Seeds the draws of the combination (the base learners keep their own).
+
+    Notes
+    -----
+    Regret bound. Write ``a_t^j`` for the value base learner ``j`` proposes
+    in round ``t`` (fixed before the combination draws, so the proposals may
+    depend on the past) and ``c_t`` for round ``t``'s cost function, with
+    costs in ``[0, s]`` and ``scale=s``. The meta level is Tsallis-INF with
+    ``eta_t = 2 / sqrt(t)`` over the ``m`` base learners, whose bound
+    (Zimmert and Seldin 2021, Theorem 1) gives, for every ``j``,
+
+    ``E[sum_t c_t(chosen_t)] - E[sum_t c_t(a_t^j)] <= s (4 sqrt(m T) + 1 + prior [j > 0])``.
+
+    This compares the combination with each base learner's proposals along
+    the rounds as played. A base learner that only learns from the rounds it
+    sets (a bandit) proposes, on the other rounds, what its last state says;
+    its own guarantee against the best fixed value covers the rounds it ran,
+    so the chain "combination, bandit, best fixed value" is only as strong
+    as the bandit's share of the rounds.
 
     Attributes
     ----------
@@ -474,7 +495,8 @@ class SafeCombination(Learner):
     (True, True)
     """
 
-    def __init__(self, learners, *, prior: float = 20.0, baseline: float = 1.0, seed=None):
+    def __init__(self, learners, *, prior: float = 20.0, baseline: float = 1.0, scale: float | None = None,
+                 seed=None):
         learners = list(learners)
         if not learners or not all(isinstance(lr, Learner) for lr in learners):
             raise TypeError("learners must be a non-empty sequence of Learner objects.")
@@ -483,7 +505,7 @@ class SafeCombination(Learner):
             if lr.K != len(grid) or not np.array_equal(lr.grid, grid):
                 raise ValueError(f"learners[{k}] has a different grid than learners[0]; every base learner "
                                  "must choose from the same values.")
-        super().__init__(grid, seed=seed)
+        super().__init__(grid, scale=scale, seed=seed)
         self.learners = learners
         self.prior = check_in_range("prior", prior, 0.0, np.inf, closed="left")
         self.baseline = check_in_range("baseline", baseline, 0.0, np.inf, closed="left")

@@ -304,7 +304,8 @@ def test_combination_importance_weighted_costs_are_unbiased_and_the_regret_to_th
     proposals = costs[:, [3, best]].sum(axis=0)  # the two base learners' total costs, known in advance
     estimates, regrets = [], []
     for seed in range(60):
-        combo = SafeCombination([_Constant(grid, 3), _Constant(grid, best)], prior=0.0, baseline=0.0, seed=seed)
+        combo = SafeCombination([_Constant(grid, 3), _Constant(grid, best)], prior=0.0, baseline=0.0,
+                                scale=costs.max(), seed=seed)
         r = replay(combo, costs)
         estimates.append(combo.cumulative)
         regrets.append(r.total - proposals.min())
