@@ -20,6 +20,8 @@ the solutions: after solving a system, pass its solution to
 - :func:`graph_laplacians`: a non-grid family: the Laplacian of one random
   geometric graph plus a random diagonal shift ``c_t I`` (not consistently
   ordered, irregular degrees).
+- :func:`porous_diffusion_3d`: ``-div(k_t grad u) = b_t`` on a 3-D grid with
+  box-shaped no-flux obstacles and coefficient fields of random contrast.
 """
 
 from __future__ import annotations
@@ -31,13 +33,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core.validate import check_choice, check_positive, check_rng
-from .pde import diffusion, poisson
+from .pde import diffusion, obstacle_mask, poisson
 
 __all__ = [
     "HeatEquation",
     "LinearSystem",
     "anisotropic_laplacians",
     "graph_laplacians",
+    "porous_diffusion_3d",
     "shifted_laplacians",
     "variable_diffusion",
 ]
@@ -305,4 +308,48 @@ def graph_laplacians(T: int, *, n: int = 300, radius: float | None = None, min_s
     for _ in range(T):
         c = min_shift + (max_shift - min_shift) * rng.random() ** 2
         out.append(LinearSystem((L + c * eye).tocsr(), rng.standard_normal(L.shape[0]), context=float(c)))
+    return out
+
+
+def porous_diffusion_3d(T: int, *, shape=(10, 10, 10), fraction: float = 0.15, max_contrast: float = 3.0,
+                        seed=None) -> list[LinearSystem]:
+    """``T`` systems ``-div(k_t grad u) = b_t`` on a 3-D grid with obstacles (7-point, Dirichlet outside).
+
+    Random boxes covering about ``fraction`` of the cells are removed (no-flux
+    obstacles, :func:`numopt.problems.pde.obstacle_mask`) and only the largest
+    face-connected set of the remaining cells is kept (a pocket enclosed by
+    obstacles would make the matrix singular); the coefficient is
+    ``k_t = exp(s_t g)`` with ``g`` one smooth random field scaled to [-1, 1]
+    and ``s_t ~ U(0, max_contrast)``, the context. ``b_t`` is standard Gaussian.
+
+    Examples
+    --------
+    >>> seq = porous_diffusion_3d(2, shape=(8, 8, 8), seed=0)
+    >>> n = seq[0].A.shape[0]
+    >>> 350 < n < 512, bool(0 <= seq[0].context <= 3), bool(seq[0].A.diagonal().min() > 0)
+    (True, True, True)
+    """
+    from scipy import ndimage
+
+    check_positive("T", T, integer=True)
+    check_positive("max_contrast", max_contrast)
+    rng = check_rng(seed)
+    shape = tuple(int(s) for s in shape)
+    if len(shape) != 3:
+        raise ValueError(f"shape must have 3 entries; got {shape!r}.")
+    mask = obstacle_mask(shape, kind="boxes", fraction=fraction, seed=int(rng.integers(2**31)))
+    labels, _ = ndimage.label(mask)
+    mask = labels == np.bincount(labels.ravel())[1:].argmax() + 1
+    grids = np.meshgrid(*[(np.arange(s) + 0.5) / s for s in shape], indexing="ij")
+    g = np.zeros(shape)
+    for _ in range(6):
+        freq = rng.integers(1, 4, size=3)
+        g += rng.standard_normal() * np.cos(np.pi * sum(f * x for f, x in zip(freq, grids)) + rng.uniform(0, 6.3))
+    g = 2 * (g - g.min()) / max(g.max() - g.min(), 1e-12) - 1
+    h = 1.0 / max(shape)
+    out = []
+    for _ in range(T):
+        s = rng.uniform(0.0, max_contrast)
+        A = diffusion(np.exp(s * g), mask=mask, h=h).tocsr()
+        out.append(LinearSystem(A, rng.standard_normal(A.shape[0]), context=float(s)))
     return out
