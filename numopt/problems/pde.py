@@ -143,10 +143,17 @@ def obstacle_mask(shape, *, kind: str = "disk", fraction: float = 0.15, seed=Non
         r2 = sum((g - 0.5) ** 2 for g in grids)
         cutoff = np.quantile(r2, fraction) if fraction > 0 else -1.0
         return ~(r2 <= cutoff)
+    starts = [max(2, s - 2) for s in shape]
+    widths = [max(2, s // 6) for s in shape]
+    reachable = [min(s - 1, a + w - 3) for s, a, w in zip(shape, starts, widths)]
+    removable = float(np.prod(reachable)) / float(np.prod(shape))
+    if fraction > removable:
+        raise ValueError(f"fraction must be at most {removable:.3f} for kind='boxes' on a grid of shape {shape} "
+                         f"(boxes stay off the boundary); got {fraction}.")
     rng = np.random.default_rng(seed)
     mask = np.ones(shape, dtype=bool)
     while 1 - mask.mean() < fraction:
-        lo = [rng.integers(1, max(2, s - 2)) for s in shape]
-        size = [rng.integers(1, max(2, s // 6)) for s in shape]
+        lo = [rng.integers(1, a) for a in starts]
+        size = [rng.integers(1, w) for w in widths]
         mask[tuple(slice(a, a + b) for a, b in zip(lo, size))] = False
     return mask

@@ -56,6 +56,13 @@ def test_obstacle_mask_fraction_and_seed():
     np.testing.assert_array_equal(m, obstacle_mask((40, 40), kind="boxes", fraction=0.1, seed=3))
 
 
+def test_obstacle_boxes_reach_the_largest_removable_fraction_on_a_small_grid():
+    # on a 5 x 5 grid the boxes can only cover the 2 x 2 cells at indices 1..2
+    m = obstacle_mask((5, 5), kind="boxes", fraction=0.16, seed=0)
+    assert 1 - m.mean() == pytest.approx(0.16)
+    assert m[0].all() and m[:, 0].all() and m[3:].all() and m[:, 3:].all()
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda: diffusion(np.ones(4)), "coeff must be a 2-D or 3-D grid"),
     (lambda: diffusion(-np.ones((2, 2))), "coeff must be positive"),
@@ -63,6 +70,7 @@ def test_obstacle_mask_fraction_and_seed():
     (lambda: diffusion(np.ones((2, 2)), mask=np.ones((3, 3), bool)), "mask has shape"),
     (lambda: poisson((0, 3)), "shape must be 2 or 3 positive integer sizes"),
     (lambda: obstacle_mask((4, 4), fraction=0.95), "fraction must lie in"),
+    (lambda: obstacle_mask((5, 5, 5), kind="boxes", fraction=0.15), "fraction must be at most 0.064"),
 ])
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
