@@ -41,6 +41,16 @@ the tangential part ``u_t`` of ``dx`` (``u_t^T B u_t >= eig_threshold ||u_t||^2`
 indefinite, which on BT7 (large multipliers) keeps a shift near 1e3 and
 steps near 1e-4 for hundreds of iterations.
 
+Feasibility restoration: when the merit line search only accepts short steps
+(``restoration_patience`` accepted steps in a row below ``restoration_step``)
+or fails, while ``c != 0``, the iteration switches to Levenberg-Marquardt steps
+on ``||c||^2 / 2`` until ``||c||`` has dropped tenfold, then resumes Newton
+steps with least-squares multipliers and fresh penalties. Newton steps on the
+merit stall where the penalties have grown large and the constraints are
+strongly nonlinear (feasibility problems with ``f = 0`` such as HATFLDF, whose
+steps stayed near 1.5e-5 with ``eta1`` near 1e7); the damped Gauss-Newton
+steps of the restoration do not depend on the penalties.
+
 Failures are reported, not raised: a rank-deficient ``G`` is detected (SVD
 or sparse LU of ``G G^T``); when the linearized constraints ``G dx = -c``
 are inconsistent the iteration takes a Gauss-Newton step on ``||c||^2``
@@ -60,6 +70,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from scipy.optimize import BFGS, HessianUpdateStrategy
@@ -78,6 +89,7 @@ from .kkt import (
     frobenius_norm,
     inner_path,
     null_space_min_eig,
+    row_equilibrated,
     solve_kkt,
     tangential_curvature,
 )
@@ -160,6 +172,18 @@ class AdaSketchNewton(IterativeSolver):
         and damped steps would fix it only over hundreds of iterations.
     dense_max : int
         KKT systems up to this size are dense.
+    full_step_kkt : float
+        The full step (``alpha = 1``) is also accepted when it cuts the KKT
+        residual ``||(grad_x L, c)||`` by this factor (default 0.5; 0 turns the
+        test off), even where the merit rises: Newton's full steps on
+        nonlinear constraints are often rejected by the merit (the Maratos
+        effect) although they are the fast way to the solution. Such steps
+        shrink the residual geometrically, so they cannot cycle.
+    restoration_step, restoration_patience, max_restorations : float, int, int
+        Feasibility restoration (see the module docstring): entered after
+        ``restoration_patience`` consecutive accepted steps shorter than
+        ``restoration_step`` (1e-2, 3), or when the line search fails, while
+        ``c != 0``; at most ``max_restorations`` times per run (20; 0 turns it off).
     seed : None, int or Generator
         Randomness of the sketches and of the Frobenius-norm estimate (default
         0, so repeated runs are identical; ``None`` draws fresh entropy).
@@ -213,6 +237,10 @@ class AdaSketchNewton(IterativeSolver):
         "multipliers0": "lstsq",
         "multiplier_reset": 1.0,
         "dense_max": 2000,
+        "full_step_kkt": 0.5,
+        "restoration_step": 1e-2,
+        "restoration_patience": 3,
+        "max_restorations": 20,
         "seed": 0,
     }
 
@@ -237,6 +265,10 @@ class AdaSketchNewton(IterativeSolver):
         check_positive("max_penalty_updates", o["max_penalty_updates"], integer=True)
         check_positive("singular_patience", o["singular_patience"], integer=True)
         check_positive("dense_max", o["dense_max"], integer=True)
+        check_in_range("full_step_kkt", o["full_step_kkt"], 0.0, 1.0, closed="left")
+        check_in_range("restoration_step", o["restoration_step"], 0.0, 1.0, closed="neither")
+        check_positive("restoration_patience", o["restoration_patience"], integer=True)
+        check_positive("max_restorations", o["max_restorations"], integer=True, strict=False)
         for key in ("block_size", "inner_maxiter"):
             if o[key] is not None:
                 check_positive(key, o[key], integer=True)
@@ -276,7 +308,8 @@ class AdaSketchNewton(IterativeSolver):
         st = SolverState(problem=problem, x=x, n=problem.n, m=problem.m_eq, rng=check_rng(o["seed"]),
                          eta1=float(o["eta1"]), eta2=float(o["eta2"]), delta=float(o["delta"]),
                          n_inner=0, shift=0.0, alpha=np.nan, singular=False, singular_streak=0, fail=None,
-                         detail=None, kkt_history=[], inner_paths={}, quasi_newton=None)
+                         detail=None, kkt_history=[], inner_paths={}, quasi_newton=None,
+                         short_steps=0, restoring=False, restorations=0, lm_mu=0.0, restore_from=0.0)
         hess = o["hessian"]
         if o["hessian_update"] is not None:
             hess = "quasi-newton"
@@ -392,6 +425,8 @@ class AdaSketchNewton(IterativeSolver):
     def step(self, st):
         if st.overdetermined:
             return self._gauss_newton_step(st)
+        if st.restoring:
+            return self._restoration_step(st)
         o = self.options
         n = st.n
         H = self._hessian(st)
@@ -497,13 +532,17 @@ class AdaSketchNewton(IterativeSolver):
             x, lam = st.x + alpha * z[:n], st.lam + alpha * z[n:]
             val, point = self._merit_at(st, x, lam)
             all_nonfinite = all_nonfinite and point is None
-            if point is not None and val <= merit0 + o["beta"] * alpha * slope:
+            if point is not None and (val <= merit0 + o["beta"] * alpha * slope
+                                      or (alpha == 1.0 and _kkt_norm(lam, *point) <= o["full_step_kkt"] * st.kkt)):
                 st.alpha = alpha
                 if st.quasi_newton is not None:
                     self._update_quasi_newton(st, x, lam, point)
                 if alpha < o["multiplier_reset"] and st.m > 0:
                     lam = _better_multipliers(lam, point[2], point[3])
                 self._set_point(st, x, lam, *point)
+                st.short_steps = st.short_steps + 1 if alpha < o["restoration_step"] else 0
+                if st.short_steps >= o["restoration_patience"]:
+                    self._start_restoration(st)
                 return st
             alpha *= o["backtrack"]
         if all_nonfinite:
@@ -512,6 +551,69 @@ class AdaSketchNewton(IterativeSolver):
                          f"{o['min_step']:g} along the Newton direction.")
             return st
         st.fail = self._failure(st, Status.LINESEARCH)
+        if st.fail is Status.LINESEARCH and self._start_restoration(st):
+            st.fail = None
+        return st
+
+    # ----------------------------------------------------------------- feasibility restoration
+    def _start_restoration(self, st) -> bool:
+        """Switch to Levenberg-Marquardt steps on ``||c||^2 / 2`` (when ``c != 0`` and restorations are left)."""
+        st.short_steps = 0
+        cnorm = float(np.linalg.norm(st.c))
+        if st.m == 0 or cnorm <= self.options["tol"] or st.restorations >= self.options["max_restorations"]:
+            return False
+        st.restoring, st.restore_from = True, cnorm
+        st.restorations += 1
+        GGt_diag = np.asarray(abs(st.G).power(2).sum(axis=1) if sp.issparse(st.G) else np.sum(st.G**2, axis=1))
+        st.lm_mu = 1e-3 * max(float(np.max(GGt_diag, initial=0.0)), 1e-8)
+        return True
+
+    def _restoration_step(self, st):
+        """One Levenberg-Marquardt step ``dx = -G^T (G G^T + mu I)^{-1} c`` on ``phi = ||c||^2 / 2``.
+
+        ``mu`` follows the ratio of actual to predicted decrease of ``phi``
+        (Nielsen's update). The phase ends when ``||c||`` is down to a tenth of
+        its value at entry (or below ``tol``): the multipliers become the
+        least-squares ones and the penalties, the accuracy and the step-length
+        history start afresh, so that the penalty growth that stalled the Newton
+        steps (``eta1`` near 1e7 on HATFLDF) is forgotten. A stationary point of
+        ``phi`` with ``c != 0`` ends the run as ``INFEASIBLE``.
+        """
+        o = self.options
+        p, G, c = st.problem, st.G, st.c
+        phi0 = 0.5 * float(c @ c)
+        for _ in range(60):
+            if sp.issparse(G):
+                A = sp.csc_matrix(G @ G.T) + st.lm_mu * sp.identity(st.m, format="csc")
+                w = spla.splu(A).solve(-c)
+            else:
+                A = G @ G.T + st.lm_mu * np.eye(st.m)
+                w = sla.solve(A, -c, assume_a="pos", check_finite=False)
+            dx = np.asarray(G.T @ w).ravel()
+            lin = c + np.asarray(G @ dx).ravel()
+            predicted = phi0 - 0.5 * float(lin @ lin)
+            x = st.x + dx
+            ct = p.cons(x)
+            actual = phi0 - 0.5 * float(ct @ ct) if np.all(np.isfinite(ct)) else -np.inf
+            if predicted <= 0 or not np.isfinite(predicted):
+                break
+            rho = actual / predicted
+            if rho > 1e-4:
+                st.lm_mu *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
+                f, c, G, g = self._evaluate(p, x)
+                st.alpha = 1.0
+                self._set_point(st, x, _least_squares_multipliers(G, g), f, c, G, g)
+                cnorm = float(np.linalg.norm(c))
+                if cnorm <= max(0.1 * st.restore_from, o["tol"]):
+                    st.restoring = False
+                    st.eta1, st.eta2, st.delta = float(o["eta1"]), float(o["eta2"]), float(o["delta"])
+                return st
+            st.lm_mu *= 4.0
+        st.restoring = False
+        if _infeasible_stationary(G, c, o["tol"], 1e-8):
+            st.fail = Status.INFEASIBLE
+            st.detail = (f"||c|| = {np.linalg.norm(c):.3g} at a stationary point of ||c||^2 (feasibility "
+                         "restoration made no progress): the constraints look locally inconsistent.")
         return st
 
     @staticmethod
@@ -670,9 +772,16 @@ def _linearization_inconsistent(G, c, tol: float) -> bool:
         return False
     if sp.issparse(G):
         dx = spla.lsqr(G, -c, atol=1e-12, btol=1e-12)[0]
-    else:
-        dx = np.linalg.lstsq(G, -c, rcond=RCOND)[0]
-    return float(np.linalg.norm(c + np.asarray(G @ dx).ravel())) > 0.5 * cnorm
+        return float(np.linalg.norm(c + np.asarray(G @ dx).ravel())) > 0.5 * cnorm
+    DG, d = row_equilibrated(np.asarray(G, dtype=float))
+    dx = np.linalg.lstsq(DG, -d * c, rcond=RCOND)[0]
+    return float(np.linalg.norm(d * c + DG @ dx)) > 0.5 * float(np.linalg.norm(d * c))
+
+
+def _kkt_norm(lam, f, c, G, g) -> float:
+    """``||(grad_x L, c)||`` at a trial point with multipliers ``lam``."""
+    gl = g + np.asarray(G.T @ lam).ravel()
+    return float(np.sqrt(gl @ gl + c @ c))
 
 
 def _residual_test(target: float):
