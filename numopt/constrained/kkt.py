@@ -135,9 +135,9 @@ class NormalProjector:
                 self._lu = spla.splu(GGt + 1e-12 * max(1.0, abs(GGt).max()) * sp.identity(G.shape[0],
                                                                                         format="csc"))
         else:
-            self._G = np.asarray(G, dtype=float)
+            self._G = row_equilibrated(np.asarray(G, dtype=float))[0]  # same row space, better conditioned
             if self._G.shape[0]:
-                sv = np.linalg.svd(row_equilibrated(self._G)[0], compute_uv=False)
+                sv = np.linalg.svd(self._G, compute_uv=False)
                 self.singular = bool(sv[-1] <= 1e-10 * max(sv[0], 1.0)) or self._G.shape[0] > self._G.shape[1]
 
     def normal(self, u):

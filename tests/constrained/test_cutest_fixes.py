@@ -55,10 +55,39 @@ def test_tiny_problem_cost_is_pinned(name):
 
 def test_regularization_direction_versus_eig_on_bt7():
     # the whole-Hessian eigenvalue shift keeps steps near 1e-4 on BT7; the step-wise test does not
-    p = cutest.load("BT7")
-    eig = numopt.minimize(p, options={"regularization": "eig", "maxiter": 60})
+    # (compared without the feasibility restoration, which rescues the short steps of both)
+    off = {"max_restorations": 0}
+    eig = numopt.minimize(cutest.load("BT7"), options={"regularization": "eig", "maxiter": 60, **off})
     assert not eig.success and eig.status == Status.MAXITER.code
-    assert numopt.minimize(cutest.load("BT7")).success
+    assert numopt.minimize(cutest.load("BT7"), options=off).success
+    rescued = numopt.minimize(cutest.load("BT7"), options={"regularization": "eig", "maxiter": 60})
+    assert rescued.success and rescued.nit == 14
+
+
+def test_feasibility_restoration_rescues_powellsq():
+    # the merit line search fails on POWELLSQ (f = 0, n = m = 2); Levenberg-Marquardt steps on ||c||^2 do not
+    p = cutest.load("POWELLSQ")
+    off = numopt.minimize(p, options={"max_restorations": 0})
+    assert not off.success and off.status == Status.LINESEARCH.code
+    p = cutest.load("POWELLSQ")
+    res = numopt.minimize(p)
+    kkt, feas = kkt_residual(p, res.x)
+    assert res.success and kkt <= 1e-6 and feas <= 1e-6
+    assert (res.nit, res.nfev) == (75, 334)
+
+
+def test_full_step_accepted_by_kkt_decrease_saves_iterations_on_mwright():
+    # the merit rejects Newton's full steps on MWRIGHT (Maratos effect); a halved KKT residual accepts them
+    merit_only = numopt.minimize(cutest.load("MWRIGHT"), options={"full_step_kkt": 0.0})
+    res = numopt.minimize(cutest.load("MWRIGHT"))
+    assert merit_only.success and res.success and res.kkt <= 1e-8
+    assert res.nit < merit_only.nit and res.nfev < merit_only.nfev
+
+
+def test_square_nonsingular_jacobian_gets_no_hessian_shift():
+    # a tangential part of rounding size (n = m, G nonsingular) no longer triggers the curvature shift
+    res = numopt.minimize(cutest.load("BOOTH"))
+    assert res.success and res.nit == 1 and res.hessian_shift == 0.0
 
 
 def test_default_run_is_reproducible():
