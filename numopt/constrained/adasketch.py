@@ -59,8 +59,9 @@ a small dual regularization and the run continues; if it then cannot finish (or 
 for ``singular_patience`` iterations), the status is ``Status.SINGULAR``.
 A stationary point of ``||c||^2`` with ``c != 0`` is ``Status.INFEASIBLE``.
 More constraints than variables (``m > n``): ``K`` is singular, so the
-method runs Gauss-Newton steps on ``||c||^2`` (least-squares solves, Armijo
-search) and reports ``SUCCESS`` when the system is consistent and the KKT
+method minimizes ``||c||^2 / 2``: Newton steps with the full Hessian
+``G^T G + sum_i c_i Hess c_i`` when it is positive definite (Armijo search),
+else Levenberg-Marquardt steps, and reports ``SUCCESS`` when the system is consistent and the KKT
 residual reaches ``tol`` (least-squares multipliers), else ``INFEASIBLE`` at
 a stationary point of ``||c||^2``.
 """
@@ -564,57 +565,63 @@ class AdaSketchNewton(IterativeSolver):
             return False
         st.restoring, st.restore_from = True, cnorm
         st.restorations += 1
-        GGt_diag = np.asarray(abs(st.G).power(2).sum(axis=1) if sp.issparse(st.G) else np.sum(st.G**2, axis=1))
-        st.lm_mu = 1e-3 * max(float(np.max(GGt_diag, initial=0.0)), 1e-8)
+        st.lm_mu = 0.0
         return True
 
     def _restoration_step(self, st):
-        """One Levenberg-Marquardt step ``dx = -G^T (G G^T + mu I)^{-1} c`` on ``phi = ||c||^2 / 2``.
+        """One Levenberg-Marquardt step on ``phi = ||c||^2 / 2`` (see :meth:`_levenberg_marquardt`).
 
-        ``mu`` follows the ratio of actual to predicted decrease of ``phi``
-        (Nielsen's update). The phase ends when ``||c||`` is down to a tenth of
-        its value at entry (or below ``tol``): the multipliers become the
-        least-squares ones and the penalties, the accuracy and the step-length
-        history start afresh, so that the penalty growth that stalled the Newton
-        steps (``eta1`` near 1e7 on HATFLDF) is forgotten. A stationary point of
-        ``phi`` with ``c != 0`` ends the run as ``INFEASIBLE``.
+        The phase ends when ``||c||`` is down to a tenth of its value at entry
+        (or below ``tol``): the multipliers become the least-squares ones and the
+        penalties, the accuracy and the step-length history start afresh, so that
+        the penalty growth that stalled the Newton steps (``eta1`` near 1e7 on
+        HATFLDF) is forgotten. A stationary point of ``phi`` with ``c != 0`` ends
+        the run as ``INFEASIBLE``.
         """
         o = self.options
+        if self._levenberg_marquardt(st):
+            if float(np.linalg.norm(st.c)) <= max(0.1 * st.restore_from, o["tol"]):
+                st.restoring = False
+                st.eta1, st.eta2, st.delta = float(o["eta1"]), float(o["eta2"]), float(o["delta"])
+            return st
+        st.restoring = False
+        if _infeasible_stationary(st.G, st.c, o["tol"], 1e-8):
+            st.fail = Status.INFEASIBLE
+            st.detail = (f"||c|| = {np.linalg.norm(st.c):.3g} at a stationary point of ||c||^2 (feasibility "
+                         "restoration made no progress): the constraints look locally inconsistent.")
+        return st
+
+    def _levenberg_marquardt(self, st) -> bool:
+        """One Levenberg-Marquardt step ``dx = -(G^T G + mu I)^{-1} G^T c`` on ``phi = ||c||^2 / 2``.
+
+        Solved in the smaller of the two forms (``G^T (G G^T + mu I)^{-1}`` when
+        ``m <= n``); ``mu`` follows the ratio of actual to predicted decrease of
+        ``phi`` (Nielsen's update) and grows fourfold on a rejected trial.
+        Returns whether a step was taken (``False`` at a stationary point of ``phi``).
+        """
         p, G, c = st.problem, st.G, st.c
+        if st.lm_mu <= 0:
+            st.lm_mu = _initial_damping(G)
         phi0 = 0.5 * float(c @ c)
+        rhs = -np.asarray(G.T @ c).ravel()
         for _ in range(60):
-            if sp.issparse(G):
-                A = sp.csc_matrix(G @ G.T) + st.lm_mu * sp.identity(st.m, format="csc")
-                w = spla.splu(A).solve(-c)
-            else:
-                A = G @ G.T + st.lm_mu * np.eye(st.m)
-                w = sla.solve(A, -c, assume_a="pos", check_finite=False)
-            dx = np.asarray(G.T @ w).ravel()
+            dx = _damped_least_squares(G, c, rhs, st.lm_mu)
             lin = c + np.asarray(G @ dx).ravel()
             predicted = phi0 - 0.5 * float(lin @ lin)
+            if not (predicted > 0 and np.isfinite(predicted)):
+                return False
             x = st.x + dx
             ct = p.cons(x)
             actual = phi0 - 0.5 * float(ct @ ct) if np.all(np.isfinite(ct)) else -np.inf
-            if predicted <= 0 or not np.isfinite(predicted):
-                break
             rho = actual / predicted
             if rho > 1e-4:
                 st.lm_mu *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
                 f, c, G, g = self._evaluate(p, x)
                 st.alpha = 1.0
                 self._set_point(st, x, _least_squares_multipliers(G, g), f, c, G, g)
-                cnorm = float(np.linalg.norm(c))
-                if cnorm <= max(0.1 * st.restore_from, o["tol"]):
-                    st.restoring = False
-                    st.eta1, st.eta2, st.delta = float(o["eta1"]), float(o["eta2"]), float(o["delta"])
-                return st
+                return True
             st.lm_mu *= 4.0
-        st.restoring = False
-        if _infeasible_stationary(G, c, o["tol"], 1e-8):
-            st.fail = Status.INFEASIBLE
-            st.detail = (f"||c|| = {np.linalg.norm(c):.3g} at a stationary point of ||c||^2 (feasibility "
-                         "restoration made no progress): the constraints look locally inconsistent.")
-        return st
+        return False
 
     @staticmethod
     def _update_quasi_newton(st, x, lam, point):
@@ -637,11 +644,21 @@ class AdaSketchNewton(IterativeSolver):
         """One Gauss-Newton step on ``||c||^2 / 2`` (m > n) with an Armijo search."""
         o = self.options
         G, c = st.G, st.c
-        if sp.issparse(G):
+        grad = np.asarray(G.T @ c).ravel()
+        dx = self._newton_on_violation(st, grad) if st.overdetermined else None
+        if st.overdetermined and dx is None:
+            # Gauss-Newton steps with an Armijo search become tiny where G is nearly rank deficient
+            # (BIGGS6NE, GULFNE: steps near 1e-10); damped steps keep their length under control
+            if self._levenberg_marquardt(st):
+                return st
+            st.fail = Status.INFEASIBLE if float(np.linalg.norm(c)) > o["tol"] else Status.LINESEARCH
+            return st
+        if dx is not None:
+            pass
+        elif sp.issparse(G):
             dx = -spla.lsqr(G, c, atol=1e-14, btol=1e-14)[0]
         else:
             dx = -np.linalg.lstsq(G, c, rcond=RCOND)[0]
-        grad = np.asarray(G.T @ c).ravel()
         slope = float(grad @ dx)
         phi0 = 0.5 * float(c @ c)
         alpha = 1.0
@@ -663,6 +680,30 @@ class AdaSketchNewton(IterativeSolver):
         if st.fail is Status.LINESEARCH and float(np.linalg.norm(c)) > o["tol"]:
             st.fail = Status.INFEASIBLE
         return st
+
+    @staticmethod
+    def _newton_on_violation(st, grad):
+        """Newton direction on ``||c||^2 / 2`` with the full Hessian ``G^T G + sum_i c_i Hess c_i``.
+
+        Gauss-Newton drops the second term and converges only linearly where the
+        residual at the solution is large (inconsistent overdetermined systems:
+        BROWNDENE, GULFNE ran into the time limit); with the constraint Hessians
+        (dense, small problems) the full Newton step converges quadratically.
+        ``None`` when the Hessians are unavailable or the full Hessian is not
+        positive definite (Gauss-Newton is then used).
+        """
+        eq = getattr(st.problem, "eq", None)
+        if eq is None or not getattr(eq, "has_hess", False) or st.n > 500 or not np.any(st.c):
+            return None
+        Gd = st.G.toarray() if sp.issparse(st.G) else np.asarray(st.G, dtype=float)
+        Hc = eq.hess(st.x, st.c)
+        Hphi = Gd.T @ Gd + (Hc.toarray() if sp.issparse(Hc) else np.asarray(Hc, dtype=float))
+        try:
+            factor = sla.cho_factor(0.5 * (Hphi + Hphi.T), check_finite=True)
+        except (np.linalg.LinAlgError, sla.LinAlgError, ValueError):
+            return None
+        dx = -sla.cho_solve(factor, grad)
+        return dx if np.all(np.isfinite(dx)) else None
 
     @staticmethod
     def _negative_curvature_of_violation(st):
@@ -776,6 +817,26 @@ def _linearization_inconsistent(G, c, tol: float) -> bool:
     DG, d = row_equilibrated(np.asarray(G, dtype=float))
     dx = np.linalg.lstsq(DG, -d * c, rcond=RCOND)[0]
     return float(np.linalg.norm(d * c + DG @ dx)) > 0.5 * float(np.linalg.norm(d * c))
+
+
+def _initial_damping(G) -> float:
+    """Levenberg-Marquardt's first ``mu``: 1e-3 times the largest squared row norm of ``G``."""
+    sq = abs(G).power(2).sum(axis=1) if sp.issparse(G) else np.sum(np.asarray(G) ** 2, axis=1)
+    return 1e-3 * max(float(np.max(np.asarray(sq), initial=0.0)), 1e-8)
+
+
+def _damped_least_squares(G, c, rhs, mu: float):
+    """``-(G^T G + mu I)^{-1} G^T c`` (``rhs = -G^T c``), in the ``m x m`` form when ``m <= n``."""
+    m, n = G.shape
+    if sp.issparse(G):
+        if m <= n:
+            w = spla.splu(sp.csc_matrix(G @ G.T) + mu * sp.identity(m, format="csc")).solve(-c)
+            return np.asarray(G.T @ w).ravel()
+        return spla.splu(sp.csc_matrix(G.T @ G) + mu * sp.identity(n, format="csc")).solve(rhs)
+    G = np.asarray(G, dtype=float)
+    if m <= n:
+        return G.T @ sla.solve(G @ G.T + mu * np.eye(m), -c, assume_a="pos", check_finite=False)
+    return sla.solve(G.T @ G + mu * np.eye(n), rhs, assume_a="pos", check_finite=False)
 
 
 def _kkt_norm(lam, f, c, G, g) -> float:

@@ -93,3 +93,23 @@ def test_square_nonsingular_jacobian_gets_no_hessian_shift():
 def test_default_run_is_reproducible():
     a, b = (numopt.minimize(cutest.load("HS47")) for _ in range(2))
     assert a.nit == b.nit and np.array_equal(a.x, b.x)
+
+
+# overdetermined (m > n): Gauss-Newton with an Armijo search took steps near 1e-10 on BIGGS6NE and GULFNE
+# (consistent systems) and crept linearly on BROWNDENE (large residual); all three ran out of time
+@pytest.mark.parametrize("name, cost", [("BIGGS6NE", (50, 51)), ("GULFNE", (21, 22))])
+def test_consistent_overdetermined_system_solved(name, cost):
+    p = cutest.load(name)
+    res = numopt.minimize(p)
+    kkt, feas = kkt_residual(p, res.x)
+    assert res.success and kkt <= 1e-6 and feas <= 1e-6
+    assert (res.nit, res.nfev) == cost
+
+
+def test_inconsistent_overdetermined_system_ends_infeasible_fast():
+    p = cutest.load("BROWNDENE")
+    res = numopt.minimize(p)
+    G = p.jac(res.x)
+    c = p.cons(res.x)
+    assert res.status == Status.INFEASIBLE.code and res.nit <= 10
+    assert np.linalg.norm(c) > 1.0 and np.linalg.norm(G.T @ c) <= 1e-6 * np.linalg.norm(c)
