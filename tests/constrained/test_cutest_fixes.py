@@ -113,3 +113,16 @@ def test_inconsistent_overdetermined_system_ends_infeasible_fast():
     c = p.cons(res.x)
     assert res.status == Status.INFEASIBLE.code and res.nit <= 10
     assert np.linalg.norm(c) > 1.0 and np.linalg.norm(G.T @ c) <= 1e-6 * np.linalg.norm(c)
+
+
+@pytest.mark.parametrize("name, cost", [("HATFLDF", (8, 9)), ("HATFLDFLNE", (5, 6))])
+def test_watchdog_solves_feasibility_problems_that_need_a_nonmonotone_step(name, cost):
+    # plain Newton reaches the solution only through a step raising ||c|| from 0.28 to 81; the monotone
+    # merit search and the restoration end at a local minimizer of ||c||^2 (reported as INFEASIBLE)
+    monotone = numopt.minimize(cutest.load(name))
+    assert not monotone.success and monotone.status == Status.INFEASIBLE.code
+    p = cutest.load(name)
+    res = numopt.minimize(p, options={"watchdog": 1})
+    kkt, feas = kkt_residual(p, res.x)
+    assert res.success and kkt <= 1e-6 and feas <= 1e-6
+    assert (res.nit, res.nfev) == cost
