@@ -416,6 +416,30 @@ class AdaSketchNewton(IterativeSolver):
         val = f + lam @ c + 0.5 * st.eta1 * (c @ c) + 0.5 * st.eta2 * (gl @ gl)
         return (float(val) if np.isfinite(val) else np.inf), (f, c, G, g)
 
+    def _rejected_early(self, st, x, lam, target: float, alpha: float) -> bool:
+        """True when ``f`` and ``c`` alone show that the trial point fails the line search.
+
+        ``f + l^T c + eta1/2 ||c||^2`` is a lower bound of the merit (the
+        ``||grad_x L||^2`` term is nonnegative), and ``||c||`` one of the KKT
+        residual, so a trial point above the Armijo target is rejected without
+        evaluating ``grad f`` and the Jacobian there: the decisions are those of
+        the full merit, at about half the evaluation cost per rejected point.
+        """
+        o = self.options
+        if alpha == 1.0 and o["watchdog"] > 0:
+            return False
+        p = st.problem
+        try:
+            f, c = p.fun(x), p.cons(x)
+        except (FloatingPointError, OverflowError, ZeroDivisionError, ValueError):
+            return False
+        if not (np.isfinite(f) and np.all(np.isfinite(c))):
+            return False
+        lower = f + lam @ c + 0.5 * st.eta1 * (c @ c)
+        if not (np.isfinite(lower) and lower > target):
+            return False
+        return alpha < 1.0 or float(np.linalg.norm(c)) > o["full_step_kkt"] * st.kkt
+
     def merit_gradient(self, st, H=None):
         """Gradient of the exact augmented Lagrangian at the current ``(x, l)`` (uses ``H_L``).
 
@@ -571,6 +595,10 @@ class AdaSketchNewton(IterativeSolver):
         all_nonfinite = True
         while alpha >= o["min_step"]:
             x, lam = st.x + alpha * z[:n], st.lam + alpha * z[n:]
+            if self._rejected_early(st, x, lam, merit0 + o["beta"] * alpha * slope, alpha):
+                all_nonfinite = False
+                alpha *= o["backtrack"]
+                continue
             val, point = self._merit_at(st, x, lam)
             all_nonfinite = all_nonfinite and point is None
             if (alpha == 1.0 and point is not None and o["watchdog"] > 0 and not st.watch_blocked
