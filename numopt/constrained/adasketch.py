@@ -35,7 +35,7 @@ problems) and shifts by ``t = xi_B - lambda_min`` when it is below
 large sparse problems: after the solve it checks the curvature of ``B`` along
 the tangential part ``u_t`` of ``dx`` (``u_t^T B u_t >= eig_threshold ||u_t||^2``;
 ``u_t`` from a sparse LU of ``G G^T``) and, when it fails, raises
-``t`` (``xi_B``, then tenfold) and solves again. ``'auto'`` picks
+``t`` (``min(xi_B, ||b||)`` with ``b`` the KKT residual, then tenfold) and solves again. ``'auto'`` picks
 ``'direction'``: on CUTEst it shifts only where a step needs it, while
 ``'eig'`` shifts the whole Hessian whenever the reduced Hessian is
 indefinite, which on BT7 (large multipliers) keeps a shift near 1e3 and
@@ -522,7 +522,7 @@ class AdaSketchNewton(IterativeSolver):
                     singular_K = inner == "exact" and not met and not deficient
                     bad = singular_K or (size > 0 and curv < o["eig_threshold"] * size)
                     if bad and st.shift < 1e20:
-                        st.shift = o["xi_B"] if st.shift == 0 else 10.0 * st.shift
+                        st.shift = min(o["xi_B"], st.kkt) if st.shift == 0 else 10.0 * st.shift
                         K = assemble_kkt(H, st.G, st.shift, gamma, o["dense_max"])
                         normK = frobenius_norm(K, st.rng)
                         z = None
