@@ -50,7 +50,10 @@ __all__ = [
     "TimeLimitReached",
     "compare",
     "kkt_residual",
+    "load_rows",
+    "markdown_table",
     "numopt_method",
+    "profile_figure",
     "run_all",
     "run_one",
     "summarize",
@@ -467,3 +470,79 @@ def compare(ctx, names, solvers=None, *, time_limit: float = 10.0, tol: float = 
                                       xlabel=f"ratio of {label} to the best solver")
             ctx.figure(f"Performance profile ({label})", fig, f"profile_{metric}")
     return rows
+
+
+def load_rows(paths) -> list[dict]:
+    """The rows of one or more ``run_all(..., log=path)`` files (JSON lines); a later row of the same
+    ``(problem, solver)`` replaces an earlier one."""
+    rows = {}
+    for path in paths:
+        with open(path) as fh:
+            for line in fh:
+                if line.strip():
+                    r = json.loads(line)
+                    rows[(r["problem"], r["solver"])] = r
+    return list(rows.values())
+
+
+def profile_figure(rows: list[dict], solvers, path=None):
+    """Dolan-Moré profiles of CPU time and iterations (log2 ratio to the best solver, fraction solved).
+
+    Every problem that appears in ``rows`` counts; a failure is an infinite cost.
+    Returns the figure and writes it to ``path`` when given.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from .report import performance_profile
+
+    by_key = {(r["problem"], r["solver"]): r for r in rows}
+    names = sorted({r["problem"] for r in rows})
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for ax, (metric, label) in zip(axes, (("time", "CPU time"), ("nit", "iterations"))):
+        costs = {}
+        for s in solvers:
+            costs[s] = []
+            for name in names:
+                r = by_key.get((name, s))
+                ok = r is not None and r["success"] and r.get(metric) is not None
+                costs[s].append(max(float(r[metric]), 1e-6 if metric == "time" else 1.0) if ok else np.inf)
+        performance_profile(costs, ax=ax, title=f"{label} ({len(names)} problems)",
+                            xlabel=f"ratio of {label} to the best solver (log2)")
+        ax.set_xscale("log", base=2)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=110)
+    return fig
+
+
+def markdown_table(rows: list[dict], solvers) -> str:
+    """Per-problem Markdown table: ``n, m`` and each solver's status, iterations, CPU s and failure reason.
+
+    Examples
+    --------
+    >>> rows = [{"solver": "a", "problem": "P", "n": 2, "m": 1, "success": False, "nit": 3, "time": 0.5,
+    ...          "reason": "time limit"}]
+    >>> print(markdown_table(rows, ["a"]))
+    | problem | n | m | a |
+    | --- | --- | --- | --- |
+    | P | 2 | 1 | FAIL 3 it 0.50 s: time limit |
+    """
+    by_key = {(r["problem"], r["solver"]): r for r in rows}
+    sizes = {r["problem"]: (r["n"], r["m"]) for r in rows}
+    lines = ["| problem | n | m | " + " | ".join(solvers) + " |", "| --- | --- | --- | " + " | ".join(
+        "---" for _ in solvers) + " |"]
+    for name in sorted(sizes, key=lambda k: (sizes[k][1] > sizes[k][0], k)):
+        cells = []
+        for s in solvers:
+            r = by_key.get((name, s))
+            if r is None:
+                cells.append("")
+                continue
+            head = f"{r['nit']} it {r['time']:.2f} s"
+            reason = str(r.get("reason", "")).replace("|", "/").replace("\n", " ")[:70]
+            cells.append(f"ok {head}" if r["success"] else f"FAIL {head}: {reason}")
+        lines.append(f"| {name} | {sizes[name][0]} | {sizes[name][1]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -25,7 +25,7 @@ from ..linalg.sketch import sketch_solve
 RCOND = 1e-10
 
 __all__ = ["RCOND", "assemble_kkt", "choose_inner", "dense_hessian", "frobenius_norm", "null_space_min_eig",
-           "solve_kkt", "tangential_curvature"]
+           "row_equilibrated", "solve_kkt", "tangential_curvature"]
 
 
 def dense_hessian(B, n: int) -> np.ndarray:
@@ -100,6 +100,25 @@ def null_space_min_eig(B, G, rank_tol: float = 1e-10):
     return lam, rank < m
 
 
+def row_equilibrated(G: np.ndarray):
+    """``(D G, d)`` with ``D = diag(d)`` scaling every nonzero row of ``G`` to unit norm.
+
+    The row space, and so the rank and the solution set of consistent systems
+    ``G x = r``, are those of ``G``; singular-value cutoffs on ``D G`` do not
+    mistake a badly scaled Jacobian for a rank-deficient one (COOLHANS: row norms
+    from 1 to 5e5 put ``sigma_min / sigma_max`` at 5e-13, 3e-9 after scaling).
+
+    Examples
+    --------
+    >>> DG, d = row_equilibrated(np.array([[3.0, 4.0], [0.0, 0.0]]))
+    >>> DG.tolist(), d.tolist()
+    ([[0.6, 0.8], [0.0, 0.0]], [0.2, 1.0])
+    """
+    norms = np.linalg.norm(G, axis=1)
+    d = 1.0 / np.where(norms > 0, norms, 1.0)
+    return d[:, None] * G, d
+
+
 class NormalProjector:
     """Solves with ``G G^T`` (dense Cholesky-free least squares or sparse LU) to split steps."""
 
@@ -116,7 +135,7 @@ class NormalProjector:
                 self._lu = spla.splu(GGt + 1e-12 * max(1.0, abs(GGt).max()) * sp.identity(G.shape[0],
                                                                                         format="csc"))
         else:
-            self._G = np.asarray(G, dtype=float)
+            self._G = row_equilibrated(np.asarray(G, dtype=float))[0]  # same row space, better conditioned
             if self._G.shape[0]:
                 sv = np.linalg.svd(self._G, compute_uv=False)
                 self.singular = bool(sv[-1] <= 1e-10 * max(sv[0], 1.0)) or self._G.shape[0] > self._G.shape[1]
@@ -130,9 +149,17 @@ class NormalProjector:
 
 
 def tangential_curvature(B, projector: NormalProjector, u):
-    """``(u_t^T B u_t, ||u_t||^2)`` for the tangential part ``u_t`` of the step ``u``."""
+    """``(u_t^T B u_t, ||u_t||^2)`` for the tangential part ``u_t`` of the step ``u``.
+
+    A tangential part of rounding size (``||u_t|| <= 1e-8 ||u||``, as when ``G``
+    is square and nonsingular) counts as none: ``(0, 0)``. Testing its
+    curvature would shift the Hessian for a direction the step does not take.
+    """
     ut = u - projector.normal(u)
-    return float(ut @ np.asarray(B @ ut).ravel()), float(ut @ ut)
+    size = float(ut @ ut)
+    if size <= 1e-16 * float(u @ u):
+        return 0.0, 0.0
+    return float(ut @ np.asarray(B @ ut).ravel()), size
 
 
 def choose_inner(K, sketch_sweeps: float = 100.0) -> str:

@@ -115,3 +115,18 @@ def test_numopt_is_stopped_at_an_evaluation_like_the_peers():
     assert not row["success"] and row["reason"] == "time limit" and row["message"] == "time limit reached"
     assert np.isfinite(row["kkt"]) and np.isfinite(row["feas"])  # judged at the last iterate reached
     assert row["nit"] >= 0
+
+
+def test_logged_rows_reload_into_profiles_and_a_per_problem_table(tmp_path):
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    runner.run_all(["HS28", "HIMMELBD"], ["slsqp", "adasketch-newton"], log=first)
+    runner.run_all(["HS28"], ["slsqp"], log=second)  # a rerun: its row replaces the first one
+    rows = runner.load_rows([first, second])
+    assert len(rows) == 4 and len(first.read_text().splitlines()) == 4
+    table = runner.markdown_table(rows, ["adasketch-newton", "slsqp"]).splitlines()
+    himmelbd = next(line for line in table if line.startswith("| HIMMELBD |"))
+    assert "FAIL" in himmelbd.split("|")[4] and "judge: kkt" in himmelbd  # numopt's failure and its reason
+    fig = runner.profile_figure(rows, ["adasketch-newton", "slsqp"], tmp_path / "p.png")
+    assert (tmp_path / "p.png").stat().st_size > 0 and len(fig.axes) == 2
+    # HS28 is solved by both; HIMMELBD by neither: each curve tops out at 1/2
+    assert all(max(line.get_ydata()) == 0.5 for ax in fig.axes for line in ax.get_lines())
