@@ -264,7 +264,7 @@ def prox_newton_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, o
             if delta == 0.0:
                 continue
             dx[t] += delta
-            moved += h[t] * delta * delta
+            moved = max(moved, h[t] * abs(delta))
             xd[rows] += a * delta
         if moved <= inner_tol:
             break
