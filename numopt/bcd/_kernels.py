@@ -494,11 +494,12 @@ def prox_newton_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, o
     ``w^T X d + 1/2 d^T X^T diag(c) X d + sum_j lam_j |x_j + d_j|`` (``c`` the second derivatives of
     the row losses), by cyclic proximal coordinate passes that keep ``X d`` in ``xd``: a pass costs
     two sweeps over the columns' nonzeros and no transcendental function (the work skglm's prox-Newton
-    inner solver does). Passes stop after ``max_epochs`` or once no coordinate of a pass moves by more
-    than ``inner_tol`` in the scale of the model's gradient (``max_j h_j |delta_j|``). Every
-    ``anderson`` passes (0: never) the last directions are extrapolated (Anderson acceleration; ``X d`` is linear in ``d``, so the same combination of the kept
-    ``X d`` gives the trial's margins) and the trial is kept only if it lowers the model: the model of
-    a large working set is ill-conditioned and its passes alone converge linearly. A backtracking
+    inner solver does). Passes stop after ``max_epochs`` or once no coordinate of a pass moves by
+    more than ``inner_tol`` in the scale of the model's gradient (``max_j h_j |delta_j|``). Every
+    ``anderson`` passes (0: never) the last directions are extrapolated (Anderson acceleration; ``X d``
+    is linear in ``d``, so the same combination of the kept ``X d`` gives the trial's margins) and the
+    trial is kept only if it lowers the model: the model of a large working set is ill-conditioned and
+    its passes alone converge linearly. A backtracking
     Armijo search along ``d`` then updates ``x``, ``z``, ``w`` and ``lrow`` (``znew``, ``lnew``,
     ``wnew`` are work arrays of length m). Returns the
     change of the summed row losses (0 when no step was taken).
