@@ -442,17 +442,66 @@ def prox_cd_epoch(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, orde
 
 
 @njit(cache=True)
-def prox_newton_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, order, max_epochs, inner_tol, xd,
-                     znew, lnew, wnew):
+def _model_value(w, curv, x, lam, order, dx, xd):
+    """The prox-Newton model ``w^T X d + 1/2 sum_i c_i (X d)_i^2 + sum_j lam_j |x_j + d_j|`` at ``d``."""
+    v = 0.0
+    for i in range(xd.size):
+        v += xd[i] * (w[i] + 0.5 * curv[i] * xd[i])
+    for t in range(order.size):
+        v += lam[order[t]] * abs(x[order[t]] + dx[t])
+    return v
+
+
+@njit(cache=True)
+def _anderson_model(w, curv, x, lam, order, dx, xd, hist_d, hist_xd):
+    """Anderson extrapolation of the last directions ``hist_d`` (margins ``hist_xd``) of a prox-Newton model.
+
+    Replaces ``dx`` and ``xd`` by the extrapolated point when it lowers the model; returns whether it did.
+    """
+    K = hist_d.shape[0] - 1
+    U = hist_d[1:] - hist_d[:-1]
+    M = U @ U.T
+    scale = 0.0
+    for r in range(K):
+        scale = max(scale, M[r, r])
+    if not scale > 0.0:
+        return False
+    for r in range(K):
+        M[r, r] += 1e-10 * scale
+    c = np.linalg.solve(M, np.ones(K))
+    total = c.sum()
+    if total == 0.0 or not np.isfinite(total):
+        return False
+    c /= total
+    trial_d = np.zeros(dx.size)
+    trial_xd = np.zeros(xd.size)
+    for r in range(K):
+        trial_d += c[r] * hist_d[r + 1]
+        trial_xd += c[r] * hist_xd[r + 1]
+    if _model_value(w, curv, x, lam, order, trial_d, trial_xd) < _model_value(w, curv, x, lam, order, dx, xd):
+        dx[:] = trial_d
+        xd[:] = trial_xd
+        return True
+    return False
+
+
+@njit(cache=True)
+def prox_newton_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, order, max_epochs, inner_tol,
+                     anderson, xd, znew, lnew, wnew):
     """One proximal Newton step for an L1 GLM with one output, restricted to the coordinates ``order``.
 
     The direction ``d`` minimizes the quadratic model of the smooth part at ``x`` plus the L1 term,
     ``w^T X d + 1/2 d^T X^T diag(c) X d + sum_j lam_j |x_j + d_j|`` (``c`` the second derivatives of
     the row losses), by cyclic proximal coordinate passes that keep ``X d`` in ``xd``: a pass costs
     two sweeps over the columns' nonzeros and no transcendental function (the work skglm's prox-Newton
-    inner solver does). Passes stop after ``max_epochs`` or once a pass moves the model by at most
-    ``inner_tol`` (``sum_j h_j d_j^2``). A backtracking Armijo search along ``d`` then updates ``x``,
-    ``z``, ``w`` and ``lrow`` (``znew``, ``lnew``, ``wnew`` are work arrays of length m). Returns the
+    inner solver does). Passes stop after ``max_epochs`` or once no coordinate of a pass moves by
+    more than ``inner_tol`` in the scale of the model's gradient (``max_j h_j |delta_j|``). Every
+    ``anderson`` passes (0: never) the last directions are extrapolated (Anderson acceleration; ``X d``
+    is linear in ``d``, so the same combination of the kept ``X d`` gives the trial's margins) and the
+    trial is kept only if it lowers the model: the model of a large working set is ill-conditioned and
+    its passes alone converge linearly. A backtracking
+    Armijo search along ``d`` then updates ``x``, ``z``, ``w`` and ``lrow`` (``znew``, ``lnew``,
+    ``wnew`` are work arrays of length m). Returns the
     change of the summed row losses (0 when no step was taken).
     """
     m = z.size
@@ -473,6 +522,10 @@ def prox_newton_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, o
         for p in range(a_indptr[j], a_indptr[j + 1]):
             h += a_data[p] * a_data[p] * curv[a_indices[p]]
         hdiag[t] = h
+    K = max(anderson, 1)
+    hist_d = np.empty((K + 1, nb if anderson > 0 else 0))
+    hist_xd = np.empty((K + 1, m if anderson > 0 else 0))
+    nhist = 0
     for _ in range(max_epochs):
         moved = 0.0
         for t in range(nb):
@@ -492,11 +545,18 @@ def prox_newton_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, o
             if delta == 0.0:
                 continue
             dx[t] += delta
-            moved += h * delta * delta
+            moved = max(moved, h * abs(delta))
             for p in range(a_indptr[j], a_indptr[j + 1]):
                 xd[a_indices[p]] += a_data[p] * delta
         if moved <= inner_tol:
             break
+        if anderson > 0:
+            hist_d[nhist] = dx
+            hist_xd[nhist] = xd
+            nhist += 1
+            if nhist == K + 1:
+                nhist = 0
+                _anderson_model(w, curv, x, lam, order, dx, xd, hist_d, hist_xd)
     return _armijo_along(loss, y, z, w, lrow, x, lam, order, dx, xd, znew, lnew, wnew)
 
 

@@ -215,8 +215,31 @@ def prox_cd_epoch(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, orde
     return total
 
 
-def prox_newton_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, order, max_epochs, inner_tol, xd,
-                     znew, lnew, wnew):
+def _anderson_direction(hist, w, curv, x_b, lam_b, dx, xd):
+    """The Anderson extrapolation of the kept ``(d, X d)`` pairs if it lowers the model, else ``(dx, xd)``."""
+    D = np.array([h[0] for h in hist])
+    Z = np.array([h[1] for h in hist])
+    U = np.diff(D, axis=0)
+    M = U @ U.T
+    scale = M.diagonal().max()
+    if not scale > 0:
+        return dx, xd.copy()
+    c = np.linalg.solve(M + 1e-10 * scale * np.eye(len(M)), np.ones(len(M)))
+    if c.sum() == 0 or not np.isfinite(c.sum()):
+        return dx, xd.copy()
+    c /= c.sum()
+    trial_d, trial_xd = c @ D[1:], c @ Z[1:]
+
+    def model(d, v):
+        return v @ (w + 0.5 * curv * v) + lam_b @ np.abs(x_b + d)
+
+    if model(trial_d, trial_xd) < model(dx, xd):
+        return trial_d, trial_xd
+    return dx, xd.copy()
+
+
+def prox_newton_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, order, max_epochs, inner_tol,
+                     anderson, xd, znew, lnew, wnew):
     m = z.size
     A = sp.csc_matrix((a_data, a_indices, a_indptr), shape=(m, a_indptr.size - 1))[:, order]
     if loss == LOSS_SQUARED:
@@ -226,6 +249,7 @@ def prox_newton_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, o
     h = np.asarray(A.multiply(A).T @ curv).reshape(-1)
     dx = np.zeros(order.size)
     xd[:] = 0.0
+    hist = []
     for _ in range(max_epochs):
         moved = 0.0
         for t in range(order.size):
@@ -240,10 +264,15 @@ def prox_newton_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, o
             if delta == 0.0:
                 continue
             dx[t] += delta
-            moved += h[t] * delta * delta
+            moved = max(moved, h[t] * abs(delta))
             xd[rows] += a * delta
         if moved <= inner_tol:
             break
+        if anderson > 0:
+            hist.append((dx.copy(), xd.copy()))
+            if len(hist) == anderson + 1:
+                dx, xd[:] = _anderson_direction(hist, w, curv, x[order], lam[order], dx, xd)
+                hist = []
     lam_b, x_b = lam[order], x[order]
     model = w @ xd + lam_b @ (np.abs(x_b + dx) - np.abs(x_b))
     if not model < 0:

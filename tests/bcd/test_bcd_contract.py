@@ -248,3 +248,21 @@ def test_epoch_solver_working_set_stops_and_newton_blocks_match_sklearn(subprobl
     assert res.fun == pytest.approx(p.fun(ref), rel=1e-8)
     assert res.fun == pytest.approx(p.fun(res.x), rel=1e-12)  # the objective reported from the state is exact
     assert l1_duality_gap(X, y, res.x, loss=loss, lam=lam) <= 1e-11 * p.fun(np.zeros(p.n))
+
+
+@pytest.mark.parametrize("anderson", [0, 3, 5])
+def test_prox_newton_passes_with_anderson_match_sklearn(anderson):
+    from numopt.bcd import GLMProblem
+    from numopt.bcd.datasets import synthetic_sparse
+    from numopt.bcd.epochs import ProxCoordinateEpochs
+
+    X, y = synthetic_sparse(1500, 400, 30000, loss="logistic", n_informative=25, seed=5)
+    lam = 0.02 * float(np.abs(X.T @ y).max())
+    p = GLMProblem(X, y, "logistic", l1=lam)
+    # every model solved by coordinate passes on the columns (no dense Hessian), no support Newton steps
+    solver = ProxCoordinateEpochs(tol=1e-13, maxiter=1000, newton_gram_size=0, active_set=False, anderson=anderson)
+    res = numopt.run(solver, p, None)
+    assert res.success and res.n_newton == 0 and res.n_nonzero > 32
+    ref = _sklearn_l1_solution(X, y, "logistic", lam, liblinear_tol=1e-10)
+    assert res.fun == pytest.approx(p.fun(ref), rel=1e-8)
+    assert l1_duality_gap(X, y, res.x, loss="logistic", lam=lam) <= 1e-11 * p.fun(np.zeros(p.n))

@@ -217,8 +217,9 @@ def test_label_propagation_tree_solve_on_knn_forest():
     np.testing.assert_allclose(out, np.ones(3))
 
 
+@pytest.mark.parametrize("anderson", [0, 3])
 @pytest.mark.parametrize("loss", [0, 1])
-def test_prox_newton_step_matches_reference(loss):
+def test_prox_newton_step_matches_reference(loss, anderson):
     A, y, z, w, lrow, g = _glm_data(loss, 1, seed=4)
     m, d = A.shape
     lam = np.full(d, 0.2)
@@ -232,7 +233,7 @@ def test_prox_newton_step_matches_reference(loss):
         ll[:], ww[:] = l0, W0[:, 0]
         f0 = ll.sum() + lam @ np.abs(x)
         df = K.prox_newton_step(A.indptr, A.indices, A.data, loss, y, zz, ww, ll, x, lam, order, 50, 1e-14,
-                                np.empty(m), np.empty(m), np.empty(m), np.empty(m))
+                                anderson, np.empty(m), np.empty(m), np.empty(m), np.empty(m))
         res.append((df, x.copy(), zz.copy(), ll.copy(), f0))
     (df1, x1, z1, l1, f0), (df2, x2, z2, l2, _) = res
     assert df1 == pytest.approx(df2, rel=1e-9, abs=1e-12)
