@@ -188,8 +188,13 @@ def _prox_epochs():
     from numopt.bcd import least_squares
     from numopt.bcd.epochs import ProxCoordinateEpochs
 
-    X, y = _lasso_data()
-    alpha = 0.1
+    # wide enough that the working set grows over several outer iterations
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((100, 300))
+    coef = np.zeros(300)
+    coef[:15] = 2 * rng.standard_normal(15)
+    y = X @ coef + 0.1 * rng.standard_normal(100)
+    alpha = 0.05
     _prox_epochs.answer = Lasso(alpha=alpha, fit_intercept=False, tol=1e-12, max_iter=100000).fit(X, y).coef_
     # sklearn minimizes 1/(2m)||y - Xw||^2 + alpha ||w||_1; the same minimizer as 1/2||.||^2 + m alpha ||w||_1
     return ProxCoordinateEpochs(tol=1e-10), least_squares(X, y, l1=alpha * len(y)), None

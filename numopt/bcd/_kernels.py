@@ -780,14 +780,9 @@ def gram_lasso_cd(G, g, x, lam, max_epochs, tol, anderson):
             newton_tried = False
         elif not newton_tried:
             newton_tried = True
-            trial = _support_newton(G, g, x, lam, 1e-8)
-            if trial.size:
-                g_trial = _gradient_at(G, g, x, trial)
-                if _objective_change(g, g_trial, x, trial, lam) < 0.0:
-                    x[:] = trial
-                    g[:] = g_trial
-                    nhist = 0
-                    continue
+            if polish_support(G, g, x, lam):
+                nhist = 0
+                continue
         if anderson > 0:
             hist[nhist] = x
             nhist += 1

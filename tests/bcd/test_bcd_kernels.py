@@ -220,6 +220,12 @@ def test_label_propagation_tree_solve_on_knn_forest():
 @pytest.mark.parametrize("anderson", [0, 3])
 @pytest.mark.parametrize("loss", [0, 1])
 def test_prox_newton_step_matches_reference(loss, anderson):
+    _check_prox_newton_kernel(
+        loss, lambda K, *args: K.prox_newton_step(*args[:-4], 50, 1e-14, anderson, *args[-4:]))
+
+
+def _check_prox_newton_kernel(loss, call):
+    """Run a prox-Newton kernel (``call(K, *arrays)``) compiled and as reference from one point; compare."""
     A, y, z, w, lrow, g = _glm_data(loss, 1, seed=4)
     m, d = A.shape
     lam = np.full(d, 0.2)
@@ -232,10 +238,10 @@ def test_prox_newton_step_matches_reference(loss, anderson):
         l0, W0 = _row_losses(loss, zz, y, 1)
         ll[:], ww[:] = l0, W0[:, 0]
         f0 = ll.sum() + lam @ np.abs(x)
-        df = K.prox_newton_step(A.indptr, A.indices, A.data, loss, y, zz, ww, ll, x, lam, order, 50, 1e-14,
-                                anderson, np.empty(m), np.empty(m), np.empty(m), np.empty(m))
+        df = call(K, A.indptr, A.indices, A.data, loss, y, zz, ww, ll, x, lam, order,
+                  np.empty(m), np.empty(m), np.empty(m), np.empty(m))
         res.append((df, x.copy(), zz.copy(), ll.copy(), f0))
-    (df1, x1, z1, l1, f0), (df2, x2, z2, l2, _) = res
+    (df1, x1, z1, l1, f0), (df2, x2, z2, _, _) = res
     assert df1 == pytest.approx(df2, rel=1e-9, abs=1e-12)
     np.testing.assert_allclose(x1, x2, atol=1e-10)
     np.testing.assert_allclose(z1, A @ x1, atol=1e-12)  # margins kept in step with x
@@ -351,27 +357,7 @@ def test_one_pass_dual_matches_numpy(loss):
 
 
 def test_prox_newton_gram_step_matches_reference_and_descends():
-    A, y, z, w, lrow, g = _glm_data(1, 1, seed=4)
-    m, d = A.shape
-    lam = np.full(d, 0.2)
-    order = np.array([0, 2, 3, 5, 8, 11], np.int64)
-    res = []
-    for K in (nb, ref):
-        zz, ww, ll = z.copy(), w.copy(), lrow.copy()
-        x = np.linalg.lstsq(A.toarray(), z, rcond=None)[0]  # the point whose margins are z
-        zz[:] = A @ x
-        l0, W0 = _row_losses(1, zz, y, 1)
-        ll[:], ww[:] = l0, W0[:, 0]
-        f0 = ll.sum() + lam @ np.abs(x)
-        df = K.prox_newton_gram_step(A.indptr, A.indices, A.data, 1, y, zz, ww, ll, x, lam, order, 500, 5,
-                                     np.empty(m), np.empty(m), np.empty(m), np.empty(m))
-        res.append((df, x.copy(), zz.copy(), ll.copy(), f0))
-    (df1, x1, z1, l1, f0), (df2, x2, z2, _, _) = res
-    assert df1 == pytest.approx(df2, rel=1e-9, abs=1e-12)
-    np.testing.assert_allclose(x1, x2, atol=1e-10)
-    np.testing.assert_allclose(z1, A @ x1, atol=1e-12)  # margins kept in step with x
-    np.testing.assert_allclose(l1, _row_losses(1, z1, y, 1)[0], atol=1e-12)
-    assert df1 != 0.0 and l1.sum() + lam @ np.abs(x1) < f0  # a descent step
+    _check_prox_newton_kernel(1, lambda K, *args: K.prox_newton_gram_step(*args[:-4], 500, 5, *args[-4:]))
 
 
 def test_polish_support_lands_on_the_lasso_solution_from_the_right_support():
