@@ -30,6 +30,12 @@ LOSS_SQUARED, LOSS_LOGISTIC, LOSS_SOFTMAX = LOSS_CODES["squared"], LOSS_CODES["l
 
 
 @njit(cache=True)
+def _soft_threshold(u, thr):
+    """The prox of ``thr |.|`` at ``u``: ``sign(u) max(|u| - thr, 0)``."""
+    return u - thr if u > thr else (u + thr if u < -thr else 0.0)
+
+
+@njit(cache=True)
 def glm_apply(a_indptr, a_indices, a_data, r_indptr, r_indices, r_data, C, loss, y, z, w, lrow, g,
               block, delta, update_grad, row_mark, rows_buf, col_mark, cols_buf):
     """Add ``delta`` to the variables ``block`` of a GLM and update ``z``, ``w``, ``lrow`` (and ``g``).
@@ -397,7 +403,7 @@ def prox_cd_epoch(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, orde
         xj = x[j]
         u = xj - g / h
         thr = lam[j] / h
-        xn = u - thr if u > thr else (u + thr if u < -thr else 0.0)
+        xn = _soft_threshold(u, thr)
         d = xn - xj
         if d == 0.0:
             continue
@@ -540,7 +546,7 @@ def prox_newton_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, lam, o
             old = x[j] + dx[t]
             u = old - g / h
             thr = lam[j] / h
-            new = u - thr if u > thr else (u + thr if u < -thr else 0.0)
+            new = _soft_threshold(u, thr)
             delta = new - old
             if delta == 0.0:
                 continue
@@ -764,7 +770,7 @@ def gram_lasso_cd(G, g, x, lam, max_epochs, tol, anderson):
             old = x[j]
             u = old - g[j] / h
             thr = lam[j] / h
-            new = u - thr if u > thr else (u + thr if u < -thr else 0.0)
+            new = _soft_threshold(u, thr)
             delta = new - old
             if delta != 0.0:
                 x[j] = new

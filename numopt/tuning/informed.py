@@ -188,7 +188,17 @@ class SSORPCGModel:
 MODELS = {"sor": SORModel, "ssor-pcg": SSORPCGModel}
 
 
-class ModelHedge(Learner):
+class _ModelInformed(Learner):
+    """A learner that learns from :meth:`observe` (the result's model predictions), one call per update."""
+
+    def _observe(self, i, cost, result):
+        self.observe(self.grid[i].item(), cost, result)
+
+    def _learn(self, i, cost):
+        pass
+
+
+class ModelHedge(_ModelInformed):
     """Exponential weights on model-predicted costs of every grid value (full-information feedback).
 
     Parameters
@@ -270,14 +280,8 @@ class ModelHedge(Learner):
         self.predicted += predicted / unit
         self.informed += 1
 
-    def _observe(self, i, cost, result):
-        self.observe(self.grid[i].item(), cost, result)
 
-    def _learn(self, i, cost):
-        pass
-
-
-class ModelLeader(Learner):
+class ModelLeader(_ModelInformed):
     """Follow the leader on calibrated model predictions, measured costs where measured.
 
     Every value's cumulative estimate is the sum of its measured costs (the
@@ -428,12 +432,6 @@ class ModelLeader(Learner):
             self._measured_log[i] += np.log(cost)
             self._measured[i] += 1
         self.informed += 1
-
-    def _observe(self, i, cost, result):
-        self.observe(self.grid[i].item(), cost, result)
-
-    def _learn(self, i, cost):
-        pass
 
 
 class SafeCombination(Learner):
