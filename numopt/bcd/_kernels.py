@@ -750,6 +750,43 @@ def gram_lasso_cd(G, g, x, lam, max_epochs, tol, anderson):
     the largest minimum-norm subgradient entry is at most ``tol`` or after ``max_epochs`` passes.
     Returns the number of passes and the numbers of kept and of rejected extrapolations.
     """
+    none = np.zeros(0, np.int64)
+    return lazy_gram_lasso_cd(none, none, np.zeros(0), none, np.zeros(0), np.zeros(0), G,
+                              np.ones(x.size, np.bool_), g, x, lam, max_epochs, tol, anderson)
+
+
+@njit(cache=True)
+def _gram_column(a_indptr, a_indices, a_data, cols, c, buf, G, ready, j):
+    """Fill column and row ``j`` of ``G = A[:, cols]^T diag(c) A[:, cols]`` where the other side is not ready."""
+    cj = cols[j]
+    for p in range(a_indptr[cj], a_indptr[cj + 1]):
+        i = a_indices[p]
+        buf[i] = c[i] * a_data[p]
+    for q in range(cols.size):
+        if ready[q] or q == j:
+            continue
+        k = cols[q]
+        s = 0.0
+        for p in range(a_indptr[k], a_indptr[k + 1]):
+            s += a_data[p] * buf[a_indices[p]]
+        G[q, j] = s
+        G[j, q] = s
+    for p in range(a_indptr[cj], a_indptr[cj + 1]):
+        buf[a_indices[p]] = 0.0
+    ready[j] = True
+
+
+@njit(cache=True)
+def lazy_gram_lasso_cd(a_indptr, a_indices, a_data, cols, c, buf, G, ready, g, x, lam, max_epochs, tol, anderson):
+    """:func:`gram_lasso_cd` on ``G = A[:, cols]^T diag(c) A[:, cols]`` whose columns are built on first use.
+
+    On entry ``G`` holds its diagonal and the columns ``j`` with ``ready[j]`` (at least those of the
+    nonzero entries of ``x``); the column of a variable is built (cost ``nnz(A[:, cols])``, as
+    :func:`weighted_gram`, ``buf`` a zero scratch of length m) when the variable first moves, the only
+    time the passes, extrapolations and support Newton steps read it. A working set whose model moves a
+    few of its variables then costs a few columns instead of the whole matrix. With every ``ready``
+    true it is :func:`gram_lasso_cd`; returns what it returns.
+    """
     k = x.size
     K = max(anderson, 1)
     hist = np.empty((K + 1, k))
@@ -773,6 +810,8 @@ def gram_lasso_cd(G, g, x, lam, max_epochs, tol, anderson):
             new = _soft_threshold(u, thr)
             delta = new - old
             if delta != 0.0:
+                if not ready[j]:
+                    _gram_column(a_indptr, a_indices, a_data, cols, c, buf, G, ready, j)
                 x[j] = new
                 for i in range(k):
                     g[i] += G[i, j] * delta
@@ -883,8 +922,9 @@ def prox_newton_gram_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, l
     """One proximal Newton step on ``order`` whose model is solved on its dense Hessian (small working sets).
 
     As :func:`prox_newton_step`, but the model ``w^T X d + 1/2 d^T H d + sum_j lam_j |x_j + d_j|``
-    (``H = X^T diag(c) X`` on ``order``, built once at cost ``|order| nnz(X[:, order]) / 2``) is
-    solved by :func:`gram_lasso_cd` (coordinate passes at O(|order|) per moved coordinate, Anderson
+    (``H = X^T diag(c) X`` on ``order``, of which only the diagonal and the columns of the variables
+    that are or become nonzero are built, each at cost ``nnz(X[:, order])``) is
+    solved by :func:`lazy_gram_lasso_cd` (coordinate passes at O(|order|) per moved coordinate, Anderson
     extrapolation, Newton steps on the support) to a thousandth of its starting optimality violation,
     so the direction is the proximal Newton direction itself and the steps converge superlinearly.
     Then the same Armijo search. Returns the change of the summed row losses (0: no step).
@@ -897,19 +937,29 @@ def prox_newton_gram_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, l
         xd[i] = 0.0
         znew[i] = 0.0
     H = np.empty((nb, nb))
-    weighted_gram(a_indptr, a_indices, a_data, order, lnew, znew, H)  # znew: a zero buffer until the search
+    ready = np.zeros(nb, np.bool_)
     g = np.empty(nb)
     u = np.empty(nb)
     lam_b = np.empty(nb)
-    for t in range(nb):
+    for t in range(nb):  # gradient and Hessian diagonal: one pass over the working set's columns
         j = order[t]
         s = 0.0
+        h = 0.0
         for p in range(a_indptr[j], a_indptr[j + 1]):
-            s += a_data[p] * w[a_indices[p]]
+            i = a_indices[p]
+            s += a_data[p] * w[i]
+            h += lnew[i] * a_data[p] * a_data[p]
         g[t] = s
+        H[t, t] = h
         u[t] = x[j]
         lam_b[t] = lam[j]
-    gram_lasso_cd(H, g, u, lam_b, max_epochs, 1e-3 * _max_violation(g, u, lam_b), anderson)
+    # the columns of the current support are read from the start (support Newton steps); znew: a zero
+    # scratch until the search
+    for t in range(nb):
+        if u[t] != 0.0:
+            _gram_column(a_indptr, a_indices, a_data, order, lnew, znew, H, ready, t)
+    lazy_gram_lasso_cd(a_indptr, a_indices, a_data, order, lnew, znew, H, ready, g, u, lam_b, max_epochs,
+                       1e-3 * _max_violation(g, u, lam_b), anderson)
     dx = np.empty(nb)
     for t in range(nb):
         j = order[t]

@@ -303,7 +303,9 @@ def gram_lasso_cd(G, g, x, lam, max_epochs, tol, anderson):
     # the kernel's own Python (its logic is sequential; run without compilation)
     from . import _kernels
 
-    return _kernels.gram_lasso_cd.py_func(G, g, x, lam, max_epochs, tol, anderson)
+    none = np.zeros(0, np.int64)
+    return _kernels.lazy_gram_lasso_cd.py_func(none, none, np.zeros(0), none, np.zeros(0), np.zeros(0), G,
+                                               np.ones(x.size, bool), g, x, lam, max_epochs, tol, anderson)
 
 
 def cross_gram(a_indptr, a_indices, a_data, rows, cols, buf, out):

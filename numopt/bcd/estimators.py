@@ -47,6 +47,35 @@ def _design(X, fit_intercept):
     return X
 
 
+def _ready(X, y):
+    """Whether ``X`` (float64 CSR/CSC or 2-D array) and ``y`` (1-D numbers) are valid as given, finite included.
+
+    Such input needs no conversion, so one pass over the values replaces scikit-learn's validation
+    (whose checks of the array types cost as much as a small fit); anything else, invalid input
+    included, goes through ``validate_data`` and its messages.
+    """
+    if sp.issparse(X):
+        if X.format not in ("csr", "csc") or X.dtype != np.float64:
+            return False
+        values = X.data
+    elif type(X) is np.ndarray and X.dtype == np.float64 and X.ndim == 2:
+        values = X
+    else:
+        return False
+    if not (type(y) is np.ndarray and y.ndim == 1 and y.dtype.kind in "fiub"):
+        return False
+    if X.shape[0] != y.shape[0] or min(X.shape) == 0:
+        return False
+    return bool(np.isfinite(values.sum())) and (y.dtype.kind != "f" or bool(np.isfinite(y.sum())))
+
+
+def _class_labels(y):
+    """Raise scikit-learn's error unless ``y`` holds class labels; integer-valued numbers pass without it."""
+    if y.dtype.kind in "iub" or (y.dtype.kind == "f" and bool(np.all(y == np.floor(y)))):
+        return
+    check_classification_targets(y)
+
+
 class _L1Estimator(BaseEstimator):
     """Shared fitting machinery: validation, one L1 problem per output, the result attributes."""
 
@@ -64,6 +93,9 @@ class _L1Estimator(BaseEstimator):
         if len(shape) and shape[0] == 0:
             raise ValueError(f"X has 0 samples (shape {tuple(shape)}); {type(self).__name__}.fit needs at least "
                              "one sample.")
+        if _ready(X, y):  # nothing to convert: only the checks scikit-learn's conversion would repeat
+            validate_data(self, X, y, skip_check_array=True)  # feature names and n_features_in_
+            return X, y
         return validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=np.float64,
                              y_numeric=self._loss == "squared")
 
@@ -72,7 +104,7 @@ class _L1Estimator(BaseEstimator):
         penalty = np.full(Xd.shape[1], lam)
         if self.fit_intercept:
             penalty[-1] = 0.0
-        problem = GLMProblem(Xd, targets, self._loss, l1=penalty)
+        problem = GLMProblem(Xd, targets, self._loss, l1=penalty, check_input=False)  # validated by fit
         solver = ProxCoordinateEpochs(tol=self.tol, maxiter=self.max_iter, active_set=self.active_set,
                                       backend=self.backend)
         res = run(solver, problem, None)
@@ -209,7 +241,7 @@ class L1LogisticRegression(ClassifierMixin, _L1Estimator):
         self._check_options()
         check_positive("C", self.C)
         X, y = self._validate(X, y)
-        check_classification_targets(y)
+        _class_labels(y)
         self.classes_ = np.unique(y)
         if self.classes_.size < 2:
             raise ValueError(f"y must hold at least two classes; got one class, {self.classes_[0]!r}.")

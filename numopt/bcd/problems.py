@@ -51,6 +51,16 @@ def margin_losses(loss, z, y, C, backend=None):
     return lrow, slopes
 
 
+def _losses_at_zero(loss, y, C):
+    """:func:`margin_losses` at zero margins: ``y^2 / 2`` and ``-y`` (squared), ``log 2`` and ``-y / 2``
+    (logistic, ``y`` in {-1, +1}), without evaluating the loss row by row (softmax: by the kernel)."""
+    if loss == "squared":
+        return 0.5 * y * y, -y
+    if loss == "logistic":
+        return np.full(y.size, np.log(2.0)), -0.5 * y
+    return margin_losses(loss, np.zeros(y.size * C), y, C)
+
+
 #: Largest block whose exact Hessian is assembled column pair by column pair (cost |block| nnz(A_block))
 #: rather than by a sparse product.
 SMALL_BLOCK = 128
@@ -158,6 +168,8 @@ class GLMProblem(BlockProblem):
         Penalty weights (``l1`` per variable, ``l2`` a scalar).
     nonneg : bool
         Constrain x >= 0.
+    check_input : bool
+        Check that ``A`` and ``y`` are finite (False: the caller has, as the estimators do).
 
     Notes
     -----
@@ -166,22 +178,24 @@ class GLMProblem(BlockProblem):
     """
 
     def __init__(self, A, y, loss="squared", *, n_classes: int = 1, l1=0.0, l2: float = 0.0,
-                 nonneg: bool = False, x0=None, name: str | None = None):
+                 nonneg: bool = False, x0=None, name: str | None = None, check_input: bool = True):
         loss = check_loss(loss)
         if not (sp.issparse(A) and A.format == "csc" and A.dtype == np.float64 and A.has_canonical_format):
             # a canonical float CSC matrix is used as given (read only; its cached format flags spare a pass)
-            A = sp.csc_matrix(A, dtype=float) if sp.issparse(A) else sp.csc_matrix(as_float_array(A, "A", ndim=2))
+            A = sp.csc_matrix(A, dtype=float) if sp.issparse(A) else sp.csc_matrix(
+                as_float_array(A, "A", ndim=2, finite=False))
             A.sum_duplicates()
             A.sort_indices()
-        check_finite(A, "A")
+        if check_input:
+            check_finite(A, "A")
         m, d = A.shape
-        y = as_float_array(y, "y", shape=(m,))
+        y = as_float_array(y, "y", shape=(m,), finite=check_input)
         C = int(n_classes) if loss == "softmax" else 1
         if loss == "softmax":
             check_positive("n_classes", n_classes, integer=True)
             if np.any((y < 0) | (y >= C) | (y != np.round(y))):
                 raise ValueError(f"y must hold class indices 0..{C - 1} for the softmax loss.")
-        elif loss == "logistic" and not np.all(np.isin(y, (-1.0, 1.0))):
+        elif loss == "logistic" and not np.all(np.abs(y) == 1.0):
             raise ValueError("y must hold labels -1 and +1 for the logistic loss.")
         check_positive("l2", l2, strict=False)
         self.A, self.y, self.loss, self.C = A, y, loss, C
@@ -308,9 +322,10 @@ class GLMProblem(BlockProblem):
         self._count("njev")
         if st.x.any():
             st.z = np.ascontiguousarray((self.A @ st.x.reshape(self.d, self.C)).reshape(-1))
-        else:  # the usual start: no product needed
+            st.lrow, st.w = margin_losses(self.loss, st.z, self.y, self.C)
+        else:  # the usual start: no product needed, and the row losses at zero margins in closed form
             st.z = np.zeros(self.m * self.C)
-        st.lrow, st.w = margin_losses(self.loss, st.z, self.y, self.C)
+            st.lrow, st.w = _losses_at_zero(self.loss, self.y, self.C)
         st.g = np.asarray(self.At @ st.w.reshape(self.m, self.C)).reshape(-1) + self.l2 * st.x
         lrow = st.lrow
         st.fsmooth = float(lrow.sum() + 0.5 * self.l2 * (st.x @ st.x))

@@ -176,3 +176,25 @@ def test_quick_datasets_have_the_paper_structure(name):
     if name == "E":
         assert p.n <= 380
         assert (p.Q != p.Q.T).nnz == 0
+
+
+def test_ready_input_fits_as_converted_input_and_bad_values_still_name_x(regression):
+    # float64 CSC/CSR and arrays with 1-D numeric targets skip scikit-learn's conversion: same estimates
+    # as input that is converted (a list, int targets), and bad values still get scikit-learn's messages
+    X, y = regression
+    labels = (y > 1.0).astype(np.int64)
+    for make, target in ((lambda: Lasso(alpha=0.05, tol=1e-10), y),
+                         (lambda: L1LogisticRegression(C=0.5, tol=1e-10), labels)):
+        converted = make().fit(X.tolist(), target.tolist())
+        for Xf in (X, sp.csc_matrix(X), sp.csr_matrix(X)):
+            model = make().fit(Xf, target)
+            np.testing.assert_allclose(model.coef_, converted.coef_, atol=1e-8)
+            assert model.n_features_in_ == X.shape[1] and not hasattr(model, "feature_names_in_")
+        bad = sp.csc_matrix(X)
+        bad.data[3] = np.inf
+        assert_names_argument(make().fit, bad, target, names="X", seen="infinity")
+        bad_y = target.astype(float)
+        bad_y[0] = np.nan
+        assert_names_argument(make().fit, X, bad_y, names="y", seen="NaN")
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        L1LogisticRegression().fit(X, y)

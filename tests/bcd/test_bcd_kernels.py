@@ -376,3 +376,61 @@ def test_polish_support_lands_on_the_lasso_solution_from_the_right_support():
         np.testing.assert_allclose(gu, G @ u - X.T @ y, atol=1e-9)
     u = solution.copy()  # at the solution no step lowers the objective: nothing changes
     assert not nb.polish_support(G, G @ u - X.T @ y, u, np.full(k, lam)) or np.allclose(u, solution, atol=1e-12)
+
+
+@pytest.mark.parametrize("start", ["zero", "support"])
+def test_lazy_gram_lasso_cd_builds_only_moved_columns_and_matches_sklearn(start):
+    # the model of a prox-Newton step, 1/2 ||sqrt(c) (A u - b)||^2 + lam ||u||_1, solved on its weighted Gram
+    # matrix of which only the diagonal (and the columns of a starting support) are given
+    from sklearn.linear_model import Lasso as SkLasso
+
+    rng = np.random.default_rng(7)
+    A = sp.random(120, 40, density=0.3, random_state=rng, format="csc")
+    m, k = A.shape
+    cols = np.arange(3, 33, dtype=np.int64)
+    c = rng.uniform(0.05, 0.25, m)
+    b = A[:, cols[:4]] @ np.array([1.0, -2.0, 0.5, 1.5]) + 0.05 * rng.standard_normal(m)
+    dense = A.toarray()[:, cols]
+    full = dense.T @ (c[:, None] * dense)
+    lam = 0.1 * float(np.abs(dense.T @ (c * b)).max())
+    u0 = np.zeros(cols.size)
+    if start == "support":
+        u0[[0, 5]] = [0.5, -0.2]
+    solutions = []
+    for lazy in (True, False):
+        G = np.diag(np.diag(full)) if lazy else full.copy()
+        ready = np.zeros(cols.size, bool) if lazy else np.ones(cols.size, bool)
+        buf = np.zeros(m)
+        for t in np.flatnonzero(u0):
+            nb._gram_column(A.indptr, A.indices, A.data, cols, c, buf, G, ready, t)
+        u, g = u0.copy(), full @ u0 - dense.T @ (c * b)
+        nb.lazy_gram_lasso_cd(A.indptr, A.indices, A.data, cols, c, buf, G, ready, g, u, np.full(cols.size, lam),
+                              5000, 1e-12, 5)
+        assert not buf.any()
+        if lazy:  # built: the diagonal's variables that moved or started nonzero, and nothing else
+            moved = (u != 0) | (u0 != 0)
+            assert np.all(ready[moved]) and ready.sum() < cols.size
+        np.testing.assert_allclose(g, full @ u - dense.T @ (c * b), atol=1e-10)
+        solutions.append(u)
+    np.testing.assert_allclose(solutions[0], solutions[1], atol=1e-10)
+    sq = np.sqrt(c)
+    Xs, ys = sq[:, None] * dense, sq * b
+    sk = SkLasso(alpha=lam / m, fit_intercept=False, tol=1e-14, max_iter=200000).fit(Xs, ys).coef_
+    ours = _lasso_objective(Xs, ys, lam, solutions[0])
+    assert ours == pytest.approx(_lasso_objective(Xs, ys, lam, sk), rel=1e-8)
+    u, g = u0.copy(), full @ u0 - dense.T @ (c * b)  # the NumPy reference on the full matrix
+    ref.gram_lasso_cd(full.copy(), g, u, np.full(cols.size, lam), 5000, 1e-12, 5)
+    np.testing.assert_allclose(u, solutions[0], atol=1e-9)
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_row_losses_at_zero_margins_in_closed_form(loss):
+    from numopt.bcd.problems import _losses_at_zero
+
+    y = np.random.default_rng(3).standard_normal(50)
+    if loss == "logistic":
+        y = np.sign(y)
+    lrow, w = _losses_at_zero(loss, y, 1)
+    expected = margin_losses(loss, np.zeros(50), y, 1)
+    np.testing.assert_allclose(lrow, expected[0], rtol=1e-15, atol=0)
+    np.testing.assert_allclose(w, expected[1], rtol=1e-15, atol=0)
