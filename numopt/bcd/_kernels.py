@@ -756,8 +756,12 @@ def gram_lasso_cd(G, g, x, lam, max_epochs, tol, anderson):
 
 
 @njit(cache=True)
-def _gram_column(a_indptr, a_indices, a_data, cols, c, buf, G, ready, j):
-    """Fill column and row ``j`` of ``G = A[:, cols]^T diag(c) A[:, cols]`` where the other side is not ready."""
+def gram_column(a_indptr, a_indices, a_data, cols, c, buf, G, ready, j):
+    """Fill column and row ``j`` of ``G = A[:, cols]^T diag(c) A[:, cols]`` where the other side is not ready.
+
+    ``ready[q]`` marks the columns already complete (their entries in column ``j`` are kept); ``buf`` is a
+    zero scratch of length m, left zero. Cost ``nnz(A[:, cols])``; sets ``ready[j]``.
+    """
     cj = cols[j]
     for p in range(a_indptr[cj], a_indptr[cj + 1]):
         i = a_indices[p]
@@ -811,7 +815,7 @@ def lazy_gram_lasso_cd(a_indptr, a_indices, a_data, cols, c, buf, G, ready, g, x
             delta = new - old
             if delta != 0.0:
                 if not ready[j]:
-                    _gram_column(a_indptr, a_indices, a_data, cols, c, buf, G, ready, j)
+                    gram_column(a_indptr, a_indices, a_data, cols, c, buf, G, ready, j)
                 x[j] = new
                 for i in range(k):
                     g[i] += G[i, j] * delta
@@ -957,7 +961,7 @@ def prox_newton_gram_step(a_indptr, a_indices, a_data, loss, y, z, w, lrow, x, l
     # scratch until the search
     for t in range(nb):
         if u[t] != 0.0:
-            _gram_column(a_indptr, a_indices, a_data, order, lnew, znew, H, ready, t)
+            gram_column(a_indptr, a_indices, a_data, order, lnew, znew, H, ready, t)
     lazy_gram_lasso_cd(a_indptr, a_indices, a_data, order, lnew, znew, H, ready, g, u, lam_b, max_epochs,
                        1e-3 * _max_violation(g, u, lam_b), anderson)
     dx = np.empty(nb)

@@ -308,6 +308,25 @@ def gram_lasso_cd(G, g, x, lam, max_epochs, tol, anderson):
                                                np.ones(x.size, bool), g, x, lam, max_epochs, tol, anderson)
 
 
+def gram_column(a_indptr, a_indices, a_data, cols, c, buf, G, ready, j):
+    m = buf.size
+    A = sp.csc_matrix((a_data, a_indices, a_indptr), shape=(m, a_indptr.size - 1))[:, cols]
+    column = A.T @ (c * A[:, [j]].toarray().ravel())
+    todo = ~ready
+    todo[j] = False
+    G[todo, j] = column[todo]
+    G[j, todo] = column[todo]
+    ready[j] = True
+
+
+def lazy_gram_lasso_cd(a_indptr, a_indices, a_data, cols, c, buf, G, ready, g, x, lam, max_epochs, tol, anderson):
+    # the kernel's own Python (its logic is sequential; run without compilation)
+    from . import _kernels
+
+    return _kernels.lazy_gram_lasso_cd.py_func(a_indptr, a_indices, a_data, cols, c, buf, G, ready, g, x, lam,
+                                               max_epochs, tol, anderson)
+
+
 def cross_gram(a_indptr, a_indices, a_data, rows, cols, buf, out):
     m = buf.size
     A = sp.csc_matrix((a_data, a_indices, a_indptr), shape=(m, a_indptr.size - 1))

@@ -48,7 +48,7 @@ class ProxCoordinateEpochs(IterativeSolver):
     variable), ``gram_max_size`` (least squares: a working set of at most this many variables is
     solved on its Gram matrix instead, by coordinate passes with Anderson extrapolation every
     ``anderson`` passes (0: none) and Newton steps on its support, up to ``gram_epochs`` passes, to a
-    thousandth of the largest optimality violation; see :func:`numopt.bcd._kernels.gram_lasso_cd`),
+    thousandth of the largest optimality violation; see :func:`numopt.bcd._kernels.lazy_gram_lasso_cd`),
     ``newton_gram_size`` (prox-Newton: a working set of at most this many variables has its model
     solved on its dense Hessian, :func:`numopt.bcd._kernels.prox_newton_gram_step`, the others by
     ``newton_epochs`` coordinate passes with Anderson extrapolation every ``anderson`` passes),
@@ -110,7 +110,8 @@ class ProxCoordinateEpochs(IterativeSolver):
         state = SolverState(x=st.x, fun=st.f, pst=st, problem=problem, p0=max(p0, 1e-300), inner=inner,
                             work=(np.empty(m), np.empty(m), np.empty(m), np.empty(m)),
                             kkt_scale=max(1.0, kkt0),
-                            support=None, n_newton=0, gram=None, gram_buf=np.zeros(m), grad=None, diverged=False,
+                            support=None, n_newton=0, gram=None, gram_buf=np.zeros(m), ones=np.ones(m), grad=None,
+                            diverged=False,
                             rng=check_rng(self.options["seed"]))
         self._measure(state, grad0)
         return state
@@ -156,44 +157,60 @@ class ProxCoordinateEpochs(IterativeSolver):
         return np.sort(top).astype(np.int64), worst
 
     def _gram_solve(self, state, order, worst):
-        """Least squares: solve the working-set problem on its Gram matrix (``_kernels.gram_lasso_cd``).
+        """Least squares: solve the working-set problem on its Gram matrix (``_kernels.lazy_gram_lasso_cd``).
 
-        The Gram matrix costs one product of the working set's columns (only the columns new to the
-        working set: the last one is kept); then a pass costs O(|order|) per moved coordinate instead
+        Of the Gram matrix, the diagonal and the columns of the variables that are or become nonzero
+        are built (a column costs a product with the working set's columns; those of the last working
+        set are kept, see :meth:`_gram`); then a pass costs O(|order|) per moved coordinate instead
         of a sweep over the columns, the objective of a trial point (an Anderson extrapolation, a
         Newton step on the support) is exact and cheap, and the state is updated once at the end.
         Solves to a thousandth of the largest violation ``worst`` (over all variables), then takes a
         Newton step on the final support if it lowers the objective (``_kernels.polish_support``).
         """
         p, st, o = state.problem, state.pst, self.options
-        G = self._gram(state, order)
+        A = p.A
+        G, ready = self._gram(state, order)
         x = st.x[order].copy()
         g = state.grad[order].copy()
         lam = p.l1[order]
-        st.K.gram_lasso_cd(G, g, x, lam, o["gram_epochs"], 1e-3 * worst, o["anderson"])
+        columns = (A.indptr, A.indices, A.data, order, state.ones, state.gram_buf, G, ready)
+        for t in np.flatnonzero((x != 0) & ~ready):  # the support Newton steps read the starting support's columns
+            st.K.gram_column(*columns, t)
+        st.K.lazy_gram_lasso_cd(*columns, g, x, lam, o["gram_epochs"], 1e-3 * worst, o["anderson"])
         st.K.polish_support(G, g, x, lam)  # exact on the right support: often saves an outer iteration
         p.apply(st, order, x - st.x[order])
 
     @staticmethod
     def _gram(state, order):
-        """``A[:, order]^T A[:, order]``, reusing the entries of the previous working set's Gram matrix."""
+        """The Gram matrix of ``A[:, order]`` as far as known, and its mask of complete columns.
+
+        The diagonal is always there; the entries of the previous working set are kept, and its
+        complete columns are completed on the new variables (one product of the new columns with
+        them); the other columns are built when their variable first moves.
+        """
         A = state.problem.A
-        G = np.empty((order.size, order.size))
+        k = order.size
+        G = np.empty((k, k))
+        ready = np.zeros(k, bool)
         if state.gram is None:
-            known, pos_new, pos_old = np.zeros(0, np.int64), np.arange(order.size), np.zeros(0, np.int64)
+            pos_new = np.arange(k)
         else:
-            old_order, old_G = state.gram
-            _, pos_new_known, pos_old = np.intersect1d(order, old_order, assume_unique=True, return_indices=True)
-            known = pos_new_known
+            old_order, old_G, old_ready = state.gram
+            _, known, pos_old = np.intersect1d(order, old_order, assume_unique=True, return_indices=True)
             G[np.ix_(known, known)] = old_G[np.ix_(pos_old, pos_old)]
-            pos_new = np.setdiff1d(np.arange(order.size), known, assume_unique=True)
-        if pos_new.size:
-            rows = np.empty((pos_new.size, order.size))
-            state.pst.K.cross_gram(A.indptr, A.indices, A.data, order[pos_new], order, state.gram_buf, rows)
-            G[pos_new, :] = rows
-            G[:, pos_new] = rows.T
-        state.gram = (order, G)
-        return G
+            ready[known] = old_ready[pos_old]
+            pos_new = np.setdiff1d(np.arange(k), known, assume_unique=True)
+        for t in pos_new:
+            column = A.data[A.indptr[order[t]]:A.indptr[order[t] + 1]]
+            G[t, t] = column @ column
+        done = np.flatnonzero(ready)
+        if pos_new.size and done.size:
+            rows = np.empty((pos_new.size, done.size))
+            state.pst.K.cross_gram(A.indptr, A.indices, A.data, order[pos_new], order[done], state.gram_buf, rows)
+            G[np.ix_(pos_new, done)] = rows
+            G[np.ix_(done, pos_new)] = rows.T
+        state.gram = (order, G, ready)
+        return G, ready
 
     def step(self, state):
         p, st, o = state.problem, state.pst, self.options

@@ -402,7 +402,7 @@ def test_lazy_gram_lasso_cd_builds_only_moved_columns_and_matches_sklearn(start)
         ready = np.zeros(cols.size, bool) if lazy else np.ones(cols.size, bool)
         buf = np.zeros(m)
         for t in np.flatnonzero(u0):
-            nb._gram_column(A.indptr, A.indices, A.data, cols, c, buf, G, ready, t)
+            nb.gram_column(A.indptr, A.indices, A.data, cols, c, buf, G, ready, t)
         u, g = u0.copy(), full @ u0 - dense.T @ (c * b)
         nb.lazy_gram_lasso_cd(A.indptr, A.indices, A.data, cols, c, buf, G, ready, g, u, np.full(cols.size, lam),
                               5000, 1e-12, 5)
