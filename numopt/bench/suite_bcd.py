@@ -25,6 +25,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from .._core.validate import check_choice
 from . import suite
 from .report import convergence_plot
 
@@ -243,14 +244,20 @@ def l1_solvers(loss, lam, m):
 TOLS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12)
 
 
-def _fit_timed(make, tol, X, y):
+#: The clocks a timing can be read from: wall time, or the CPU time of this process (all solvers run on
+#: one thread, so it is their wall time on an idle machine, without the preemptions of a loaded one).
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def _fit_timed(make, tol, X, y, clock="wall"):
     import warnings
 
+    now = CLOCKS[clock]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
+        t0 = now()
         model = make(tol).fit(X, y)
-        return time.perf_counter() - t0, model
+        return now() - t0, model
 
 
 def tolerance_for_gap(make, X, y, lam, loss, tols=TOLS, curve_floor=None):
@@ -277,17 +284,18 @@ def tolerance_for_gap(make, X, y, lam, loss, tols=TOLS, curve_floor=None):
     return tol_used, first, reached, curve
 
 
-def interleaved_times(makes, tols, X, y, repeats):
+def interleaved_times(makes, tols, X, y, repeats, clock="wall"):
     """``repeats`` timed fits of every solver at its tolerance, one fit of each per round (load shared alike).
 
-    ``makes`` and ``tols`` map a label to a factory and its tolerance (None: not timed). Returns
-    ``label -> array of seconds``.
+    ``makes`` and ``tols`` map a label to a factory and its tolerance (None: not timed); ``clock`` is a
+    key of :data:`CLOCKS`. Returns ``label -> array of seconds``.
     """
+    check_choice("clock", clock, tuple(CLOCKS))
     labels = [k for k in makes if tols.get(k) is not None]
     times = {k: [] for k in labels}
     for _ in range(repeats):
         for k in labels:
-            times[k].append(_fit_timed(makes[k], tols[k], X, y)[0])
+            times[k].append(_fit_timed(makes[k], tols[k], X, y, clock)[0])
     return {k: np.array(v) for k, v in times.items()}
 
 
@@ -303,11 +311,12 @@ def ratio_summary(peer, ours):
     return float(np.median(r)), float(r[0]), float(r[-1])
 
 
-def l1_rows(name, X, y, loss, lam_fractions, repeats=5, curves=None, peers=None):
+def l1_rows(name, X, y, loss, lam_fractions, repeats=5, curves=None, peers=None, clock="wall"):
     """Rows of the time-to-gap table for one data set and loss over a path of ``lam_max`` fractions.
 
     Per strength, every solver's tolerance is found first (:func:`tolerance_for_gap`), then the
-    ``repeats`` timed fits alternate between the solvers (:func:`interleaved_times`), so that a
+    ``repeats`` timed fits alternate between the solvers (:func:`interleaved_times`, on ``clock``:
+    'wall' or 'cpu', this process's CPU time), so that a
     shared machine's load falls on all alike. With a dict ``curves``, the (seconds, gap) sweeps of
     every solver at the first strength go into it; ``peers`` restricts the peers (labels of
     :func:`l1_solvers`) timed next to numopt.
@@ -323,7 +332,7 @@ def l1_rows(name, X, y, loss, lam_fractions, repeats=5, curves=None, peers=None)
         floor = 1e-10 if (curves is not None and k == 0) else None
         sweeps = {label: tolerance_for_gap(make, X, y, lam, loss, curve_floor=floor)
                   for label, make in solvers.items()}
-        times = interleaved_times(solvers, {k_: v[0] for k_, v in sweeps.items()}, X, y, repeats)
+        times = interleaved_times(solvers, {k_: v[0] for k_, v in sweeps.items()}, X, y, repeats, clock)
         ours = times.get("numopt")
         for label, (tol, _, gap, curve) in sweeps.items():
             if floor is not None:

@@ -28,3 +28,28 @@ def test_claim_holds_only_when_both_runs_reached_the_target():
     assert claim_verdict(100, 100.5)[0] == "tie"
     assert claim_verdict(80, 100) == ("yes", "20.0% fewer")
     assert claim_verdict(120, 100) == ("no", "20.0% more")
+
+
+def test_interleaved_times_on_the_cpu_clock_time_every_solver_and_refuse_other_clocks():
+    import time
+
+    import pytest
+
+    from numopt.bench.suite_bcd import interleaved_times
+
+    class Busy:  # spends about 5 ms of CPU per fit
+        def __init__(self, tol):
+            self.tol = tol
+
+        def fit(self, X, y):
+            t0 = time.process_time()
+            while time.process_time() - t0 < 0.005:
+                pass
+            return self
+
+    times = interleaved_times({"a": Busy, "b": Busy, "c": Busy}, {"a": 1e-3, "b": 1e-4, "c": None}, None, None, 3,
+                              clock="cpu")
+    assert set(times) == {"a", "b"} and all(t.size == 3 for t in times.values())
+    assert all(np.all(t >= 0.005) for t in times.values())  # the CPU time each fit spent, at least
+    with pytest.raises(ValueError, match="clock"):
+        interleaved_times({"a": Busy}, {"a": 1e-3}, None, None, 1, clock="gpu")
