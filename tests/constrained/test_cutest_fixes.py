@@ -155,3 +155,23 @@ def test_curvature_shift_scaled_by_kkt_residual_keeps_the_fast_local_rate_on_luk
     kkt, feas = kkt_residual(p, res.x)
     assert res.success and kkt <= 1e-6 and feas <= 1e-6
     assert (res.nit, res.nfev, res.njev) == (42, 61, 50)
+
+
+# Solved problems with n + m <= 100 that took over 1 CPU s with S2MPJ's evaluator (its interpreter overhead:
+# ORTHREGA 6.6 s, BAmL1SP 2.3 s); their cost, pinned as ranges of (iterations, f evaluations, Jacobians)
+# around the measured (59, 293, 293), (5, 6, 6), (27, 53, 49), (39, 77, 76), (41, 114, 101)
+SMALL_BUT_SLOW = {"ORTHREGA": ((50, 65), (250, 320), (250, 320)), "BAmL1SP": ((5, 6), (6, 7), (6, 7)),
+                  "ORTHRDS2": ((22, 32), (45, 60), (40, 55)), "LUKVLE14": ((33, 45), (65, 90), (65, 90)),
+                  "LUKVLE15": ((35, 47), (95, 130), (85, 115))}
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_BUT_SLOW))
+def test_small_problem_cost_is_pinned(name):
+    p = cutest.load(name)
+    res = numopt.minimize(p)
+    kkt, feas = kkt_residual(p, res.x)
+    assert res.success and kkt <= 1e-6 and feas <= 1e-6
+    for value, (low, high) in zip((res.nit, res.nfev, res.ncjev), SMALL_BUT_SLOW[name]):
+        assert low <= value <= high
+    # one pass of the group evaluator per requested point: never more passes than requested evaluations
+    assert p.group_sums["eq"].evaluations <= res.ncev + res.ncjev + res.nchev
