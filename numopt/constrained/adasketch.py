@@ -193,6 +193,16 @@ class AdaSketchNewton(IterativeSolver):
         ``restoration_patience`` consecutive accepted steps shorter than
         ``restoration_step`` (1e-2, 3), or when the line search fails, while
         ``c != 0``; at most ``max_restorations`` times per run (20; 0 turns it off).
+    stall_step, stall_patience : float, int
+        The run stops (``Status.LINESEARCH``, or the rank-deficiency or
+        infeasibility status that explains it) after ``stall_patience``
+        accepted steps in a row shorter than ``stall_step`` (1e-8, 5) while
+        no feasibility restoration can start (``c`` already zero to ``tol``,
+        or the restorations used up): near points where the Jacobian is
+        nearly rank deficient the penalty ``eta1`` grows to 1e18 and the
+        merit accepts only steps near 1e-11, which left ORTHRGDM with 220
+        iterations of about 36 trial points each and no change of the
+        iterate.
     seed : None, int or Generator
         Randomness of the sketches and of the Frobenius-norm estimate (default
         0, so repeated runs are identical; ``None`` draws fresh entropy).
@@ -251,6 +261,8 @@ class AdaSketchNewton(IterativeSolver):
         "restoration_step": 1e-2,
         "restoration_patience": 3,
         "max_restorations": 20,
+        "stall_step": 1e-8,
+        "stall_patience": 5,
         "seed": 0,
     }
 
@@ -278,6 +290,8 @@ class AdaSketchNewton(IterativeSolver):
         check_in_range("full_step_kkt", o["full_step_kkt"], 0.0, 1.0, closed="left")
         check_in_range("restoration_step", o["restoration_step"], 0.0, 1.0, closed="neither")
         check_positive("restoration_patience", o["restoration_patience"], integer=True)
+        check_in_range("stall_step", o["stall_step"], 0.0, 1.0, closed="neither")
+        check_positive("stall_patience", o["stall_patience"], integer=True)
         check_positive("watchdog", o["watchdog"], integer=True, strict=False)
         check_positive("max_restorations", o["max_restorations"], integer=True, strict=False)
         for key in ("block_size", "inner_maxiter"):
@@ -321,7 +335,7 @@ class AdaSketchNewton(IterativeSolver):
                          n_inner=0, shift=0.0, alpha=np.nan, watch=None, watch_blocked=False, singular=False,
                          singular_streak=0, fail=None,
                          detail=None, kkt_history=[], inner_paths={}, quasi_newton=None,
-                         short_steps=0, restoring=False, restorations=0, lm_mu=0.0, restore_from=0.0)
+                         short_steps=0, tiny_steps=0, restoring=False, restorations=0, lm_mu=0.0, restore_from=0.0)
         hess = o["hessian"]
         if o["hessian_update"] is not None:
             hess = "quasi-newton"
@@ -620,8 +634,14 @@ class AdaSketchNewton(IterativeSolver):
                     lam = _better_multipliers(lam, point[2], point[3])
                 self._set_point(st, x, lam, *point)
                 st.short_steps = st.short_steps + 1 if alpha < o["restoration_step"] else 0
+                st.tiny_steps = st.tiny_steps + 1 if alpha < o["stall_step"] else 0
                 if st.short_steps >= o["restoration_patience"]:
                     self._start_restoration(st)
+                if st.tiny_steps >= o["stall_patience"] and not st.restoring:
+                    st.fail = self._failure(st, Status.LINESEARCH)
+                    if st.fail is Status.LINESEARCH:
+                        st.detail = (f"{st.tiny_steps} accepted steps in a row shorter than {o['stall_step']:g} "
+                                     f"(penalty eta1 = {st.eta1:.3g}): the merit line search makes no progress.")
                 return st
             alpha *= o["backtrack"]
         if all_nonfinite:
@@ -642,6 +662,7 @@ class AdaSketchNewton(IterativeSolver):
         if st.m == 0 or cnorm <= self.options["tol"] or st.restorations >= self.options["max_restorations"]:
             return False
         st.restoring, st.restore_from = True, cnorm
+        st.tiny_steps = 0
         st.restorations += 1
         st.lm_mu = 0.0
         return True

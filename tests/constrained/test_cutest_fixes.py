@@ -175,3 +175,18 @@ def test_small_problem_cost_is_pinned(name):
         assert low <= value <= high
     # one pass of the group evaluator per requested point: never more passes than requested evaluations
     assert p.group_sums["eq"].evaluations <= res.ncev + res.ncjev + res.nchev
+
+
+def test_stalled_merit_search_stops_near_a_degenerate_point_on_orthrgdm():
+    # the iterates approach a point where the Jacobian is nearly rank deficient; eta1 grows to 1e18 and the
+    # merit accepts only steps near 1e-11: 220 such iterations (8144 f evaluations) used to follow
+    p = cutest.load("ORTHRGDM")
+    res = numopt.minimize(p)
+    kkt, feas = kkt_residual(p, res.x)
+    assert kkt <= 1e-6 and feas <= 1e-6  # first-order point to the judge's tolerance
+    assert res.status == Status.LINESEARCH.code and "no progress" in res.message
+    assert 55 <= res.nit <= 70 and res.nfev <= 400
+    s = np.linalg.svd(np.asarray(p.jac(res.x)), compute_uv=False)
+    assert s[-1] <= 1e-7 * s[0]
+    with pytest.raises(ValueError, match="stall_patience"):
+        numopt.minimize(cutest.load("HS28"), options={"stall_patience": 0})
