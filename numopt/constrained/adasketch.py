@@ -207,6 +207,14 @@ class AdaSketchNewton(IterativeSolver):
         merit accepts only steps near 1e-11, which left ORTHRGDM with 220
         iterations of about 36 trial points each and no change of the
         iterate.
+    stall_window : int
+        The run also stops (``Status.LINESEARCH``) when the best KKT residual
+        has not fallen by 10% over the last ``stall_window`` iterations (50;
+        counted from the last restoration or saddle escape) while no
+        feasibility restoration can start: on LUKVLE18 (Jacobian
+        singular values down to 1e-8) ``eta1`` reached 3e14 and the steps
+        shrank from 1e-3 to 1e-5 while the residual stayed at 1e-6 for 900
+        iterations, up to the iteration limit.
     saddle_escapes : int
         Second-order check at a KKT point (dense, ``n <= 500``, exact Hessian or
         Hessian-vector products): when the reduced Hessian ``Z^T H_L Z`` has an
@@ -277,6 +285,7 @@ class AdaSketchNewton(IterativeSolver):
         "max_restorations": 20,
         "stall_step": 1e-8,
         "stall_patience": 5,
+        "stall_window": 50,
         "saddle_escapes": 5,
         "seed": 0,
     }
@@ -307,6 +316,7 @@ class AdaSketchNewton(IterativeSolver):
         check_positive("restoration_patience", o["restoration_patience"], integer=True)
         check_in_range("stall_step", o["stall_step"], 0.0, 1.0, closed="neither")
         check_positive("stall_patience", o["stall_patience"], integer=True)
+        check_positive("stall_window", o["stall_window"], integer=True)
         check_positive("watchdog", o["watchdog"], integer=True, strict=False)
         check_positive("max_restorations", o["max_restorations"], integer=True, strict=False)
         check_positive("saddle_escapes", o["saddle_escapes"], integer=True, strict=False)
@@ -352,7 +362,7 @@ class AdaSketchNewton(IterativeSolver):
                          singular_streak=0, fail=None,
                          detail=None, kkt_history=[], inner_paths={}, quasi_newton=None,
                          short_steps=0, tiny_steps=0, restoring=False, restorations=0, lm_mu=0.0, restore_from=0.0,
-                         escape=None, escapes=0)
+                         escape=None, escapes=0, progress_from=0)
         hess = o["hessian"]
         if o["hessian_update"] is not None:
             hess = "quasi-newton"
@@ -701,6 +711,7 @@ class AdaSketchNewton(IterativeSolver):
             if float(np.linalg.norm(st.c)) <= max(0.1 * st.restore_from, o["tol"]):
                 st.restoring = False
                 st.eta1, st.eta2, st.delta = float(o["eta1"]), float(o["eta2"]), float(o["delta"])
+                st.progress_from = len(st.kkt_history)
             return st
         st.restoring = False
         if _infeasible_stationary(st.G, st.c, o["tol"], 1e-8):
@@ -791,6 +802,7 @@ class AdaSketchNewton(IterativeSolver):
                 st.eta1, st.eta2, st.delta = eta1, float(o["eta2"]), float(o["delta"])
                 st.short_steps = st.tiny_steps = 0
                 self._set_point(st, x, _least_squares_multipliers(G, g), f, c, G, g)
+                st.progress_from = len(st.kkt_history)
                 return st
             t *= o["backtrack"]
         st.escapes = o["saddle_escapes"]
@@ -906,6 +918,13 @@ class AdaSketchNewton(IterativeSolver):
             return None if self._found_saddle(st) else Status.SUCCESS
         if st.fail is not None:
             return st.fail
+        if self._no_progress(st):
+            st.detail = None
+            status = self._failure(st, Status.LINESEARCH)
+            stalled = (f"The KKT residual has not fallen by 10% over {self.options['stall_window']} iterations "
+                       f"(penalty eta1 = {st.eta1:.3g}): the merit line search makes no progress.")
+            st.detail = stalled if st.detail is None else f"{st.detail} {stalled}"
+            return status
         patience = self.options["singular_patience"]
         if st.singular_streak >= patience and st.kkt > 0.9 * st.kkt_history[-1 - patience]:
             return self._failure(st, Status.SINGULAR)
@@ -913,6 +932,18 @@ class AdaSketchNewton(IterativeSolver):
                                                                           self.options["tol"]):
             return Status.INFEASIBLE
         return None
+
+    def _no_progress(self, st) -> bool:
+        """The best KKT residual of the last ``stall_window`` iterations is above 90% of the best before
+        (since the last restart of the Newton steps: the end of a feasibility restoration or a saddle escape),
+        and no feasibility restoration can start (``c`` zero to ``tol`` or the restorations used up)."""
+        o, hist = self.options, st.kkt_history[st.progress_from:]
+        w = o["stall_window"]
+        if st.overdetermined or st.restoring or st.escape is not None or len(hist) <= w:
+            return False
+        if float(np.linalg.norm(st.c)) > o["tol"] and st.restorations < o["max_restorations"]:
+            return False
+        return min(hist[-w:]) > 0.9 * min(hist[:-w])
 
     def postprocess(self, st, status):
         return OptimizeResult(x=st.x, fun=st.fun, y=st.lam, multipliers=st.lam, kkt=st.kkt,

