@@ -58,7 +58,9 @@ def test_regularization_direction_versus_eig_on_bt7():
     # (compared without the feasibility restoration, which rescues the short steps of both)
     off = {"max_restorations": 0}
     eig = numopt.minimize(cutest.load("BT7"), options={"regularization": "eig", "maxiter": 60, **off})
-    assert not eig.success and eig.status == Status.MAXITER.code
+    # the KKT residual stays near 1.6e3: the no-progress stop ends the run within the 60 iterations
+    assert not eig.success and eig.status == Status.LINESEARCH.code and "has not fallen" in eig.message
+    assert eig.kkt > 1e3
     assert numopt.minimize(cutest.load("BT7"), options=off).success
     rescued = numopt.minimize(cutest.load("BT7"), options={"regularization": "eig", "maxiter": 60})
     assert rescued.success and rescued.nit == 14
