@@ -58,6 +58,9 @@ are inconsistent the iteration takes a Gauss-Newton step on ``||c||^2``
 a small dual regularization and the run continues; if it then cannot finish (or ``G`` stays rank deficient
 for ``singular_patience`` iterations), the status is ``Status.SINGULAR``.
 A stationary point of ``||c||^2`` with ``c != 0`` is ``Status.INFEASIBLE``.
+A KKT point whose reduced Hessian has a negative eigenvalue (a saddle point,
+checked on small dense problems) is left along that eigenvector
+(``saddle_escapes``) rather than reported as a solution.
 More constraints than variables (``m > n``): ``K`` is singular, so the
 method minimizes ``||c||^2 / 2``: Newton steps with the full Hessian
 ``G^T G + sum_i c_i Hess c_i`` when it is positive definite (Armijo search),
@@ -90,6 +93,7 @@ from .kkt import (
     frobenius_norm,
     inner_path,
     null_space_min_eig,
+    reduced_min_curvature,
     row_equilibrated,
     solve_kkt,
     tangential_curvature,
@@ -193,6 +197,34 @@ class AdaSketchNewton(IterativeSolver):
         ``restoration_patience`` consecutive accepted steps shorter than
         ``restoration_step`` (1e-2, 3), or when the line search fails, while
         ``c != 0``; at most ``max_restorations`` times per run (20; 0 turns it off).
+    stall_step, stall_patience : float, int
+        The run stops (``Status.LINESEARCH``, or the rank-deficiency or
+        infeasibility status that explains it) after ``stall_patience``
+        accepted steps in a row shorter than ``stall_step`` (1e-8, 5) while
+        no feasibility restoration can start (``c`` already zero to ``tol``,
+        or the restorations used up): near points where the Jacobian is
+        nearly rank deficient the penalty ``eta1`` grows to 1e18 and the
+        merit accepts only steps near 1e-11, which left ORTHRGDM with 220
+        iterations of about 36 trial points each and no change of the
+        iterate.
+    stall_window : int
+        The run also stops (``Status.LINESEARCH``) when the best KKT residual
+        has not fallen by 10% over the last ``stall_window`` iterations (50;
+        counted from the last restoration or saddle escape) while no
+        feasibility restoration can start: on LUKVLE18 (Jacobian
+        singular values down to 1e-8) ``eta1`` reached 3e14 and the steps
+        shrank from 1e-3 to 1e-5 while the residual stayed at 1e-6 for 900
+        iterations, up to the iteration limit.
+    saddle_escapes : int
+        Second-order check at a KKT point (dense, ``n <= 500``, exact Hessian or
+        Hessian-vector products): when the reduced Hessian ``Z^T H_L Z`` has an
+        eigenvalue below ``-sqrt(eps) max(1, ||H_L||_F)``, the point is a saddle,
+        not a minimizer; the run then steps along that eigenvector (a backtracking
+        search on ``f + l^T c + eta1/2 ||c||^2``) and resumes Newton steps, at
+        most ``saddle_escapes`` times per run (default 5; 0 turns the check off).
+        The step-direction curvature test alone let ELEC end at ``f = 248.2``
+        with reduced-Hessian eigenvalues down to -19; with the escape it reaches
+        243.81, IPOPT's value.
     seed : None, int or Generator
         Randomness of the sketches and of the Frobenius-norm estimate (default
         0, so repeated runs are identical; ``None`` draws fresh entropy).
@@ -251,6 +283,10 @@ class AdaSketchNewton(IterativeSolver):
         "restoration_step": 1e-2,
         "restoration_patience": 3,
         "max_restorations": 20,
+        "stall_step": 1e-8,
+        "stall_patience": 5,
+        "stall_window": 50,
+        "saddle_escapes": 5,
         "seed": 0,
     }
 
@@ -278,8 +314,12 @@ class AdaSketchNewton(IterativeSolver):
         check_in_range("full_step_kkt", o["full_step_kkt"], 0.0, 1.0, closed="left")
         check_in_range("restoration_step", o["restoration_step"], 0.0, 1.0, closed="neither")
         check_positive("restoration_patience", o["restoration_patience"], integer=True)
+        check_in_range("stall_step", o["stall_step"], 0.0, 1.0, closed="neither")
+        check_positive("stall_patience", o["stall_patience"], integer=True)
+        check_positive("stall_window", o["stall_window"], integer=True)
         check_positive("watchdog", o["watchdog"], integer=True, strict=False)
         check_positive("max_restorations", o["max_restorations"], integer=True, strict=False)
+        check_positive("saddle_escapes", o["saddle_escapes"], integer=True, strict=False)
         for key in ("block_size", "inner_maxiter"):
             if o[key] is not None:
                 check_positive(key, o[key], integer=True)
@@ -321,7 +361,8 @@ class AdaSketchNewton(IterativeSolver):
                          n_inner=0, shift=0.0, alpha=np.nan, watch=None, watch_blocked=False, singular=False,
                          singular_streak=0, fail=None,
                          detail=None, kkt_history=[], inner_paths={}, quasi_newton=None,
-                         short_steps=0, restoring=False, restorations=0, lm_mu=0.0, restore_from=0.0)
+                         short_steps=0, tiny_steps=0, restoring=False, restorations=0, lm_mu=0.0, restore_from=0.0,
+                         escape=None, escapes=0, progress_from=0)
         hess = o["hessian"]
         if o["hessian_update"] is not None:
             hess = "quasi-newton"
@@ -461,6 +502,8 @@ class AdaSketchNewton(IterativeSolver):
     def step(self, st):
         if st.overdetermined:
             return self._gauss_newton_step(st)
+        if st.escape is not None:
+            return self._escape_step(st)
         if st.restoring:
             return self._restoration_step(st)
         o = self.options
@@ -620,8 +663,14 @@ class AdaSketchNewton(IterativeSolver):
                     lam = _better_multipliers(lam, point[2], point[3])
                 self._set_point(st, x, lam, *point)
                 st.short_steps = st.short_steps + 1 if alpha < o["restoration_step"] else 0
+                st.tiny_steps = st.tiny_steps + 1 if alpha < o["stall_step"] else 0
                 if st.short_steps >= o["restoration_patience"]:
                     self._start_restoration(st)
+                if st.tiny_steps >= o["stall_patience"] and not st.restoring:
+                    st.fail = self._failure(st, Status.LINESEARCH)
+                    if st.fail is Status.LINESEARCH:
+                        st.detail = (f"{st.tiny_steps} accepted steps in a row shorter than {o['stall_step']:g} "
+                                     f"(penalty eta1 = {st.eta1:.3g}): the merit line search makes no progress.")
                 return st
             alpha *= o["backtrack"]
         if all_nonfinite:
@@ -642,6 +691,7 @@ class AdaSketchNewton(IterativeSolver):
         if st.m == 0 or cnorm <= self.options["tol"] or st.restorations >= self.options["max_restorations"]:
             return False
         st.restoring, st.restore_from = True, cnorm
+        st.tiny_steps = 0
         st.restorations += 1
         st.lm_mu = 0.0
         return True
@@ -661,6 +711,7 @@ class AdaSketchNewton(IterativeSolver):
             if float(np.linalg.norm(st.c)) <= max(0.1 * st.restore_from, o["tol"]):
                 st.restoring = False
                 st.eta1, st.eta2, st.delta = float(o["eta1"]), float(o["eta2"]), float(o["delta"])
+                st.progress_from = len(st.kkt_history)
             return st
         st.restoring = False
         if _infeasible_stationary(st.G, st.c, o["tol"], 1e-8):
@@ -700,6 +751,62 @@ class AdaSketchNewton(IterativeSolver):
                 return True
             st.lm_mu *= 4.0
         return False
+
+    # ------------------------------------------------------------------------ second order
+    def _found_saddle(self, st) -> bool:
+        """At a KKT point: whether the reduced Hessian has negative curvature to escape along.
+
+        Dense check (``n <= 500``, exact Hessian or Hessian-vector products):
+        the smallest eigenvalue ``mu`` of ``Z^T H_L Z`` below
+        ``-sqrt(eps) max(1, ||H_L||_F)`` marks a saddle point of the Lagrangian
+        on the constraints (the curvature test of the step direction sees only
+        the directions the steps take: ELEC ended at f = 248.2 with ``mu = -19``).
+        Sets ``st.escape = (d, mu)`` for :meth:`_escape_step`.
+        """
+        o = self.options
+        if (st.escapes >= o["saddle_escapes"] or st.overdetermined or st.n > 500
+                or st.hessian not in ("explicit", "hessp")):
+            return False
+        H = self._hessian(st)
+        Hd = H if isinstance(H, np.ndarray) else (H.toarray() if sp.issparse(H) else None)
+        mu, d = reduced_min_curvature(H, st.G)
+        scale = max(1.0, float(np.linalg.norm(Hd)) if Hd is not None else abs(mu))
+        if d is None or not mu < -np.sqrt(np.finfo(float).eps) * scale:
+            return False
+        st.escape = (d if float(st.gl @ d) <= 0 else -d, mu)
+        return True
+
+    def _escape_step(self, st):
+        """A step along the negative-curvature direction ``d`` of the reduced Hessian at a saddle point.
+
+        Backtracking from ``t = max(1, ||x||_inf)`` on ``phi = f + l^T c + eta1/2 ||c||^2``
+        (the initial ``eta1``) until ``phi(x + t d) <= phi(x) + beta t^2 mu / 2``;
+        Newton steps then continue from there with least-squares multipliers and
+        fresh penalties. When no such ``t`` exists down to ``min_step`` the saddle
+        point stands and no further escape is tried.
+        """
+        o, p = self.options, st.problem
+        d, mu = st.escape
+        st.escape = None
+        st.escapes += 1
+        eta1 = float(o["eta1"])
+        phi0 = st.fun + float(st.lam @ st.c) + 0.5 * eta1 * float(st.c @ st.c)
+        t = max(1.0, float(np.max(np.abs(st.x))))
+        while t >= o["min_step"]:
+            x = st.x + t * d
+            f, c = p.fun(x), p.cons(x)
+            phi = f + float(st.lam @ c) + 0.5 * eta1 * float(c @ c)
+            if np.isfinite(phi) and phi <= phi0 + 0.5 * o["beta"] * t * t * mu:
+                f, c, G, g = self._evaluate(p, x)
+                st.alpha = t
+                st.eta1, st.eta2, st.delta = eta1, float(o["eta2"]), float(o["delta"])
+                st.short_steps = st.tiny_steps = 0
+                self._set_point(st, x, _least_squares_multipliers(G, g), f, c, G, g)
+                st.progress_from = len(st.kkt_history)
+                return st
+            t *= o["backtrack"]
+        st.escapes = o["saddle_escapes"]
+        return st
 
     @staticmethod
     def _update_quasi_newton(st, x, lam, point):
@@ -808,9 +915,16 @@ class AdaSketchNewton(IterativeSolver):
     # --------------------------------------------------------------------------- protocol
     def terminate(self, st):
         if st.kkt <= self.options["tol"]:
-            return Status.SUCCESS
+            return None if self._found_saddle(st) else Status.SUCCESS
         if st.fail is not None:
             return st.fail
+        if self._no_progress(st):
+            st.detail = None
+            status = self._failure(st, Status.LINESEARCH)
+            stalled = (f"The KKT residual has not fallen by 10% over {self.options['stall_window']} iterations "
+                       f"(penalty eta1 = {st.eta1:.3g}): the merit line search makes no progress.")
+            st.detail = stalled if st.detail is None else f"{st.detail} {stalled}"
+            return status
         patience = self.options["singular_patience"]
         if st.singular_streak >= patience and st.kkt > 0.9 * st.kkt_history[-1 - patience]:
             return self._failure(st, Status.SINGULAR)
@@ -818,6 +932,18 @@ class AdaSketchNewton(IterativeSolver):
                                                                           self.options["tol"]):
             return Status.INFEASIBLE
         return None
+
+    def _no_progress(self, st) -> bool:
+        """The best KKT residual of the last ``stall_window`` iterations is above 90% of the best before
+        (since the last restart of the Newton steps: the end of a feasibility restoration or a saddle escape),
+        and no feasibility restoration can start (``c`` zero to ``tol`` or the restorations used up)."""
+        o, hist = self.options, st.kkt_history[st.progress_from:]
+        w = o["stall_window"]
+        if st.overdetermined or st.restoring or st.escape is not None or len(hist) <= w:
+            return False
+        if float(np.linalg.norm(st.c)) > o["tol"] and st.restorations < o["max_restorations"]:
+            return False
+        return min(hist[-w:]) > 0.9 * min(hist[:-w])
 
     def postprocess(self, st, status):
         return OptimizeResult(x=st.x, fun=st.fun, y=st.lam, multipliers=st.lam, kkt=st.kkt,

@@ -25,7 +25,7 @@ from ..linalg.sketch import sketch_solve
 RCOND = 1e-10
 
 __all__ = ["RCOND", "assemble_kkt", "choose_inner", "dense_hessian", "frobenius_norm", "null_space_min_eig",
-           "row_equilibrated", "solve_kkt", "tangential_curvature"]
+           "reduced_min_curvature", "row_equilibrated", "solve_kkt", "tangential_curvature"]
 
 
 def dense_hessian(B, n: int) -> np.ndarray:
@@ -98,6 +98,36 @@ def null_space_min_eig(B, G, rank_tol: float = 1e-10):
     Z = Vt[rank:].T
     lam = np.inf if Z.shape[1] == 0 else float(np.linalg.eigvalsh(Z.T @ Bd @ Z)[0])
     return lam, rank < m
+
+
+def reduced_min_curvature(B, G, rank_tol: float = 1e-10):
+    """Smallest eigenvalue ``mu`` of the reduced Hessian ``Z^T B Z`` and its direction ``d = Z v``.
+
+    ``Z`` is an orthonormal basis of the null space of ``G`` (SVD of the
+    row-equilibrated ``G``, so badly scaled rows do not hide a rank), ``v`` the
+    unit eigenvector of ``mu``; so ``G d = 0``, ``||d|| = 1`` and
+    ``d^T B d = mu``. Returns ``(inf, None)`` when the null space is trivial.
+
+    Examples
+    --------
+    >>> mu, d = reduced_min_curvature(np.diag([1.0, -2.0, 3.0]), np.array([[1.0, 0.0, 0.0]]))
+    >>> float(mu), np.abs(d).round(6).tolist()
+    (-2.0, [0.0, 1.0, 0.0])
+    """
+    Gd = G.toarray() if sp.issparse(G) else np.asarray(G, dtype=float)
+    m, n = Gd.shape
+    Bd = dense_hessian(B, n)
+    if m == 0:
+        Z = np.eye(n)
+    else:
+        _, s, Vt = np.linalg.svd(row_equilibrated(Gd)[0], full_matrices=True)
+        rank = int(np.sum(s > rank_tol * max(s[0] if s.size else 0.0, 1.0)))
+        Z = Vt[rank:].T
+    if Z.shape[1] == 0:
+        return np.inf, None
+    R = Z.T @ Bd @ Z
+    w, V = np.linalg.eigh(0.5 * (R + R.T))
+    return float(w[0]), Z @ V[:, 0]
 
 
 def row_equilibrated(G: np.ndarray):

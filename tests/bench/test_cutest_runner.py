@@ -110,8 +110,9 @@ def test_rows_record_the_reason_and_numopt_path():
 
 
 def test_numopt_is_stopped_at_an_evaluation_like_the_peers():
-    # HATFLDFLNE needs far more than 0.1 CPU s: the first evaluation past the limit ends the run
-    row = runner.run_one("HATFLDFLNE", "adasketch-newton", time_limit=0.1)
+    # ORTHRGDS needs far more than 0.1 CPU s (hundreds of iterations): the first evaluation past the limit
+    # ends the run
+    row = runner.run_one("ORTHRGDS", "adasketch-newton", time_limit=0.1)
     assert not row["success"] and row["reason"] == "time limit" and row["message"] == "time limit reached"
     assert np.isfinite(row["kkt"]) and np.isfinite(row["feas"])  # judged at the last iterate reached
     assert row["nit"] >= 0

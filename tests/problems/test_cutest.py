@@ -108,3 +108,49 @@ def test_lagrangian_capabilities():
     y = np.ones(p.m_eq)
     H = dense(p.hess_lagrangian(p.x0, y))
     np.testing.assert_allclose(H, H.T, atol=1e-12)
+
+
+# group scales (BT7, HS6, STREGNE), a quadratic objective term (STREGNE), global parameters (ENSO, HELIXNE,
+# HS8 with its constant objective -1), many elements (BAmL1SP), group functions (ORTHREGA), m > n (VESUVIA)
+@pytest.mark.parametrize("name", ["HS28", "BT7", "HS6", "STREGNE", "ENSO", "HELIXNE", "HS8", "BAmL1SP",
+                                  "ORTHREGA", "LUKVLE8", "VESUVIA"])
+def test_group_evaluator_matches_s2mpj(name):
+    fast, reference = cutest.load(name), cutest.load(name, evaluator="s2mpj")
+    rng = np.random.default_rng(1)
+    for x in (fast.x0, fast.x0 + 0.1 * rng.standard_normal(fast.n)):
+        v = rng.standard_normal(fast.m_eq)
+        with np.errstate(all="ignore"):
+            pairs = [(fast.fun(x), reference.fun(x)), (fast.grad(x), reference.grad(x)),
+                     (fast.objective.hess(x), reference.objective.hess(x)), (fast.cons(x), reference.cons(x)),
+                     (fast.jac(x), reference.jac(x)), (fast.eq.hess(x, v), reference.eq.hess(x, v))]
+        for a, b in pairs:
+            a, b = dense(a), dense(b)
+            scale = max(1.0, float(np.max(np.abs(b), initial=0)))
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12 * scale)
+
+
+def test_fused_evaluations_are_shared_and_counted_as_requested():
+    p = cutest.load("ORTHREGA")
+    x = p.x0 + 0.01
+    reference = cutest.load("ORTHREGA", evaluator="s2mpj")
+    J = p.jac(x)  # values and Jacobian in one pass
+    c = p.cons(x)  # served by that pass
+    v = np.arange(1.0, p.m_eq + 1)
+    H1, H2 = p.eq.hess(x, v), p.eq.hess(x, 2 * v)  # one pass; the second only re-weights
+    np.testing.assert_allclose(c, reference.cons(x), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(J, reference.jac(x), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(H2, 2 * H1, rtol=1e-13, atol=1e-13)
+    # the oracles count what was requested: one constraint value, one Jacobian, two Hessians
+    assert (p.eq.ncev, p.eq.ncjev, p.eq.nchev) == (1, 1, 2)
+    assert p.group_sums["eq"].evaluations == 2  # the Jacobian pass and the Hessian pass
+    g = p.grad(x)
+    assert p.fun(x) == pytest.approx(reference.fun(x), rel=1e-13) and p.objective.nfev == 1
+    np.testing.assert_allclose(g, reference.grad(x), rtol=1e-13, atol=1e-13)
+    assert p.group_sums["objective"].evaluations == 1
+
+
+def test_s2mpj_evaluator_has_no_group_sums_and_bad_evaluator_is_named():
+    assert cutest.load("HS28", evaluator="s2mpj").group_sums == {"objective": None, "eq": None}
+    assert cutest.load("HELIXNE").group_sums["objective"] is None  # constant objective of a feasibility problem
+    with pytest.raises(ValueError, match="evaluator"):
+        cutest.load("HS28", evaluator="fast")
