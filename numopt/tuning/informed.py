@@ -435,51 +435,76 @@ class ModelLeader(_ModelInformed):
 
 
 class SafeCombination(Learner):
-    """A Tsallis-INF bandit over base learners: the best of them up to ``O(sqrt(m T))``, whatever each does.
+    """A Tsallis-INF bandit over base learners, every base learning from every round.
+
+    Each round the meta bandit draws a base learner (``q_j``) and that learner
+    draws the value; the value played has probability
+    ``p(i) = sum_j q_j beta_j(i)``, with ``beta_j`` base learner ``j``'s
+    distribution. Every base learner is then updated with the cost and the
+    result, and told ``p(i)``: a bandit base (:class:`~numopt.tuning.TsallisINF`)
+    learns from the importance-weighted cost ``c / p(i)`` whichever base drew
+    the value, model learners read the result. The meta bandit charges base
+    ``j`` the estimate ``c beta_j(i) / p(i)`` of its expected cost (the
+    conditional mean, given the value played, of the usual ``c [j drawn] /
+    q_j``: unbiased, never of larger variance).
 
     Parameters
     ----------
     learners : sequence of Learner
-        Base learners over the same grid (for example ``[ModelHedge(grid),
-        TsallisINF(grid)]``). Each round one is drawn and sets the value; it
-        is updated with the cost, and base learners with an ``observe``
-        method (full-information learners) also learn from the rounds they
-        did not choose.
+        Base learners over the same grid (for example ``[ModelLeader(grid),
+        TsallisINF(grid)]``); their ``probabilities`` must not draw at random.
     prior : float
-        Head start of the first learner, in rounds of mean cost (the initial
-        cumulative loss of every other learner); it adds at most ``prior``
-        such rounds to the regret bound.
+        Head start of the first learner, in rounds of the cost scale (the
+        initial cumulative loss of every other learner).
+    share : float in [0, 1)
+        Fraction of the meta distribution spread evenly over the base
+        learners: each is drawn with probability at least ``share / m``, so a
+        bandit base sees every value with probability at least ``share / m``
+        times its own. This is what makes the worst-case bound below finite;
+        0 (default) leaves the bound data-dependent (:attr:`stability`).
     baseline : float
-        Reduced-variance baseline of the importance-weighted estimator (as in
-        :class:`~numopt.tuning.TsallisINF`).
+        Reduced-variance baseline of the meta bandit's estimates (as in
+        :class:`~numopt.tuning.TsallisINF`); the bound below is for 0.
     scale : float, optional
         Costs are divided by this constant (costs in ``[0, scale]``, the
-        setting of the regret bound below); default the running mean cost.
+        setting of the bound below); default the running mean cost.
     seed : int or Generator, optional
         Seeds the draws of the combination (the base learners keep their own).
 
     Notes
     -----
-    Regret bound. Write ``a_t^j`` for the value base learner ``j`` proposes
-    in round ``t`` (fixed before the combination draws, so the proposals may
-    depend on the past) and ``c_t`` for round ``t``'s cost function, with
-    costs in ``[0, s]`` and ``scale=s``. The meta level is Tsallis-INF with
-    ``eta_t = 2 / sqrt(t)`` over the ``m`` base learners, whose bound
-    (Zimmert and Seldin 2021, Theorem 1) gives, for every ``j``,
+    Regret bound. Costs in ``[0, s]``, ``scale=s``, ``baseline=0`` and a
+    :class:`~numopt.tuning.TsallisINF` base with ``scale=s, baseline=0`` over
+    ``K`` values; ``m`` base learners, head start ``h`` (``prior``), share
+    ``g`` (``share``), ``eta_t = 2 / sqrt(t)`` at both levels. The
+    Tsallis-INF analysis (Zimmert and Seldin 2021: penalty ``2 sqrt(nT)`` on
+    ``n`` arms, stability ``eta_t / 2 sum_i w_i^{3/2} E[lhat_i^2]``) with
+    the estimates above gives, in expectation,
 
-    ``E[sum_t c_t(chosen_t)] - E[sum_t c_t(a_t^j)] <= s (4 sqrt(m T) + 1 + prior [j > 0])``.
+    * against base learner ``j``'s proposals (its expected cost each round,
+      its state following the rounds as played):
+      ``R_j <= s (2 sqrt(mT) (1 + 1/(1 - g)) + g T + 1 + h [j > 0])``;
+    * against the best fixed value, through a bandit base ``j``:
+      ``R* <= R_j + s (2 sqrt(KT) + 1 + V)``, where
+      ``V = sum_t t^{-1/2} sum_i pi_t(i)^{3/2} / p_t(i)`` is the bandit's
+      stability (``pi_t`` its distribution, ``q_j`` its meta probability);
+      :attr:`stability` accumulates ``V``. Since ``p_t >= q_j pi_t``,
+      ``V <= 2 sqrt(KT) / min_t q_j``:
+      ``V = 2 sqrt(KT)`` when the bandit plays alone (the paper's
+      ``4 sqrt(KT) + 1``), and ``V <= 2 (m / g) sqrt(KT)`` with ``g > 0``.
 
-    This compares the combination with each base learner's proposals along
-    the rounds as played. A base learner that only learns from the rounds it
-    sets (a bandit) proposes, on the other rounds, what its last state says;
-    its own guarantee against the best fixed value covers the rounds it ran,
-    so the chain "combination, bandit, best fixed value" is only as strong
-    as the bandit's share of the rounds.
+    No choice of ``g`` and ``h`` makes both small: a bandit algorithm whose
+    worst-case regret to one value is ``B`` has a value with worst-case
+    regret ``Omega(K T / B)`` (Lattimore 2015), so "within ``O(1)`` of the
+    leader and within ``O(sqrt(KT))`` of the best fixed value" is out of
+    reach with bandit feedback.
 
     Attributes
     ----------
     choices : list of int
         Which base learner set each round's value.
+    stability : ndarray
+        ``V`` of each base learner (its stability sum, as above).
 
     Examples
     --------
@@ -493,8 +518,8 @@ class SafeCombination(Learner):
     (True, True)
     """
 
-    def __init__(self, learners, *, prior: float = 20.0, baseline: float = 1.0, scale: float | None = None,
-                 seed=None):
+    def __init__(self, learners, *, prior: float = 20.0, share: float = 0.0, baseline: float = 1.0,
+                 scale: float | None = None, seed=None):
         learners = list(learners)
         if not learners or not all(isinstance(lr, Learner) for lr in learners):
             raise TypeError("learners must be a non-empty sequence of Learner objects.")
@@ -506,37 +531,42 @@ class SafeCombination(Learner):
         super().__init__(grid, scale=scale, seed=seed)
         self.learners = learners
         self.prior = check_in_range("prior", prior, 0.0, np.inf, closed="left")
+        self.share = check_in_range("share", share, 0.0, 1.0, closed="left")
         self.baseline = check_in_range("baseline", baseline, 0.0, np.inf, closed="left")
         self.needs_history = any(getattr(lr, "needs_history", False) for lr in learners)
-        self.cumulative = np.zeros(len(learners))  # importance-weighted costs, in cost units
+        self.cumulative = np.zeros(len(learners))  # estimated costs of each base learner, in cost units
+        self.stability = np.zeros(len(learners))
         self.choices: list[int] = []
-        self._chosen = 0
 
     def meta_probabilities(self) -> np.ndarray:
         """Probability of each base learner setting the next value."""
-        if len(self.learners) == 1:
+        m = len(self.learners)
+        if m == 1:
             return np.ones(1)
-        head = np.full(len(self.learners), self.prior)
+        head = np.full(m, self.prior)
         head[0] = 0.0
         eta = 2.0 / np.sqrt(self.t + 1)
-        return tsallis_probabilities(self.cumulative / self._normalizer() + head, eta)
+        q = tsallis_probabilities(self.cumulative / self._normalizer() + head, eta)
+        return (1.0 - self.share) * q + self.share / m
+
+    def _mixture(self, context):
+        q = self.meta_probabilities()
+        bases = np.array([lr.probabilities(context) for lr in self.learners])
+        return q, bases, q @ bases
 
     def probabilities(self, context=None):
-        p = np.zeros(self.K)
-        for q, lr in zip(self.meta_probabilities(), self.learners):
-            p += q * lr.probabilities(context)
-        return p
+        return self._mixture(context)[2]
 
     def select(self, context=None):
         if self._pending is not None:
             raise RuntimeError("select() called twice without update(cost) in between.")
-        q = self.meta_probabilities()
+        q, bases, mixed = self._mixture(context)
         j = int(self.rng.choice(len(self.learners), p=q))
         value = self.learners[j].select(context)
-        self._chosen, self._meta_prob = j, float(q[j])
-        self._pending = int(np.flatnonzero(self.grid == value)[0])
-        self._prob = float(q[j])
-        self._context = context
+        i = int(np.flatnonzero(self.grid == value)[0])
+        self._chosen, self._bases = j, bases
+        self._pending, self._prob, self._context = i, float(mixed[i]), context
+        self._mixed = mixed
         return value
 
     def cancel(self) -> None:
@@ -545,13 +575,14 @@ class SafeCombination(Learner):
         super().cancel()
 
     def _observe(self, i, cost, result):
-        j = self._chosen
-        self.learners[j].update(cost, result)
-        value = self.grid[i].item()
-        for k, lr in enumerate(self.learners):
-            if k != j and hasattr(lr, "observe"):
-                lr.observe(value, cost, result)
-        self.choices.append(j)
+        # every base learner learns from the round, told the probability of the value that was played
+        for lr in self.learners:
+            lr._pending, lr._prob, lr._context = i, self._prob, self._context
+            lr.update(cost, result)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(self._bases > 0, self._bases**1.5 / self._mixed, 0.0)
+        self.stability += ratio.sum(axis=1) / np.sqrt(self.t + 1)
+        self.choices.append(self._chosen)
 
     def _learn(self, i, cost):
-        self.cumulative[self._chosen] += (cost - self.baseline * self._normalizer()) / self._meta_prob
+        self.cumulative += (cost - self.baseline * self._normalizer()) * self._bases[:, i] / self._prob

@@ -317,3 +317,49 @@ def test_combination_importance_weighted_costs_are_unbiased_and_the_regret_to_th
     assert np.mean(regrets) <= (4 * np.sqrt(2 * len(costs)) + 1) * costs.max()
     # and it learns: its regret is less than half of what always following the worse base learner costs
     assert np.mean(regrets) < 0.5 * (proposals.max() - proposals.min())
+
+
+def test_combination_every_base_learns_from_the_played_value_with_its_mixture_probability():
+    grid = np.array([1.0, 2.0, 3.0])
+    leader, bandit = _Constant(grid, 0), TsallisINF(grid, scale=1.0, baseline=0.0, seed=0)
+    combo = SafeCombination([leader, bandit], prior=0.0, baseline=0.0, scale=1.0, seed=0)
+    # round 1 by hand: meta (1/2, 1/2); the leader plays value 0, the bandit is uniform, so p = (2/3, 1/6, 1/6)
+    np.testing.assert_allclose(combo.meta_probabilities(), [0.5, 0.5])
+    np.testing.assert_allclose(combo.probabilities(), [2 / 3, 1 / 6, 1 / 6])
+    value = combo.select()
+    i = int(np.flatnonzero(grid == value)[0])
+    p = [2 / 3, 1 / 6, 1 / 6][i]
+    combo.update(0.6)
+    assert bandit.t == leader.t == 1  # both bases learned, whichever drew the value
+    expected = np.zeros(3)
+    expected[i] = 0.6 / p  # importance weight of the value played under the mixture
+    np.testing.assert_allclose(bandit.cumulative, expected)
+    # the meta estimates: each base's probability of the value played over p, times the cost
+    np.testing.assert_allclose(combo.cumulative, [0.6 * (i == 0) / p, 0.6 * (1 / 3) / p])
+    # stability sums after one round (t = 1): sum_i beta(i)^{3/2} / p(i)
+    np.testing.assert_allclose(combo.stability, [1.5, 3 ** -1.5 * (1.5 + 6 + 6)])
+
+
+def test_combination_bandit_learns_every_round_and_the_worst_case_bound_holds_with_a_share():
+    costs, best = known_best_table(T=400, seed=5)
+    grid, s, T, K, m, g = np.arange(5.0), costs.max(), 400, 5, 2, 0.2
+    pessimistic = lambda grid, value, cost, result: np.where(grid == value, cost, 3.0 * cost)  # noqa: E731
+    bf = best_fixed(costs)
+    regrets, stabilities = [], []
+    for seed in range(20):
+        bandit = TsallisINF(grid, scale=s, baseline=0.0, seed=seed + 100)
+        combo = SafeCombination([ModelLeader(grid, pessimistic, explore=0.0, seed=seed), bandit], prior=0.0,
+                                share=g, baseline=0.0, scale=s, seed=seed)
+        r = replay(combo, costs)
+        assert bandit.t == T  # the safety net learned on every round, not only on those it set
+        assert np.min(np.bincount(r.actions, minlength=K)) > 0
+        regrets.append(r.total - bf.total)
+        stabilities.append(combo.stability[1])
+    # V <= 2 (m / g) sqrt(K T), and the bound against the best fixed value:
+    # R* <= s (2 sqrt(mT) (1 + 1/(1-g)) + g T + 1 + 2 sqrt(KT) + 1 + V)
+    assert max(stabilities) <= 2 * (m / g) * np.sqrt(K * T)
+    bound = s * (2 * np.sqrt(m * T) * (1 + 1 / (1 - g)) + g * T + 2 + 2 * np.sqrt(K * T) + np.mean(stabilities))
+    assert np.mean(regrets) <= bound
+    # and it is not only the bound: the combination beats the misled leader alone by a wide margin
+    alone = replay(ModelLeader(grid, pessimistic, explore=0.0, seed=0), costs)
+    assert np.mean(regrets) < 0.5 * (alone.total - bf.total)
