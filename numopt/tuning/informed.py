@@ -121,7 +121,7 @@ class SORModel:
         log_used = np.log(max(value - 1.0, 1e-12))
 
         def counts(values, radii):  # one row per radius
-            rates = np.array([young_factor(values, r) for r in radii])
+            rates = young_factor(values[None, :], np.asarray(radii, dtype=float)[:, None])
             return cost * log_used / np.log(np.minimum(rates, 1 - 1e-12))
 
         below = np.flatnonzero(grid < value)
