@@ -8,15 +8,17 @@ of one number per round. When the model is right, its regret to the best fixed
 value grows like ``sqrt(T log K)`` instead of the bandit's ``sqrt(K T)``; when
 the model is wrong, nothing bounds it.
 
-:class:`SafeCombination` keeps the bandit's worst-case guarantee: a
-Tsallis-INF bandit over the base learners (for example ``[ModelHedge(...),
-TsallisINF(...)]``) chooses which one sets the value of each round, with
-importance-weighted costs. Its total cost is at most that of the better base
-learner plus ``O(sqrt(m T))`` for ``m`` base learners, plus the ``prior`` head
-start given to the first one (in rounds of mean cost); with a bandit among
-the bases, the total stays within the bandit's ``O(sqrt(K T))`` of the best
-fixed value whatever the model predicts. Base learners that can learn from
-rounds they did not choose (``ModelHedge``) see every round.
+:class:`SafeCombination` adds a bandit's guarantee: a Tsallis-INF bandit
+over the base learners (for example ``[ModelLeader(...), TsallisINF(...)]``)
+chooses which one sets the value of each round, and every base learner
+learns from every round (the bandit from importance-weighted costs). Its
+total cost is at most that of each base learner plus ``O(sqrt(m T))`` for
+``m`` base learners (plus the ``prior`` head start given to the first one),
+and within the bandit's bound of the best fixed value whatever the model
+predicts: data-dependent by default, ``O((m / share) sqrt(K T))`` with a
+``share`` (see its notes for the constants, and for why no combination can
+be within ``O(1)`` of the leader and ``O(sqrt(K T))`` of the best value at
+once with bandit feedback).
 
 Both follow the protocol of :class:`numopt.tuning.Learner`
 (``select(context)``, ``update(cost, result)``); :func:`numopt.tuning.solve_sequence`
