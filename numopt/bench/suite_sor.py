@@ -280,6 +280,8 @@ SSOR_FAMILIES = ("shifted (high variance)", "variable diffusion 16x16", "graph L
 
 #: head start (rounds of mean cost) of the model learner in the recommended SafeCombination
 SAFE_PRIOR = 200
+#: share of the rounds the SafeCombination with a worst-case bound leaves to each base learner at least
+SAFE_SHARE = 0.05
 
 
 def model_learners(seed: int, model: str) -> dict:
@@ -291,9 +293,10 @@ def model_learners(seed: int, model: str) -> dict:
         "ChebCB (learned range)": ChebCB(GRID, seed=seed),
         "ModelHedge": ModelHedge(GRID, model, seed=seed),
         "ModelLeader": ModelLeader(GRID, model, seed=seed),
-        **{f"SafeCombination(ModelLeader, Tsallis-INF, prior={prior})": SafeCombination(
-            [ModelLeader(GRID, model, seed=seed), TsallisINF(GRID, seed=seed + 1000)], prior=prior, seed=seed)
-           for prior in (SAFE_PRIOR, 50)},
+        **{f"SafeCombination(ModelLeader, Tsallis-INF, prior={SAFE_PRIOR}{label})": SafeCombination(
+            [ModelLeader(GRID, model, seed=seed), TsallisINF(GRID, seed=seed + 1000)], prior=SAFE_PRIOR,
+            share=share, seed=seed)
+           for share, label in ((0.0, ""), (SAFE_SHARE, f", share={SAFE_SHARE}"))},
     }
 
 

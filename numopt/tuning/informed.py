@@ -8,15 +8,17 @@ of one number per round. When the model is right, its regret to the best fixed
 value grows like ``sqrt(T log K)`` instead of the bandit's ``sqrt(K T)``; when
 the model is wrong, nothing bounds it.
 
-:class:`SafeCombination` keeps the bandit's worst-case guarantee: a
-Tsallis-INF bandit over the base learners (for example ``[ModelHedge(...),
-TsallisINF(...)]``) chooses which one sets the value of each round, with
-importance-weighted costs. Its total cost is at most that of the better base
-learner plus ``O(sqrt(m T))`` for ``m`` base learners, plus the ``prior`` head
-start given to the first one (in rounds of mean cost); with a bandit among
-the bases, the total stays within the bandit's ``O(sqrt(K T))`` of the best
-fixed value whatever the model predicts. Base learners that can learn from
-rounds they did not choose (``ModelHedge``) see every round.
+:class:`SafeCombination` adds a bandit's guarantee: a Tsallis-INF bandit
+over the base learners (for example ``[ModelLeader(...), TsallisINF(...)]``)
+chooses which one sets the value of each round, and every base learner
+learns from every round (the bandit from importance-weighted costs). Its
+total cost is at most that of each base learner plus ``O(sqrt(m T))`` for
+``m`` base learners (plus the ``prior`` head start given to the first one),
+and within the bandit's bound of the best fixed value whatever the model
+predicts: data-dependent by default, ``O((m / share) sqrt(K T))`` with a
+``share`` (see its notes for the constants, and for why no combination can
+be within ``O(1)`` of the leader and ``O(sqrt(K T))`` of the best value at
+once with bandit feedback).
 
 Both follow the protocol of :class:`numopt.tuning.Learner`
 (``select(context)``, ``update(cost, result)``); :func:`numopt.tuning.solve_sequence`
@@ -61,10 +63,18 @@ class SORModel:
 
     An over-relaxed run (factor at the floor ``omega - 1``) only bounds the
     Jacobi radius from above: its costs at larger values are exact, those at
-    smaller values are imputed from the radii measured exactly so far that lie
-    below the bound (their mean predicted cost), or from the bound itself
-    (an upper bound) before any exists. Keeping the bound alone would make an
-    over-relaxed value confirm itself.
+    a smaller value ``w'`` are imputed from the earlier runs *at or below*
+    ``w'`` whose radius (or bound, for an over-relaxed one) is consistent
+    with this run's bound: their mean predicted cost. Which value a learner
+    ran did not depend on the instance, so these runs are a fair sample of
+    instances, and each fixes the factor at ``w'`` (exactly: a run over-relaxed
+    at ``w_s <= w'`` is over-relaxed at ``w'`` too). Runs at larger values are
+    not: they are exact only on the hardest instances (those not
+    over-relaxed there), and imputing from them overstates the cost below a
+    value the learner keeps running (2.3 times on one shifted-Laplacian
+    sequence). Without such runs, the mean over the exact radii below the
+    bound is used, or the bound itself (an upper bound) before any exists.
+    Keeping the bound alone would make an over-relaxed value confirm itself.
 
     ``transient`` is passed to :func:`~numopt.tuning.models.predict_sor_counts`.
     Off by default: the envelope model predicts single counts better (median
@@ -86,6 +96,7 @@ class SORModel:
     def __init__(self, transient: bool = False):
         self.transient = bool(transient)
         self.radii: list[float] = []  # Jacobi radii measured exactly (uncensored runs)
+        self._runs: list[tuple[float, float]] = []  # (value run, its radius or, if censored, its bound)
 
     def __call__(self, grid, value, cost, result):
         if isinstance(result, numbers.Real):
@@ -99,16 +110,33 @@ class SORModel:
             return None
         grid = np.asarray(grid, dtype=float)
         beta, censored = young_jacobi_radius(value, factor)
-        if not censored:
-            self.radii.append(beta)
-            return predict_sor_counts(grid, value, cost, factor, transient=self.transient)
         predicted = predict_sor_counts(grid, value, cost, factor, transient=self.transient)  # exact above value
-        below = grid < value
-        plausible = [r for r in self.radii if r < beta]
-        if plausible and below.any():
-            rho_used = max(value - 1.0, 1e-12)
-            rates = np.array([young_factor(grid[below], r) for r in plausible])
-            predicted[below] = np.mean(cost * np.log(rho_used) / np.log(np.minimum(rates, 1 - 1e-12)), axis=0)
+        if censored:
+            predicted = self._impute_below(grid, value, cost, beta, predicted)
+        else:
+            self.radii.append(beta)
+        self._runs.append((float(value), beta))
+        return predicted
+
+    def _impute_below(self, grid, value, cost, bound, predicted):
+        """Counts below an over-relaxed run (Jacobi radius at most ``bound``); see the class notes."""
+        log_used = np.log(max(value - 1.0, 1e-12))
+
+        def counts(values, radii):  # one row per radius
+            rates = young_factor(values[None, :], np.asarray(radii, dtype=float)[:, None])
+            return cost * log_used / np.log(np.minimum(rates, 1 - 1e-12))
+
+        below = np.flatnonzero(grid < value)
+        if self._runs and below.size:
+            runs = np.array(self._runs)
+            usable = (runs[:, 1:2] <= bound) & (runs[:, 0:1] <= grid[below][None, :])
+            n = usable.sum(axis=0)
+            paired = np.where(usable, counts(grid[below], runs[:, 1]), 0.0).sum(axis=0) / np.maximum(n, 1)
+            predicted[below[n > 0]] = paired[n > 0]
+            below = below[n == 0]
+        plausible = [r for r in self.radii if r < bound]
+        if plausible and below.size:
+            predicted[below] = counts(grid[below], plausible).mean(axis=0)
         return predicted
 
 
@@ -294,22 +322,24 @@ class ModelLeader(_ModelInformed):
     the models are least certain, costs rising slowly below the best SOR value
     and sharply above it.
 
-    The correction factor of value ``i`` is ``exp(c_i)`` with the shrunk,
-    smoothed log-bias
+    The correction factor of value ``i`` is ``exp(c_i)`` with the log-bias
+    of its own measurements pooled with its neighbours' as a prior,
 
-    ``c_i = sum_j k_ij n_j b_j / (sum_j k_ij n_j + shrink)``,  ``k_ij = exp(-|i - j| / width)``:
+    ``c_i = (n_i b_i + pool m_i) / (n_i + pool)``,
+    ``m_i = sum_{j != i} k_ij n_j b_j / (sum_{j != i} k_ij n_j + shrink)``,  ``k_ij = exp(-|i - j| / width)``:
 
     ``b_j`` is the mean log measured cost of the ``n_j`` rounds that ran
     value ``j`` minus the mean log prediction for ``j`` of the rounds that did
     not. A model that predicts every cost at value ``i`` too high by a factor
-    ``f`` is corrected by about ``1 / f`` once ``i`` has been run a few times;
-    ``width > 0`` lets a measured bias carry to the neighbouring values (a
-    model whose predicted minimum is shifted is pulled back before every
-    value on the way has been run), ``width = 0`` keeps it on the value. The
-    smoothing has a price: a bias confined to one value is only partly
-    corrected, since the value's own measurements are averaged with its
-    neighbours' (on a 5-value grid with the best value predicted 1.6 times too
-    costly, ``width=2`` stays on the neighbour, ``width=0`` finds the best).
+    ``f`` is corrected by about ``1 / f`` once ``i`` has been run a few times
+    more than ``pool``; before that, ``width > 0`` lets the bias measured at
+    the neighbouring values stand in (a model whose predicted minimum is
+    shifted is pulled back before every value on the way has been run),
+    ``width = 0`` shrinks the value's own bias towards 0 instead. A value's
+    own measurements outweigh its neighbours' once it has ``pool`` of them,
+    so a bias confined to one value is corrected there (averaging the two, as
+    a kernel over all values including ``i`` would, left a leader on a
+    heavy-tailed sequence next to the best value for 180 of 200 rounds).
 
     Models with alternative parameter settings (:class:`SSORPCGModel`'s
     ``delta`` candidates, exposing ``predict_each`` and ``choice``) get one
@@ -326,9 +356,11 @@ class ModelLeader(_ModelInformed):
     model : {'sor', 'ssor-pcg'} or callable
         As for :class:`ModelHedge`.
     shrink : float
-        Rounds of measurement at which a value's correction is half trusted.
+        Rounds of measurement at which the neighbours' bias ``m_i`` is half trusted.
     width : float
         Reach of a measured bias along the grid, in grid steps (0: none).
+    pool : float
+        Rounds of a value's own measurement that weigh as much as its neighbours' bias.
     explore : float
         Exploration multiplier (0: pure follow the leader).
     start : float, optional
@@ -356,12 +388,13 @@ class ModelLeader(_ModelInformed):
 
     needs_history = True
 
-    def __init__(self, grid, model="sor", *, shrink: float = 1.0, width: float = 2.0, explore: float = 1.0,
-                 start=None, scale: float | None = None, seed=None):
+    def __init__(self, grid, model="sor", *, shrink: float = 1.0, width: float = 2.0, pool: float = 5.0,
+                 explore: float = 1.0, start=None, scale: float | None = None, seed=None):
         super().__init__(grid, scale=scale, seed=seed)
         self.model = ModelHedge._resolve_model(model)
         self.shrink = check_in_range("shrink", shrink, 0.0, np.inf, closed="left")
         self.width = check_in_range("width", width, 0.0, np.inf, closed="left")
+        self.pool = check_positive("pool", pool)
         self.explore = check_in_range("explore", explore, 0.0, np.inf, closed="left")
         if start is None:
             position = float(getattr(self.model, "first_run", 0.0))
@@ -386,14 +419,14 @@ class ModelLeader(_ModelInformed):
         bias = np.zeros(self.K)
         bias[both] = (self._measured_log[both] / self._measured[both]
                       - self._predicted_log[self._setting(), both] / self._predicted[both])
-        weight = np.where(both, self._measured, 0.0)
+        n = np.where(both, self._measured, 0.0)
+        kernel = np.zeros((self.K, self.K))
         if self.width > 0:
             steps = np.arange(self.K)
             kernel = np.exp(-np.abs(steps[:, None] - steps[None, :]) / self.width)
-        else:
-            kernel = np.eye(self.K)
-        total = kernel @ weight
-        return np.exp((kernel @ (weight * bias)) / np.maximum(total + self.shrink, 1e-300))
+            np.fill_diagonal(kernel, 0.0)
+        neighbours = (kernel @ (n * bias)) / np.maximum(kernel @ n + self.shrink, 1e-300)
+        return np.exp((n * bias + self.pool * neighbours) / (n + self.pool))
 
     @property
     def estimate(self) -> np.ndarray:
@@ -435,51 +468,76 @@ class ModelLeader(_ModelInformed):
 
 
 class SafeCombination(Learner):
-    """A Tsallis-INF bandit over base learners: the best of them up to ``O(sqrt(m T))``, whatever each does.
+    """A Tsallis-INF bandit over base learners, every base learning from every round.
+
+    Each round the meta bandit draws a base learner (``q_j``) and that learner
+    draws the value; the value played has probability
+    ``p(i) = sum_j q_j beta_j(i)``, with ``beta_j`` base learner ``j``'s
+    distribution. Every base learner is then updated with the cost and the
+    result, and told ``p(i)``: a bandit base (:class:`~numopt.tuning.TsallisINF`)
+    learns from the importance-weighted cost ``c / p(i)`` whichever base drew
+    the value, model learners read the result. The meta bandit charges base
+    ``j`` the estimate ``c beta_j(i) / p(i)`` of its expected cost (the
+    conditional mean, given the value played, of the usual ``c [j drawn] /
+    q_j``: unbiased, never of larger variance).
 
     Parameters
     ----------
     learners : sequence of Learner
-        Base learners over the same grid (for example ``[ModelHedge(grid),
-        TsallisINF(grid)]``). Each round one is drawn and sets the value; it
-        is updated with the cost, and base learners with an ``observe``
-        method (full-information learners) also learn from the rounds they
-        did not choose.
+        Base learners over the same grid (for example ``[ModelLeader(grid),
+        TsallisINF(grid)]``); their ``probabilities`` must not draw at random.
     prior : float
-        Head start of the first learner, in rounds of mean cost (the initial
-        cumulative loss of every other learner); it adds at most ``prior``
-        such rounds to the regret bound.
+        Head start of the first learner, in rounds of the cost scale (the
+        initial cumulative loss of every other learner).
+    share : float in [0, 1)
+        Fraction of the meta distribution spread evenly over the base
+        learners: each is drawn with probability at least ``share / m``, so a
+        bandit base sees every value with probability at least ``share / m``
+        times its own. This is what makes the worst-case bound below finite;
+        0 (default) leaves the bound data-dependent (:attr:`stability`).
     baseline : float
-        Reduced-variance baseline of the importance-weighted estimator (as in
-        :class:`~numopt.tuning.TsallisINF`).
+        Reduced-variance baseline of the meta bandit's estimates (as in
+        :class:`~numopt.tuning.TsallisINF`); the bound below is for 0.
     scale : float, optional
         Costs are divided by this constant (costs in ``[0, scale]``, the
-        setting of the regret bound below); default the running mean cost.
+        setting of the bound below); default the running mean cost.
     seed : int or Generator, optional
         Seeds the draws of the combination (the base learners keep their own).
 
     Notes
     -----
-    Regret bound. Write ``a_t^j`` for the value base learner ``j`` proposes
-    in round ``t`` (fixed before the combination draws, so the proposals may
-    depend on the past) and ``c_t`` for round ``t``'s cost function, with
-    costs in ``[0, s]`` and ``scale=s``. The meta level is Tsallis-INF with
-    ``eta_t = 2 / sqrt(t)`` over the ``m`` base learners, whose bound
-    (Zimmert and Seldin 2021, Theorem 1) gives, for every ``j``,
+    Regret bound. Costs in ``[0, s]``, ``scale=s``, ``baseline=0`` and a
+    :class:`~numopt.tuning.TsallisINF` base with ``scale=s, baseline=0`` over
+    ``K`` values; ``m`` base learners, head start ``h`` (``prior``), share
+    ``g`` (``share``), ``eta_t = 2 / sqrt(t)`` at both levels. The
+    Tsallis-INF analysis (Zimmert and Seldin 2021: penalty ``2 sqrt(nT)`` on
+    ``n`` arms, stability ``eta_t / 2 sum_i w_i^{3/2} E[lhat_i^2]``) with
+    the estimates above gives, in expectation,
 
-    ``E[sum_t c_t(chosen_t)] - E[sum_t c_t(a_t^j)] <= s (4 sqrt(m T) + 1 + prior [j > 0])``.
+    * against base learner ``j``'s proposals (its expected cost each round,
+      its state following the rounds as played):
+      ``R_j <= s (2 sqrt(mT) (1 + 1/(1 - g)) + g T + 1 + h [j > 0])``;
+    * against the best fixed value, through a bandit base ``j``:
+      ``R* <= R_j + s (2 sqrt(KT) + 1 + V)``, where
+      ``V = sum_t t^{-1/2} sum_i pi_t(i)^{3/2} / p_t(i)`` is the bandit's
+      stability (``pi_t`` its distribution, ``q_j`` its meta probability);
+      :attr:`stability` accumulates ``V``. Since ``p_t >= q_j pi_t``,
+      ``V <= 2 sqrt(KT) / min_t q_j``:
+      ``V = 2 sqrt(KT)`` when the bandit plays alone (the paper's
+      ``4 sqrt(KT) + 1``), and ``V <= 2 (m / g) sqrt(KT)`` with ``g > 0``.
 
-    This compares the combination with each base learner's proposals along
-    the rounds as played. A base learner that only learns from the rounds it
-    sets (a bandit) proposes, on the other rounds, what its last state says;
-    its own guarantee against the best fixed value covers the rounds it ran,
-    so the chain "combination, bandit, best fixed value" is only as strong
-    as the bandit's share of the rounds.
+    No choice of ``g`` and ``h`` makes both small: a bandit algorithm whose
+    worst-case regret to one value is ``B`` has a value with worst-case
+    regret ``Omega(K T / B)`` (Lattimore 2015), so "within ``O(1)`` of the
+    leader and within ``O(sqrt(KT))`` of the best fixed value" is out of
+    reach with bandit feedback.
 
     Attributes
     ----------
     choices : list of int
         Which base learner set each round's value.
+    stability : ndarray
+        ``V`` of each base learner (its stability sum, as above).
 
     Examples
     --------
@@ -493,8 +551,8 @@ class SafeCombination(Learner):
     (True, True)
     """
 
-    def __init__(self, learners, *, prior: float = 20.0, baseline: float = 1.0, scale: float | None = None,
-                 seed=None):
+    def __init__(self, learners, *, prior: float = 20.0, share: float = 0.0, baseline: float = 1.0,
+                 scale: float | None = None, seed=None):
         learners = list(learners)
         if not learners or not all(isinstance(lr, Learner) for lr in learners):
             raise TypeError("learners must be a non-empty sequence of Learner objects.")
@@ -506,37 +564,42 @@ class SafeCombination(Learner):
         super().__init__(grid, scale=scale, seed=seed)
         self.learners = learners
         self.prior = check_in_range("prior", prior, 0.0, np.inf, closed="left")
+        self.share = check_in_range("share", share, 0.0, 1.0, closed="left")
         self.baseline = check_in_range("baseline", baseline, 0.0, np.inf, closed="left")
         self.needs_history = any(getattr(lr, "needs_history", False) for lr in learners)
-        self.cumulative = np.zeros(len(learners))  # importance-weighted costs, in cost units
+        self.cumulative = np.zeros(len(learners))  # estimated costs of each base learner, in cost units
+        self.stability = np.zeros(len(learners))
         self.choices: list[int] = []
-        self._chosen = 0
 
     def meta_probabilities(self) -> np.ndarray:
         """Probability of each base learner setting the next value."""
-        if len(self.learners) == 1:
+        m = len(self.learners)
+        if m == 1:
             return np.ones(1)
-        head = np.full(len(self.learners), self.prior)
+        head = np.full(m, self.prior)
         head[0] = 0.0
         eta = 2.0 / np.sqrt(self.t + 1)
-        return tsallis_probabilities(self.cumulative / self._normalizer() + head, eta)
+        q = tsallis_probabilities(self.cumulative / self._normalizer() + head, eta)
+        return (1.0 - self.share) * q + self.share / m
+
+    def _mixture(self, context):
+        q = self.meta_probabilities()
+        bases = np.array([lr.probabilities(context) for lr in self.learners])
+        return q, bases, q @ bases
 
     def probabilities(self, context=None):
-        p = np.zeros(self.K)
-        for q, lr in zip(self.meta_probabilities(), self.learners):
-            p += q * lr.probabilities(context)
-        return p
+        return self._mixture(context)[2]
 
     def select(self, context=None):
         if self._pending is not None:
             raise RuntimeError("select() called twice without update(cost) in between.")
-        q = self.meta_probabilities()
+        q, bases, mixed = self._mixture(context)
         j = int(self.rng.choice(len(self.learners), p=q))
         value = self.learners[j].select(context)
-        self._chosen, self._meta_prob = j, float(q[j])
-        self._pending = int(np.flatnonzero(self.grid == value)[0])
-        self._prob = float(q[j])
-        self._context = context
+        i = int(np.flatnonzero(self.grid == value)[0])
+        self._chosen, self._bases = j, bases
+        self._pending, self._prob, self._context = i, float(mixed[i]), context
+        self._mixed = mixed
         return value
 
     def cancel(self) -> None:
@@ -545,13 +608,14 @@ class SafeCombination(Learner):
         super().cancel()
 
     def _observe(self, i, cost, result):
-        j = self._chosen
-        self.learners[j].update(cost, result)
-        value = self.grid[i].item()
-        for k, lr in enumerate(self.learners):
-            if k != j and hasattr(lr, "observe"):
-                lr.observe(value, cost, result)
-        self.choices.append(j)
+        # every base learner learns from the round, told the probability of the value that was played
+        for lr in self.learners:
+            lr._pending, lr._prob, lr._context = i, self._prob, self._context
+            lr.update(cost, result)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(self._bases > 0, self._bases**1.5 / self._mixed, 0.0)
+        self.stability += ratio.sum(axis=1) / np.sqrt(self.t + 1)
+        self.choices.append(self._chosen)
 
     def _learn(self, i, cost):
-        self.cumulative[self._chosen] += (cost - self.baseline * self._normalizer()) / self._meta_prob
+        self.cumulative += (cost - self.baseline * self._normalizer()) * self._bases[:, i] / self._prob

@@ -77,7 +77,7 @@ def convergence_factor(residuals, tail: float = 0.5) -> float:
     return float((r[-1] / r[start]) ** (1.0 / (n - start)))
 
 
-def young_factor(omega, beta: float) -> np.ndarray:
+def young_factor(omega, beta) -> np.ndarray:
     """SOR convergence factor at each ``omega`` for Jacobi spectral radius ``beta`` (Young's theory).
 
     Examples
@@ -88,7 +88,7 @@ def young_factor(omega, beta: float) -> np.ndarray:
     (True, True)
     """
     omega = np.asarray(omega, dtype=float)
-    beta = float(beta)
+    beta = np.asarray(beta, dtype=float)  # a number, or an array broadcast against omega
     disc = np.maximum(omega**2 * beta**2 - 4.0 * (omega - 1.0), 0.0)
     below = ((omega * beta + np.sqrt(disc)) / 2.0) ** 2
     return np.maximum(below, np.abs(omega - 1.0))
