@@ -459,31 +459,43 @@ def _model_value(w, curv, x, lam, order, dx, xd):
 
 
 @njit(cache=True)
-def _anderson_model(w, curv, x, lam, order, dx, xd, hist_d, hist_xd):
-    """Anderson extrapolation of the last directions ``hist_d`` (margins ``hist_xd``) of a prox-Newton model.
+def _anderson_coefficients(hist):
+    """Weights (summing to one) of the Anderson extrapolation of the iterates ``hist[1:]``; empty if undefined.
 
-    Replaces ``dx`` and ``xd`` by the extrapolated point when it lowers the model; returns whether it did.
+    They minimize the norm of the combined differences ``hist[r + 1] - hist[r]`` (a Tikhonov shift of
+    1e-10 times the largest squared difference keeps the small system solvable).
     """
-    K = hist_d.shape[0] - 1
-    U = hist_d[1:] - hist_d[:-1]
+    K = hist.shape[0] - 1
+    U = hist[1:] - hist[:-1]
     M = U @ U.T
     scale = 0.0
     for r in range(K):
         scale = max(scale, M[r, r])
     if not scale > 0.0:
-        return False
+        return np.zeros(0)
     for r in range(K):
         M[r, r] += 1e-10 * scale
-    c = np.linalg.solve(M, np.ones(K))
-    total = c.sum()
+    coef = np.linalg.solve(M, np.ones(K))
+    total = coef.sum()
     if total == 0.0 or not np.isfinite(total):
+        return np.zeros(0)
+    return coef / total
+
+
+@njit(cache=True)
+def _anderson_model(w, curv, x, lam, order, dx, xd, hist_d, hist_xd):
+    """Anderson extrapolation of the last directions ``hist_d`` (margins ``hist_xd``) of a prox-Newton model.
+
+    Replaces ``dx`` and ``xd`` by the extrapolated point when it lowers the model; returns whether it did.
+    """
+    coef = _anderson_coefficients(hist_d)
+    if coef.size == 0:
         return False
-    c /= total
     trial_d = np.zeros(dx.size)
     trial_xd = np.zeros(xd.size)
-    for r in range(K):
-        trial_d += c[r] * hist_d[r + 1]
-        trial_xd += c[r] * hist_xd[r + 1]
+    for r in range(coef.size):
+        trial_d += coef[r] * hist_d[r + 1]
+        trial_xd += coef[r] * hist_xd[r + 1]
     if _model_value(w, curv, x, lam, order, trial_d, trial_xd) < _model_value(w, curv, x, lam, order, dx, xd):
         dx[:] = trial_d
         xd[:] = trial_xd
@@ -837,19 +849,11 @@ def lazy_gram_lasso_cd(a_indptr, a_indices, a_data, cols, c, buf, G, ready, g, x
             nhist += 1
             if nhist == K + 1:
                 nhist = 0
-                U = hist[1:] - hist[:-1]
-                M = U @ U.T
-                scale = 0.0
-                for r in range(K):
-                    scale = max(scale, M[r, r])
-                if scale > 0.0:
-                    for r in range(K):
-                        M[r, r] += 1e-10 * scale
-                    c = np.linalg.solve(M, np.ones(K))
-                    c /= c.sum()
+                coef = _anderson_coefficients(hist)
+                if coef.size:
                     trial = np.zeros(k)
                     for r in range(K):
-                        trial += c[r] * hist[r + 1]
+                        trial += coef[r] * hist[r + 1]
                     g_trial = _gradient_at(G, g, x, trial)
                     if _objective_change(g, g_trial, x, trial, lam) < 0.0:
                         x[:] = trial

@@ -190,7 +190,7 @@ class ProxCoordinateEpochs(IterativeSolver):
         """
         A = state.problem.A
         k = order.size
-        G = np.empty((k, k))
+        G = np.full((k, k), np.nan)
         ready = np.zeros(k, bool)
         if state.gram is None:
             pos_new = np.arange(k)

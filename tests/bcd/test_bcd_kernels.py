@@ -378,13 +378,16 @@ def test_polish_support_lands_on_the_lasso_solution_from_the_right_support():
     assert not nb.polish_support(G, G @ u - X.T @ y, u, np.full(k, lam)) or np.allclose(u, solution, atol=1e-12)
 
 
-@pytest.mark.parametrize("start", ["zero", "support"])
-def test_lazy_gram_lasso_cd_builds_only_moved_columns_and_matches_sklearn(start):
+@pytest.mark.parametrize("start, lam_fraction, seed", [("zero", 0.1, 7), ("support", 0.1, 7), ("zero", 0.005, 8)])
+def test_lazy_gram_lasso_cd_builds_only_moved_columns_and_matches_sklearn(start, lam_fraction, seed):
     # the model of a prox-Newton step, 1/2 ||sqrt(c) (A u - b)||^2 + lam ||u||_1, solved on its weighted Gram
-    # matrix of which only the diagonal (and the columns of a starting support) are given
+    # matrix of which only the diagonal (and the columns of a starting support) are given; the entries not
+    # built are NaN, so reading one shows. In the third case variables first move after Anderson
+    # extrapolations have been tried, so columns are built after them (with the row weights c, not the
+    # extrapolation's coefficients)
     from sklearn.linear_model import Lasso as SkLasso
 
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(seed)
     A = sp.random(120, 40, density=0.3, random_state=rng, format="csc")
     m, k = A.shape
     cols = np.arange(3, 33, dtype=np.int64)
@@ -392,13 +395,15 @@ def test_lazy_gram_lasso_cd_builds_only_moved_columns_and_matches_sklearn(start)
     b = A[:, cols[:4]] @ np.array([1.0, -2.0, 0.5, 1.5]) + 0.05 * rng.standard_normal(m)
     dense = A.toarray()[:, cols]
     full = dense.T @ (c[:, None] * dense)
-    lam = 0.1 * float(np.abs(dense.T @ (c * b)).max())
+    lam = lam_fraction * float(np.abs(dense.T @ (c * b)).max())
     u0 = np.zeros(cols.size)
     if start == "support":
         u0[[0, 5]] = [0.5, -0.2]
     solutions = []
     for lazy in (True, False):
-        G = np.diag(np.diag(full)) if lazy else full.copy()
+        G = full.copy()
+        if lazy:
+            G[~np.eye(cols.size, dtype=bool)] = np.nan
         ready = np.zeros(cols.size, bool) if lazy else np.ones(cols.size, bool)
         buf = np.zeros(m)
         for t in np.flatnonzero(u0):
@@ -409,7 +414,7 @@ def test_lazy_gram_lasso_cd_builds_only_moved_columns_and_matches_sklearn(start)
         assert not buf.any()
         if lazy:  # built: the diagonal's variables that moved or started nonzero, and nothing else
             moved = (u != 0) | (u0 != 0)
-            assert np.all(ready[moved]) and ready.sum() < cols.size
+            assert np.all(ready[moved]) and (lam_fraction < 0.1 or ready.sum() < cols.size)
         np.testing.assert_allclose(g, full @ u - dense.T @ (c * b), atol=1e-10)
         solutions.append(u)
     np.testing.assert_allclose(solutions[0], solutions[1], atol=1e-10)
@@ -434,3 +439,31 @@ def test_row_losses_at_zero_margins_in_closed_form(loss):
     expected = margin_losses(loss, np.zeros(50), y, 1)
     np.testing.assert_allclose(lrow, expected[0], rtol=1e-15, atol=0)
     np.testing.assert_allclose(w, expected[1], rtol=1e-15, atol=0)
+
+
+def test_lazy_gram_columns_built_after_an_extrapolation_use_the_row_weights(monkeypatch):
+    # the kernel's Python with its callees in Python too (index errors raise instead of reading past an
+    # array): a column built after an Anderson extrapolation must use the row weights c; when the
+    # extrapolation's coefficients took the name c, the columns were garbage (NaN fits on phishing)
+    for name in ("gram_column", "polish_support", "_support_newton", "_gradient_at", "_objective_change",
+                 "_max_violation", "_soft_threshold", "_anderson_coefficients"):
+        monkeypatch.setattr(nb, name, getattr(nb, name).py_func)
+    rng = np.random.default_rng(8)
+    A = sp.random(120, 40, density=0.3, random_state=rng, format="csc")
+    cols = np.arange(3, 33, dtype=np.int64)
+    c = rng.uniform(0.05, 0.25, A.shape[0])
+    b = A[:, cols[:4]] @ np.array([1.0, -2.0, 0.5, 1.5]) + 0.05 * rng.standard_normal(A.shape[0])
+    dense = A.toarray()[:, cols]
+    full = dense.T @ (c[:, None] * dense)
+    lam = np.full(cols.size, 0.005 * float(np.abs(dense.T @ (c * b)).max()))
+    G = np.where(np.eye(cols.size, dtype=bool), full, np.nan)
+    ready = np.zeros(cols.size, bool)
+    u, g = np.zeros(cols.size), -dense.T @ (c * b)
+    buf = np.zeros(A.shape[0])
+    _, kept, rejected = nb.lazy_gram_lasso_cd.py_func(A.indptr, A.indices, A.data, cols, c, buf, G, ready, g, u,
+                                                      lam, 5000, 1e-12, 5)
+    assert kept + rejected > 0  # extrapolations were tried
+    np.testing.assert_allclose(G[:, ready], full[:, ready], rtol=1e-12, atol=1e-14)
+    x_ref, g_ref = np.zeros(cols.size), -dense.T @ (c * b)
+    ref.gram_lasso_cd(full.copy(), g_ref, x_ref, lam, 5000, 1e-12, 5)
+    np.testing.assert_allclose(u, x_ref, atol=1e-9)
