@@ -266,20 +266,3 @@ def test_prox_newton_passes_with_anderson_match_sklearn(anderson):
     ref = _sklearn_l1_solution(X, y, "logistic", lam, liblinear_tol=1e-10)
     assert res.fun == pytest.approx(p.fun(ref), rel=1e-8)
     assert l1_duality_gap(X, y, res.x, loss="logistic", lam=lam) <= 1e-11 * p.fun(np.zeros(p.n))
-
-
-@pytest.mark.parametrize("loss", ["squared", "logistic"])
-def test_dual_at_zero_matches_the_one_pass_dual(loss):
-    from numopt.bcd import _kernels
-    from numopt.bcd.gap import dual_at_zero, dual_objective
-    from numopt.bcd.problems import _losses_at_zero
-
-    y = np.random.default_rng(2).standard_normal(40)
-    if loss == "logistic":
-        y = np.sign(y)
-    _, slopes = _losses_at_zero(loss, y, 1)
-    for scale in (1.0, 1.7, 35.0):
-        expected = dual_objective(loss, y, -slopes / scale)
-        assert dual_at_zero(loss, y, scale) == pytest.approx(expected, rel=1e-13)
-        assert _kernels.l1_dual_objective(0 if loss == "squared" else 1, y, slopes, scale) == pytest.approx(
-            expected, rel=1e-13)

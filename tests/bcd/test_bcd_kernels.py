@@ -429,7 +429,8 @@ def test_lazy_gram_lasso_cd_builds_only_moved_columns_and_matches_sklearn(start,
 
 
 @pytest.mark.parametrize("loss", ["squared", "logistic"])
-def test_row_losses_at_zero_margins_in_closed_form(loss):
+def test_row_losses_and_dual_at_zero_margins_in_closed_form(loss):
+    from numopt.bcd.gap import dual_at_zero, dual_objective
     from numopt.bcd.problems import _losses_at_zero
 
     y = np.random.default_rng(3).standard_normal(50)
@@ -439,6 +440,10 @@ def test_row_losses_at_zero_margins_in_closed_form(loss):
     expected = margin_losses(loss, np.zeros(50), y, 1)
     np.testing.assert_allclose(lrow, expected[0], rtol=1e-15, atol=0)
     np.testing.assert_allclose(w, expected[1], rtol=1e-15, atol=0)
+    for scale in (1.0, 1.7, 35.0):  # the dual at the rescaled slopes, closed form and one-pass kernel
+        dual = dual_objective(loss, y, -w / scale)
+        assert dual_at_zero(loss, y, scale) == pytest.approx(dual, rel=1e-13)
+        assert nb.l1_dual_objective(0 if loss == "squared" else 1, y, w, scale) == pytest.approx(dual, rel=1e-13)
 
 
 def test_lazy_gram_columns_built_after_an_extrapolation_use_the_row_weights(monkeypatch):

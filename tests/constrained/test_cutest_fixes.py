@@ -186,17 +186,24 @@ def test_small_problem_cost_is_pinned(name):
     assert p.group_sums["eq"].evaluations <= res.ncev + res.ncjev + res.nchev
 
 
+def _assert_stopped_at_degenerate_point(p, res, status, message, nit, max_nfev, rank_gap):
+    """A run that stops (``status``, ``message``) at a first-order point to the judge's tolerance, after
+    ``nit`` (low, high) iterations and at most ``max_nfev`` evaluations of f, where the Jacobian's smallest
+    singular value is at most ``rank_gap`` times its largest."""
+    kkt, feas = kkt_residual(p, res.x)
+    assert kkt <= 1e-6 and feas <= 1e-6
+    assert res.status == status.code and message in res.message
+    assert nit[0] <= res.nit <= nit[1] and res.nfev <= max_nfev
+    s = np.linalg.svd(np.asarray(p.jac(res.x)), compute_uv=False)
+    assert s[-1] <= rank_gap * s[0]
+
+
 def test_stalled_merit_search_stops_near_a_degenerate_point_on_orthrgdm():
     # the iterates approach a point where the Jacobian is nearly rank deficient; eta1 grows to 1e18 and the
     # merit accepts only steps near 1e-11: 220 such iterations (8144 f evaluations) used to follow
     p = cutest.load("ORTHRGDM")
     res = numopt.minimize(p)
-    kkt, feas = kkt_residual(p, res.x)
-    assert kkt <= 1e-6 and feas <= 1e-6  # first-order point to the judge's tolerance
-    assert res.status == Status.LINESEARCH.code and "no progress" in res.message
-    assert 55 <= res.nit <= 70 and res.nfev <= 400
-    s = np.linalg.svd(np.asarray(p.jac(res.x)), compute_uv=False)
-    assert s[-1] <= 1e-7 * s[0]
+    _assert_stopped_at_degenerate_point(p, res, Status.LINESEARCH, "no progress", (55, 70), 400, 1e-7)
     with pytest.raises(ValueError, match="stall_patience"):
         numopt.minimize(cutest.load("HS28"), options={"stall_patience": 0})
 
@@ -251,13 +258,8 @@ def test_reduced_hessian_shift_shortens_the_run_to_a_degenerate_point_on_orthrgd
     # at a first-order point to the judge's tolerance, not at IPOPT's minimum f = 6.21 (18 iterations)
     p = cutest.load("ORTHRGDS")
     res = numopt.minimize(p)
-    kkt, feas = kkt_residual(p, res.x)
-    assert kkt <= 1e-6 and feas <= 1e-6
-    assert res.status == Status.LINESEARCH.code and "no progress" in res.message
-    assert 70 <= res.nit <= 100 and res.nfev <= 550
+    _assert_stopped_at_degenerate_point(p, res, Status.LINESEARCH, "no progress", (70, 100), 550, 1e-6)
     assert res.fun > 6.21
-    s = np.linalg.svd(np.asarray(p.jac(res.x)), compute_uv=False)
-    assert s[-1] <= 1e-6 * s[0]
 
 
 def test_stalled_kkt_residual_stops_the_run_on_lukvle18():
@@ -265,11 +267,7 @@ def test_stalled_kkt_residual_stops_the_run_on_lukvle18():
     # 1e-3 to 1e-5 while the KKT residual stays near 1e-6: the run used to go on to the iteration limit (1000)
     p = cutest.load("LUKVLE18")
     res = numopt.minimize(p)
-    kkt, feas = kkt_residual(p, res.x)
-    assert kkt <= 1e-6 and feas <= 1e-6  # first-order point to the judge's tolerance
-    assert res.status == Status.SINGULAR.code and "has not fallen by 10% over 50 iterations" in res.message
-    assert 140 <= res.nit <= 160 and res.nfev <= 1100
-    s = np.linalg.svd(np.asarray(p.jac(res.x)), compute_uv=False)
-    assert s[-1] <= 1e-6 * s[0]
+    _assert_stopped_at_degenerate_point(p, res, Status.SINGULAR, "has not fallen by 10% over 50 iterations",
+                                        (140, 160), 1100, 1e-6)
     with pytest.raises(ValueError, match="stall_window"):
         numopt.minimize(cutest.load("HS28"), options={"stall_window": 0})
