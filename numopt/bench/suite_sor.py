@@ -280,8 +280,10 @@ SSOR_FAMILIES = ("shifted (high variance)", "variable diffusion 16x16", "graph L
 
 #: head start (rounds of mean cost) of the model learner in the recommended SafeCombination
 SAFE_PRIOR = 200
-#: share of the rounds the SafeCombination with a worst-case bound leaves to each base learner at least
+#: first-round share of the meta distribution spread evenly over the base learners (worst-case bound)
 SAFE_SHARE = 0.05
+#: exponent of the decay of that share, g_t = SAFE_SHARE * t^(-SAFE_SHARE_DECAY) (0: fixed share)
+SAFE_SHARE_DECAY = 0.25
 
 
 def model_learners(seed: int, model: str) -> dict:
@@ -295,8 +297,10 @@ def model_learners(seed: int, model: str) -> dict:
         "ModelLeader": ModelLeader(GRID, model, seed=seed),
         **{f"SafeCombination(ModelLeader, Tsallis-INF, prior={SAFE_PRIOR}{label})": SafeCombination(
             [ModelLeader(GRID, model, seed=seed), TsallisINF(GRID, seed=seed + 1000)], prior=SAFE_PRIOR,
-            share=share, seed=seed)
-           for share, label in ((0.0, ""), (SAFE_SHARE, f", share={SAFE_SHARE}"))},
+            share=share, share_decay=decay, seed=seed)
+           for share, decay, label in (
+               (0.0, 0.0, ""), (SAFE_SHARE, 0.0, f", share={SAFE_SHARE}"),
+               (SAFE_SHARE, SAFE_SHARE_DECAY, f", share={SAFE_SHARE} t^-{SAFE_SHARE_DECAY}"))},
     }
 
 

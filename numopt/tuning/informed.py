@@ -15,8 +15,10 @@ learns from every round (the bandit from importance-weighted costs). Its
 total cost is at most that of each base learner plus ``O(sqrt(m T))`` for
 ``m`` base learners (plus the ``prior`` head start given to the first one),
 and within the bandit's bound of the best fixed value whatever the model
-predicts: data-dependent by default, ``O((m / share) sqrt(K T))`` with a
-``share`` (see its notes for the constants, and for why no combination can
+predicts: data-dependent with ``share=0`` (the default); with a ``share``
+decaying as ``t^(-1/4)`` (``share_decay``) worst-case and sublinear,
+``O(T^(3/4))``, for ``O(T^(3/4))`` more against each base learner (see its
+notes for the constants, and for why no combination can
 be within ``O(1)`` of the leader and ``O(sqrt(K T))`` of the best value at
 once with bandit feedback).
 
@@ -490,11 +492,17 @@ class SafeCombination(Learner):
         Head start of the first learner, in rounds of the cost scale (the
         initial cumulative loss of every other learner).
     share : float in [0, 1)
-        Fraction of the meta distribution spread evenly over the base
-        learners: each is drawn with probability at least ``share / m``, so a
-        bandit base sees every value with probability at least ``share / m``
+        Fraction ``g_1`` of the meta distribution spread evenly over the base
+        learners in the first round: in round ``t`` each is drawn with
+        probability at least ``g_t / m``, ``g_t = share * t^(-share_decay)``,
+        so a bandit base sees every value with probability at least ``g_t / m``
         times its own. This is what makes the worst-case bound below finite;
         0 (default) leaves the bound data-dependent (:attr:`stability`).
+    share_decay : float in [0, 1]
+        Exponent ``alpha`` of the decay of the share; 0 keeps it fixed at
+        ``share``. For ``0 < alpha < 1/2`` the bound below against the best
+        fixed value is sublinear, ``O(T^(1/2 + alpha) + T^(1 - alpha))``;
+        the default 1/4 balances the two terms.
     baseline : float
         Reduced-variance baseline of the meta bandit's estimates (as in
         :class:`~numopt.tuning.TsallisINF`); the bound below is for 0.
@@ -509,22 +517,42 @@ class SafeCombination(Learner):
     Regret bound. Costs in ``[0, s]``, ``scale=s``, ``baseline=0`` and a
     :class:`~numopt.tuning.TsallisINF` base with ``scale=s, baseline=0`` over
     ``K`` values; ``m`` base learners, head start ``h`` (``prior``), share
-    ``g`` (``share``), ``eta_t = 2 / sqrt(t)`` at both levels. The
-    Tsallis-INF analysis (Zimmert and Seldin 2021: penalty ``2 sqrt(nT)`` on
-    ``n`` arms, stability ``eta_t / 2 sum_i w_i^{3/2} E[lhat_i^2]``) with
-    the estimates above gives, in expectation,
+    ``g_t = g_1 t^(-alpha)`` in round ``t`` (``g_1`` = ``share``, ``alpha`` =
+    ``share_decay``), ``eta_t = 2 / sqrt(t)`` at both levels. The meta
+    distribution is ``q_t = (1 - g_t) w_t + g_t / m`` with ``w_t`` the
+    Tsallis-INF weights. The Tsallis-INF analysis (Zimmert and Seldin 2021:
+    penalty ``2 sqrt(nT)`` on ``n`` arms, stability
+    ``eta_t / 2 sum_i w_i^{3/2} E[lhat_i^2]``) with the estimates above gives,
+    in expectation,
 
     * against base learner ``j``'s proposals (its expected cost each round,
       its state following the rounds as played):
-      ``R_j <= s (2 sqrt(mT) (1 + 1/(1 - g)) + g T + 1 + h [j > 0])``;
+      ``R_j <= s (2 sqrt(mT) (1 + 1/(1 - g_1)) + G_T + 1 + h [j > 0])``,
+      ``G_T = sum_t g_t``. The mixing costs at most ``s g_t`` in round ``t``;
+      the meta estimate of base ``j`` has second moment at most
+      ``s^2 / q_t(j)``, and ``q_t(j) >= (1 - g_t) w_t(j) >= (1 - g_1) w_t(j)``
+      bounds the meta stability by ``2 sqrt(mT) / (1 - g_1)``. With a fixed
+      share ``G_T = g T``, with ``0 < alpha < 1``
+      ``G_T <= g_1 T^(1 - alpha) / (1 - alpha)``;
     * against the best fixed value, through a bandit base ``j``:
       ``R* <= R_j + s (2 sqrt(KT) + 1 + V)``, where
       ``V = sum_t t^{-1/2} sum_i pi_t(i)^{3/2} / p_t(i)`` is the bandit's
-      stability (``pi_t`` its distribution, ``q_j`` its meta probability);
-      :attr:`stability` accumulates ``V``. Since ``p_t >= q_j pi_t``,
-      ``V <= 2 sqrt(KT) / min_t q_j``:
+      stability (``pi_t`` its distribution, ``q_t(j)`` its meta
+      probability); :attr:`stability` accumulates ``V``. Since
+      ``p_t >= q_t(j) pi_t``, ``q_t(j) >= g_t / m`` and
+      ``sum_i pi_t(i)^{1/2} <= sqrt(K)``,
+      ``V <= sqrt(K) sum_t t^{-1/2} / q_t(j) <= (m sqrt(K) / g_1) sum_t t^(alpha - 1/2)``:
       ``V = 2 sqrt(KT)`` when the bandit plays alone (the paper's
-      ``4 sqrt(KT) + 1``), and ``V <= 2 (m / g) sqrt(KT)`` with ``g > 0``.
+      ``4 sqrt(KT) + 1``), ``V <= 2 (m / g) sqrt(KT)`` with a fixed share
+      (``alpha = 0``), and ``V <= (m sqrt(K) / g_1) T^(1/2 + alpha) / (1/2 + alpha)``
+      for ``0 <= alpha <= 1/2``.
+
+    So with ``0 < alpha < 1/2`` the bound against the best fixed value,
+    ``R* <= s (2 sqrt(mT) (1 + 1/(1 - g_1)) + G_T + 2 + h + 2 sqrt(KT) +
+    (m sqrt(K) / g_1) sum_t t^(alpha - 1/2))``, is worst-case and
+    sublinear, ``O(T^(1 - alpha) + T^(1/2 + alpha))``, ``O(T^(3/4))`` for the
+    default ``alpha = 1/4``; a fixed share leaves the linear ``g T`` in it,
+    and ``alpha = 1/2`` makes the ``V`` term linear.
 
     No choice of ``g`` and ``h`` makes both small: a bandit algorithm whose
     worst-case regret to one value is ``B`` has a value with worst-case
@@ -551,8 +579,8 @@ class SafeCombination(Learner):
     (True, True)
     """
 
-    def __init__(self, learners, *, prior: float = 20.0, share: float = 0.0, baseline: float = 1.0,
-                 scale: float | None = None, seed=None):
+    def __init__(self, learners, *, prior: float = 20.0, share: float = 0.0, share_decay: float = 0.25,
+                 baseline: float = 1.0, scale: float | None = None, seed=None):
         learners = list(learners)
         if not learners or not all(isinstance(lr, Learner) for lr in learners):
             raise TypeError("learners must be a non-empty sequence of Learner objects.")
@@ -565,11 +593,16 @@ class SafeCombination(Learner):
         self.learners = learners
         self.prior = check_in_range("prior", prior, 0.0, np.inf, closed="left")
         self.share = check_in_range("share", share, 0.0, 1.0, closed="left")
+        self.share_decay = check_in_range("share_decay", share_decay, 0.0, 1.0, closed="both")
         self.baseline = check_in_range("baseline", baseline, 0.0, np.inf, closed="left")
         self.needs_history = any(getattr(lr, "needs_history", False) for lr in learners)
         self.cumulative = np.zeros(len(learners))  # estimated costs of each base learner, in cost units
         self.stability = np.zeros(len(learners))
         self.choices: list[int] = []
+
+    def current_share(self) -> float:
+        """The share ``g_t = share * t^(-share_decay)`` of the next round ``t``."""
+        return self.share * (self.t + 1) ** -self.share_decay
 
     def meta_probabilities(self) -> np.ndarray:
         """Probability of each base learner setting the next value."""
@@ -580,7 +613,8 @@ class SafeCombination(Learner):
         head[0] = 0.0
         eta = 2.0 / np.sqrt(self.t + 1)
         q = tsallis_probabilities(self.cumulative / self._normalizer() + head, eta)
-        return (1.0 - self.share) * q + self.share / m
+        g = self.current_share()
+        return (1.0 - g) * q + g / m
 
     def _mixture(self, context):
         q = self.meta_probabilities()

@@ -18,6 +18,7 @@ from numopt.tuning import (
     solve_sequence,
 )
 from numopt.tuning.informed import SORModel, SSORPCGModel
+from numopt.tuning.learners import tsallis_probabilities
 from numopt.tuning.models import (
     convergence_factor,
     predict_sor_counts,
@@ -198,6 +199,7 @@ def test_chebcb_learns_its_context_interval():
 def test_bad_arguments_are_named():
     assert_names_argument(ModelHedge, GRID, "jacobi", names="model", seen="jacobi")
     assert_names_argument(SafeCombination, [TsallisINF(GRID), TsallisINF(GRID[:3])], names="learners[1]")
+    assert_names_argument(SafeCombination, [TsallisINF(GRID)], share_decay=1.5, names="share_decay", seen="1.5")
     assert_names_argument(replay, TsallisINF([1.0, 2.0]), np.ones((3, 2)), feedback=np.ones((2, 2)),
                           names="feedback", seen="(2, 2)")
 
@@ -384,7 +386,7 @@ def test_combination_bandit_learns_every_round_and_the_worst_case_bound_holds_wi
     for seed in range(20):
         bandit = TsallisINF(grid, scale=s, baseline=0.0, seed=seed + 100)
         combo = SafeCombination([ModelLeader(grid, pessimistic, explore=0.0, seed=seed), bandit], prior=0.0,
-                                share=g, baseline=0.0, scale=s, seed=seed)
+                                share=g, share_decay=0.0, baseline=0.0, scale=s, seed=seed)
         r = replay(combo, costs)
         assert bandit.t == T  # the safety net learned on every round, not only on those it set
         assert np.min(np.bincount(r.actions, minlength=K)) > 0
@@ -398,3 +400,59 @@ def test_combination_bandit_learns_every_round_and_the_worst_case_bound_holds_wi
     # and it is not only the bound: the combination beats the misled leader alone by a wide margin
     alone = replay(ModelLeader(grid, pessimistic, explore=0.0, seed=0), costs)
     assert np.mean(regrets) < 0.5 * (alone.total - bf.total)
+
+
+def test_combination_decaying_share_keeps_the_bandit_drawn_and_the_sublinear_bound_holds():
+    costs, best = known_best_table(T=400, seed=5)
+    grid, s, T, K, m, g1, alpha = np.arange(5.0), costs.max(), 400, 5, 2, 0.2, 0.25
+    pessimistic = lambda grid, value, cost, result: np.where(grid == value, cost, 3.0 * cost)  # noqa: E731
+    t = np.arange(1, T + 1.0)
+    shares = g1 * t**-alpha  # g_t
+    bf = best_fixed(costs)
+    regrets, stabilities = [], []
+    for seed in range(20):
+        bandit = TsallisINF(grid, scale=s, baseline=0.0, seed=seed + 100)
+        combo = SafeCombination([ModelLeader(grid, pessimistic, explore=0.0, seed=seed), bandit], prior=0.0,
+                                share=g1, share_decay=alpha, baseline=0.0, scale=s, seed=seed)
+        meta = []
+        for row in costs:  # replay, recording the meta probabilities of every round
+            meta.append(combo.meta_probabilities())
+            combo.select()
+            combo.update(row[combo._pending])
+        meta = np.array(meta)
+        # the bandit base is drawn with probability at least g_t / m in every round
+        assert np.all(meta[:, 1] >= shares / m * (1 - 1e-12))
+        assert bandit.t == T
+        regrets.append(costs[np.arange(T), combo.actions].sum() - bf.total)
+        stabilities.append(combo.stability[1])
+    # V <= (m sqrt(K) / g_1) sum_t t^(alpha - 1/2), and
+    # R* <= s (2 sqrt(mT) (1 + 1/(1 - g_1)) + sum_t g_t + 1 + 2 sqrt(KT) + 1 + V)
+    assert max(stabilities) <= m * np.sqrt(K) / g1 * np.sum(t ** (alpha - 0.5))
+    bound = s * (2 * np.sqrt(m * T) * (1 + 1 / (1 - g1)) + shares.sum() + 2 + 2 * np.sqrt(K * T)
+                 + np.mean(stabilities))
+    assert np.mean(regrets) <= bound
+    # the combination's total approaches the best arm's, far below the misled leader alone
+    alone = replay(ModelLeader(grid, pessimistic, explore=0.0, seed=0), costs)
+    assert alone.total > 1.3 * bf.total
+    assert np.mean(regrets) < 0.5 * (alone.total - bf.total)
+
+
+def test_combination_decaying_share_one_round_by_hand():
+    grid = np.array([1.0, 2.0, 3.0])
+    combo = SafeCombination([_Constant(grid, 0), _Constant(grid, 2)], prior=1.0, share=0.3, share_decay=0.5,
+                            baseline=0.0, scale=1.0, seed=0)
+    assert combo.current_share() == pytest.approx(0.3)  # g_1 = share
+    for cost in (0.5, 0.2, 0.9):
+        combo.select()
+        combo.update(cost)
+    # round 4: g_4 = 0.3 * 4^(-1/2) = 0.15, q = 0.85 w + 0.15 / 2 with w the Tsallis-INF weights (eta = 1)
+    assert combo.current_share() == pytest.approx(0.15)
+    w = tsallis_probabilities(combo.cumulative + np.array([0.0, 1.0]), 1.0)
+    np.testing.assert_allclose(combo.meta_probabilities(), 0.85 * w + 0.075)
+    assert min(combo.meta_probabilities()) >= 0.075
+    # share_decay = 0 keeps the share fixed
+    fixed = SafeCombination([_Constant(grid, 0), _Constant(grid, 2)], share=0.3, share_decay=0.0, seed=0)
+    for _ in range(3):
+        fixed.select()
+        fixed.update(1.0)
+    assert fixed.current_share() == 0.3
