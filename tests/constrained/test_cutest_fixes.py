@@ -39,10 +39,7 @@ PINNED = {"HS26": (23, 25), "HS28": (1, 2), "BT7": (17, 72), "HS56": (8, 14), "F
 # sketch-and-precondition solves them with the same adaptive accuracy test
 @pytest.mark.parametrize("name", ["BT7", "LUKVLE11", "MWRIGHT"])
 def test_sketch_and_precondition_inner_path_solves(name):
-    p = cutest.load(name)
-    res = numopt.minimize(p, method="adasketch-newton", options={"inner": "sketch", "sketch": "precond-lsqr"})
-    kkt, feas = kkt_residual(p, res.x)
-    assert res.success and kkt <= 1e-6 and feas <= 1e-6
+    p, res = _solved(name, method="adasketch-newton", options={"inner": "sketch", "sketch": "precond-lsqr"})
     assert set(res.inner_paths) == {"sketch-precond-lsqr"} and res.n_inner > 0
 
 
@@ -51,6 +48,16 @@ def test_tiny_problem_cost_is_pinned(name):
     res = numopt.minimize(cutest.load(name))
     assert res.success and (res.nit, res.nfev) == PINNED[name]
     assert set(res.inner_paths) <= {"dense-lu", "dense-lstsq"}  # direct solves: the cost model's choice
+
+
+def _solved(name, **kwargs):
+    """Load CUTEst problem ``name``, run ``numopt.minimize`` on it (``kwargs`` passed on) and check that the
+    run succeeded at a first-order point to the judge's tolerance; returns ``(problem, result)``."""
+    p = cutest.load(name)
+    res = numopt.minimize(p, **kwargs)
+    kkt, feas = kkt_residual(p, res.x)
+    assert res.success and kkt <= 1e-6 and feas <= 1e-6
+    return p, res
 
 
 def test_regularization_direction_versus_eig_on_bt7():
@@ -74,10 +81,7 @@ def test_feasibility_restoration_rescues_powellsq():
     p = cutest.load("POWELLSQ")
     off = numopt.minimize(p, options={"max_restorations": 0})
     assert not off.success and off.status == Status.LINESEARCH.code
-    p = cutest.load("POWELLSQ")
-    res = numopt.minimize(p)
-    kkt, feas = kkt_residual(p, res.x)
-    assert res.success and kkt <= 1e-6 and feas <= 1e-6
+    p, res = _solved("POWELLSQ")
     assert (res.nit, res.nfev) == (36, 81)
 
 
@@ -110,10 +114,7 @@ def test_default_run_is_reproducible():
 # (iterations: 50 with S2MPJ's evaluator, 46 with the group evaluator on BIGGS6NE; one f per iteration)
 @pytest.mark.parametrize("name, iterations", [("BIGGS6NE", (40, 55)), ("GULFNE", (18, 24))])
 def test_consistent_overdetermined_system_solved(name, iterations):
-    p = cutest.load(name)
-    res = numopt.minimize(p)
-    kkt, feas = kkt_residual(p, res.x)
-    assert res.success and kkt <= 1e-6 and feas <= 1e-6
+    p, res = _solved(name)
     assert iterations[0] <= res.nit <= iterations[1] and res.nfev == res.nit + 1
 
 
@@ -132,10 +133,7 @@ def test_watchdog_solves_feasibility_problems_that_need_a_nonmonotone_step(name,
     # merit search and the restoration end at a local minimizer of ||c||^2 (reported as INFEASIBLE)
     monotone = numopt.minimize(cutest.load(name))
     assert not monotone.success and monotone.status == Status.INFEASIBLE.code
-    p = cutest.load(name)
-    res = numopt.minimize(p, options={"watchdog": 1})
-    kkt, feas = kkt_residual(p, res.x)
-    assert res.success and kkt <= 1e-6 and feas <= 1e-6
+    p, res = _solved(name, options={"watchdog": 1})
     assert (res.nit, res.nfev) == cost
 
 
@@ -147,10 +145,7 @@ EARLY_REJECTED = {"LUKVLE8": (11, 45, 28), "BT7": (17, 72, 56)}
 
 @pytest.mark.parametrize("name", sorted(EARLY_REJECTED))
 def test_rejected_trial_points_skip_derivatives(name):
-    p = cutest.load(name)
-    res = numopt.minimize(p)
-    kkt, feas = kkt_residual(p, res.x)
-    assert res.success and kkt <= 1e-6 and feas <= 1e-6
+    p, res = _solved(name)
     assert (res.nit, res.nfev, res.njev) == EARLY_REJECTED[name]
     assert res.ncjev == res.njev < res.nfev <= res.ncev  # feasibility restoration evaluates c alone
 
@@ -158,10 +153,7 @@ def test_rejected_trial_points_skip_derivatives(name):
 def test_curvature_shift_scaled_by_kkt_residual_keeps_the_fast_local_rate_on_lukvle13():
     # a first shift of xi_B = 0.1 at every iteration near the solution made the last digits converge
     # linearly (93 iterations; IPOPT takes 40); min(xi_B, ||b||) perturbs the step by O(||b||) instead
-    p = cutest.load("LUKVLE13")
-    res = numopt.minimize(p)
-    kkt, feas = kkt_residual(p, res.x)
-    assert res.success and kkt <= 1e-6 and feas <= 1e-6
+    p, res = _solved("LUKVLE13")
     assert (res.nit, res.nfev, res.njev) == (30, 63, 39)
 
 
@@ -176,10 +168,7 @@ SMALL_BUT_SLOW = {"ORTHREGA": ((115, 140), (560, 700), (560, 700)), "BAmL1SP": (
 
 @pytest.mark.parametrize("name", sorted(SMALL_BUT_SLOW))
 def test_small_problem_cost_is_pinned(name):
-    p = cutest.load(name)
-    res = numopt.minimize(p)
-    kkt, feas = kkt_residual(p, res.x)
-    assert res.success and kkt <= 1e-6 and feas <= 1e-6
+    p, res = _solved(name)
     for value, (low, high) in zip((res.nit, res.nfev, res.ncjev), SMALL_BUT_SLOW[name]):
         assert low <= value <= high
     # one pass of the group evaluator per requested point: never more passes than requested evaluations
@@ -240,10 +229,7 @@ def test_reduced_hessian_shift_after_short_steps_on_elec():
     # (||dx|| near 20 for points on the unit sphere) heads for a saddle of the model and the merit accepted
     # 1/64 to 1/8 of it for dozens of iterations (144 iterations, 605 f evaluations; IPOPT takes 52
     # iterations). A shift xi_B - mu after a step shorter than 1/2 gives IPOPT's minimum directly
-    p = cutest.load("ELEC")
-    res = numopt.minimize(p)
-    kkt, feas = kkt_residual(p, res.x)
-    assert res.success and kkt <= 1e-6 and feas <= 1e-6
+    p, res = _solved("ELEC")
     assert abs(res.fun - 243.812760) <= 1e-5  # IPOPT's value
     assert _reduced_hessian_min_eig(p, res.x) >= -1e-6
     assert 20 <= res.nit <= 35 and res.nfev <= 100
