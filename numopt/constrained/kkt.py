@@ -75,6 +75,21 @@ def frobenius_norm(K, rng, probes: int = 8) -> float:
     return float(sp.linalg.norm(K) if sp.issparse(K) else np.linalg.norm(K))
 
 
+def _null_space(G, rank_tol: float, equilibrate: bool):
+    """Orthonormal basis ``Z`` (columns) of the null space of ``G`` and the rank of ``G``, from a dense SVD.
+
+    Singular values up to ``rank_tol * max(1, s_max)`` count as zero; with ``equilibrate`` the SVD is of the
+    row-equilibrated ``G`` (:func:`row_equilibrated`), so badly scaled rows do not hide a rank.
+    """
+    Gd = G.toarray() if sp.issparse(G) else np.asarray(G, dtype=float)
+    m, n = Gd.shape
+    if m == 0:
+        return np.eye(n), 0
+    _, s, Vt = np.linalg.svd(row_equilibrated(Gd)[0] if equilibrate else Gd, full_matrices=True)
+    rank = int(np.sum(s > rank_tol * max(s[0], 1.0)))
+    return Vt[rank:].T, rank
+
+
 def null_space_min_eig(B, G, rank_tol: float = 1e-10):
     """Smallest eigenvalue of the reduced Hessian ``Z^T B Z`` and whether ``G`` is rank deficient.
 
@@ -87,17 +102,10 @@ def null_space_min_eig(B, G, rank_tol: float = 1e-10):
     >>> null_space_min_eig(np.diag([1.0, -2.0]), np.array([[0.0, 1.0]]))
     (1.0, False)
     """
-    Gd = G.toarray() if sp.issparse(G) else np.asarray(G, dtype=float)
-    m, n = Gd.shape
-    Bd = dense_hessian(B, n)
-    if m == 0:
-        s, Vt = np.zeros(0), np.eye(n)
-    else:
-        _, s, Vt = np.linalg.svd(Gd, full_matrices=True)
-    rank = int(np.sum(s > rank_tol * max(s[0] if s.size else 0.0, 1.0)))
-    Z = Vt[rank:].T
+    Z, rank = _null_space(G, rank_tol, equilibrate=False)
+    Bd = dense_hessian(B, Z.shape[0])
     lam = np.inf if Z.shape[1] == 0 else float(np.linalg.eigvalsh(Z.T @ Bd @ Z)[0])
-    return lam, rank < m
+    return lam, rank < G.shape[0]
 
 
 def reduced_min_curvature(B, G, rank_tol: float = 1e-10):
@@ -114,17 +122,10 @@ def reduced_min_curvature(B, G, rank_tol: float = 1e-10):
     >>> float(mu), np.abs(d).round(6).tolist()
     (-2.0, [0.0, 1.0, 0.0])
     """
-    Gd = G.toarray() if sp.issparse(G) else np.asarray(G, dtype=float)
-    m, n = Gd.shape
-    Bd = dense_hessian(B, n)
-    if m == 0:
-        Z = np.eye(n)
-    else:
-        _, s, Vt = np.linalg.svd(row_equilibrated(Gd)[0], full_matrices=True)
-        rank = int(np.sum(s > rank_tol * max(s[0] if s.size else 0.0, 1.0)))
-        Z = Vt[rank:].T
+    Z, _ = _null_space(G, rank_tol, equilibrate=True)
     if Z.shape[1] == 0:
         return np.inf, None
+    Bd = dense_hessian(B, Z.shape[0])
     R = Z.T @ Bd @ Z
     w, V = np.linalg.eigh(0.5 * (R + R.T))
     return float(w[0]), Z @ V[:, 0]
