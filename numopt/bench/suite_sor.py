@@ -278,16 +278,10 @@ SSOR_FAMILIES = ("shifted (high variance)", "variable diffusion 16x16", "graph L
                  HELD_OUT_FAMILY)
 
 
-#: head start (rounds of mean cost) of the model learner in the recommended SafeCombination
-SAFE_PRIOR = 200
-#: first-round share of the meta distribution spread evenly over the base learners (worst-case bound)
-SAFE_SHARE = 0.05
-#: exponent of the decay of that share, g_t = SAFE_SHARE * t^(-SAFE_SHARE_DECAY) (0: fixed share)
-SAFE_SHARE_DECAY = 0.25
-
-
 def model_learners(seed: int, model: str) -> dict:
-    """The learners compared: the paper's bandits and the model-informed ones (ChebCB learns its interval)."""
+    """The learners compared: the paper's bandits, the model-informed ones (ChebCB learns its interval), the
+    recommended safety net (:class:`~numopt.tuning.SafeCombination`'s defaults, worst-case sublinear bound)
+    and the same net without a share (a data-dependent bound only)."""
     from ..tuning import ModelHedge, ModelLeader, SafeCombination
 
     return {
@@ -295,12 +289,11 @@ def model_learners(seed: int, model: str) -> dict:
         "ChebCB (learned range)": ChebCB(GRID, seed=seed),
         "ModelHedge": ModelHedge(GRID, model, seed=seed),
         "ModelLeader": ModelLeader(GRID, model, seed=seed),
-        **{f"SafeCombination(ModelLeader, Tsallis-INF, prior={SAFE_PRIOR}{label})": SafeCombination(
-            [ModelLeader(GRID, model, seed=seed), TsallisINF(GRID, seed=seed + 1000)], prior=SAFE_PRIOR,
-            share=share, share_decay=decay, seed=seed)
-           for share, decay, label in (
-               (0.0, 0.0, ""), (SAFE_SHARE, 0.0, f", share={SAFE_SHARE}"),
-               (SAFE_SHARE, SAFE_SHARE_DECAY, f", share={SAFE_SHARE} t^-{SAFE_SHARE_DECAY}"))},
+        "SafeCombination(ModelLeader, Tsallis-INF), recommended": SafeCombination(
+            [ModelLeader(GRID, model, seed=seed), TsallisINF(GRID, baseline=0.0, seed=seed + 1000)], seed=seed),
+        "SafeCombination(ModelLeader, Tsallis-INF), share 0, baseline 1": SafeCombination(
+            [ModelLeader(GRID, model, seed=seed), TsallisINF(GRID, seed=seed + 1000)], share=0.0, baseline=1.0,
+            seed=seed),
     }
 
 

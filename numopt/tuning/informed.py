@@ -9,18 +9,17 @@ value grows like ``sqrt(T log K)`` instead of the bandit's ``sqrt(K T)``; when
 the model is wrong, nothing bounds it.
 
 :class:`SafeCombination` adds a bandit's guarantee: a Tsallis-INF bandit
-over the base learners (for example ``[ModelLeader(...), TsallisINF(...)]``)
-chooses which one sets the value of each round, and every base learner
-learns from every round (the bandit from importance-weighted costs). Its
-total cost is at most that of each base learner plus ``O(sqrt(m T))`` for
-``m`` base learners (plus the ``prior`` head start given to the first one),
-and within the bandit's bound of the best fixed value whatever the model
-predicts: data-dependent with ``share=0`` (the default); with a ``share``
-decaying as ``t^(-1/4)`` (``share_decay``) worst-case and sublinear,
-``O(T^(3/4))``, for ``O(T^(3/4))`` more against each base learner (see its
-notes for the constants, and for why no combination can
-be within ``O(1)`` of the leader and ``O(sqrt(K T))`` of the best value at
-once with bandit feedback).
+over the base learners (for example ``[ModelLeader(...), TsallisINF(...,
+baseline=0)]``) chooses which one sets the value of each round, and every
+base learner learns from every round (the bandit from importance-weighted
+costs). Its total cost is at most that of each base learner plus
+``O(sqrt(m T))`` for ``m`` base learners, the share's ``O(T^(3/4))`` and
+the ``prior`` head start given to the first one, and within a worst-case sublinear bound,
+``O(T^(3/4))``, of the best fixed value whatever the model predicts: with
+the default share ``0.01 t^(-1/4)`` of the rounds kept for the base
+learners evenly (see its notes for the constants, and for why no
+combination can be within ``O(1)`` of the leader and ``O(sqrt(K T))`` of
+the best value at once with bandit feedback).
 
 Both follow the protocol of :class:`numopt.tuning.Learner`
 (``select(context)``, ``update(cost, result)``); :func:`numopt.tuning.solve_sequence`
@@ -483,21 +482,27 @@ class SafeCombination(Learner):
     conditional mean, given the value played, of the usual ``c [j drawn] /
     q_j``: unbiased, never of larger variance).
 
+    The defaults are the recommended safety net for a model learner:
+    ``SafeCombination([ModelLeader(grid, model), TsallisINF(grid, baseline=0)])``
+    has the worst-case sublinear bound of the notes below (the bandit base
+    needs ``baseline=0`` for it).
+
     Parameters
     ----------
     learners : sequence of Learner
         Base learners over the same grid (for example ``[ModelLeader(grid),
-        TsallisINF(grid)]``); their ``probabilities`` must not draw at random.
+        TsallisINF(grid, baseline=0)]``); their ``probabilities`` must not
+        draw at random.
     prior : float
-        Head start of the first learner, in rounds of the cost scale (the
-        initial cumulative loss of every other learner).
+        Head start of the first learner, in rounds of the cost normalizer
+        (the initial cumulative loss of every other learner).
     share : float in [0, 1)
         Fraction ``g_1`` of the meta distribution spread evenly over the base
         learners in the first round: in round ``t`` each is drawn with
         probability at least ``g_t / m``, ``g_t = share * t^(-share_decay)``,
         so a bandit base sees every value with probability at least ``g_t / m``
         times its own. This is what makes the worst-case bound below finite;
-        0 (default) leaves the bound data-dependent (:attr:`stability`).
+        0 leaves it data-dependent (:attr:`stability`).
     share_decay : float in [0, 1]
         Exponent ``alpha`` of the decay of the share; 0 keeps it fixed at
         ``share``. For ``0 < alpha < 1/2`` the bound below against the best
@@ -505,41 +510,61 @@ class SafeCombination(Learner):
         the default 1/4 balances the two terms.
     baseline : float
         Reduced-variance baseline of the meta bandit's estimates (as in
-        :class:`~numopt.tuning.TsallisINF`); the bound below is for 0.
+        :class:`~numopt.tuning.TsallisINF`); the bound below is for 0 (the
+        default).
     scale : float, optional
-        Costs are divided by this constant (costs in ``[0, scale]``, the
-        setting of the bound below); default the running mean cost.
+        Costs are divided by this constant (costs in ``[0, scale]``);
+        default the running mean cost. The bound below covers both.
     seed : int or Generator, optional
         Seeds the draws of the combination (the base learners keep their own).
 
     Notes
     -----
-    Regret bound. Costs in ``[0, s]``, ``scale=s``, ``baseline=0`` and a
-    :class:`~numopt.tuning.TsallisINF` base with ``scale=s, baseline=0`` over
-    ``K`` values; ``m`` base learners, head start ``h`` (``prior``), share
+    Regret bound. Costs in ``[0, s]``, ``baseline=0`` and a
+    :class:`~numopt.tuning.TsallisINF` base with ``baseline=0`` over ``K``
+    values; ``m`` base learners, head start ``h`` (``prior``), share
     ``g_t = g_1 t^(-alpha)`` in round ``t`` (``g_1`` = ``share``, ``alpha`` =
-    ``share_decay``), ``eta_t = 2 / sqrt(t)`` at both levels. The meta
-    distribution is ``q_t = (1 - g_t) w_t + g_t / m`` with ``w_t`` the
-    Tsallis-INF weights. The Tsallis-INF analysis (Zimmert and Seldin 2021:
-    penalty ``2 sqrt(nT)`` on ``n`` arms, stability
-    ``eta_t / 2 sum_i w_i^{3/2} E[lhat_i^2]``) with the estimates above gives,
-    in expectation,
+    ``share_decay``), ``eta_t = 2 / sqrt(t)`` at both levels. Costs are
+    divided by the normalizer ``n_t`` of round ``t``: ``scale`` if given, else
+    the mean cost of the earlier rounds (1 in round 1). Let
+    ``N = max_{t>=2} n_t`` and ``rho = s / min_{t>=2} n_t``: ``N = s`` and
+    ``rho = 1`` with ``scale=s``; with the running mean ``N <= s``, and
+    ``rho <= s / c_min`` when every cost is at least ``c_min > 0`` (an
+    iteration count is at least 1). The meta distribution is
+    ``q_t = (1 - g_t) w_t + g_t / m`` with ``w_t`` the Tsallis-INF weights.
 
+    Each level is follow-the-regularized-leader on costs with the regularizer
+    ``a_t phi``, ``phi(w) = 4 (sqrt(n) - sum_i sqrt(w_i)) >= 0`` on ``n``
+    arms, ``a_t = n_t sqrt(t) / 2`` (plus ``h n_t`` on every base learner but
+    the first, at the meta level). Round 1 costs at most ``s`` whatever its
+    normalizer; from round 2 on, the FTRL regret lemma (Orabona 2019, Lemma
+    7.1) with the Tsallis-INF stability bound (Zimmert and Seldin 2021:
+    ``(1 / (2 a_t)) sum_i w_i^{3/2} E[lhat_i^2]`` for non-negative estimates)
+    gives, in expectation, with ``c_0 = 1`` for a fixed scale and 2 for the
+    running mean:
+
+    * a penalty ``P_n <= (4 sqrt(n) - 4) A`` with ``A = a_T + sum_{2<=t<T}
+      (a_t - a_{t+1})^+`` (the lemma's ``(T+1)``-th regularizer taken equal
+      to the ``T``-th): ``A = s sqrt(T) / 2`` with a fixed scale (the
+      paper's ``2 sqrt(nT)``); with the running mean
+      ``n_{t+1} >= (t-1) n_t / t`` bounds each decrease of ``a_t`` by
+      ``n_t / (2 sqrt(t))``, so ``A <= 3 N sqrt(T) / 2``. The head start
+      adds ``h H_j`` with ``H_j = s [j > 0]`` (fixed scale) or
+      ``H_j <= N ([j > 0] + ln T)`` (running mean);
     * against base learner ``j``'s proposals (its expected cost each round,
       its state following the rounds as played):
-      ``R_j <= s (2 sqrt(mT) (1 + 1/(1 - g_1)) + G_T + 1 + h [j > 0])``,
+      ``R_j <= P_m + h H_j + s (2 rho sqrt(mT) / (1 - g_1) + G_T + c_0)``,
       ``G_T = sum_t g_t``. The mixing costs at most ``s g_t`` in round ``t``;
       the meta estimate of base ``j`` has second moment at most
       ``s^2 / q_t(j)``, and ``q_t(j) >= (1 - g_t) w_t(j) >= (1 - g_1) w_t(j)``
-      bounds the meta stability by ``2 sqrt(mT) / (1 - g_1)``. With a fixed
-      share ``G_T = g T``, with ``0 < alpha < 1``
+      bounds the meta stability by ``2 rho s sqrt(mT) / (1 - g_1)``. With a
+      fixed share ``G_T = g T``, with ``0 < alpha < 1``
       ``G_T <= g_1 T^(1 - alpha) / (1 - alpha)``;
     * against the best fixed value, through a bandit base ``j``:
-      ``R* <= R_j + s (2 sqrt(KT) + 1 + V)``, where
+      ``R* <= R_j + P_K + s (c_0 + rho V)``, where
       ``V = sum_t t^{-1/2} sum_i pi_t(i)^{3/2} / p_t(i)`` is the bandit's
-      stability (``pi_t`` its distribution, ``q_t(j)`` its meta
-      probability); :attr:`stability` accumulates ``V``. Since
-      ``p_t >= q_t(j) pi_t``, ``q_t(j) >= g_t / m`` and
+      stability (``pi_t`` its distribution); :attr:`stability` accumulates
+      ``V``. Since ``p_t >= q_t(j) pi_t``, ``q_t(j) >= g_t / m`` and
       ``sum_i pi_t(i)^{1/2} <= sqrt(K)``,
       ``V <= sqrt(K) sum_t t^{-1/2} / q_t(j) <= (m sqrt(K) / g_1) sum_t t^(alpha - 1/2)``:
       ``V = 2 sqrt(KT)`` when the bandit plays alone (the paper's
@@ -548,11 +573,12 @@ class SafeCombination(Learner):
       for ``0 <= alpha <= 1/2``.
 
     So with ``0 < alpha < 1/2`` the bound against the best fixed value,
-    ``R* <= s (2 sqrt(mT) (1 + 1/(1 - g_1)) + G_T + 2 + h + 2 sqrt(KT) +
-    (m sqrt(K) / g_1) sum_t t^(alpha - 1/2))``, is worst-case and
+    ``R* <= P_m + P_K + h H_j + s (2 rho sqrt(mT) / (1 - g_1) + G_T + 2 c_0 +
+    rho (m sqrt(K) / g_1) sum_t t^(alpha - 1/2))``, is worst-case and
     sublinear, ``O(T^(1 - alpha) + T^(1/2 + alpha))``, ``O(T^(3/4))`` for the
-    default ``alpha = 1/4``; a fixed share leaves the linear ``g T`` in it,
-    and ``alpha = 1/2`` makes the ``V`` term linear.
+    default ``alpha = 1/4``, with a fixed scale or the running mean; a fixed
+    share leaves the linear ``g T`` in it, ``alpha = 1/2`` makes the ``V``
+    term linear, and ``share=0`` leaves ``V`` data-dependent.
 
     No choice of ``g`` and ``h`` makes both small: a bandit algorithm whose
     worst-case regret to one value is ``B`` has a value with worst-case
@@ -572,15 +598,15 @@ class SafeCombination(Learner):
     >>> from numopt.tuning import TsallisINF, replay
     >>> costs = np.tile([4.0, 1.0, 3.0], (1000, 1))
     >>> wrong = lambda grid, value, cost, result: np.array([0.0, 9.0, 9.0])  # a model that misleads
-    >>> combo = SafeCombination([ModelHedge([1.0, 1.5, 1.9], wrong, seed=0), TsallisINF([1.0, 1.5, 1.9], seed=1)],
-    ...                         seed=2)
+    >>> combo = SafeCombination([ModelHedge([1.0, 1.5, 1.9], wrong, seed=0),
+    ...                          TsallisINF([1.0, 1.5, 1.9], baseline=0, seed=1)], prior=20, seed=2)
     >>> r = replay(combo, costs)
     >>> bool(r.total < 1.5 * 1000), bool(np.mean(np.array(combo.choices[-100:]) == 1) > 0.9)
     (True, True)
     """
 
-    def __init__(self, learners, *, prior: float = 20.0, share: float = 0.0, share_decay: float = 0.25,
-                 baseline: float = 1.0, scale: float | None = None, seed=None):
+    def __init__(self, learners, *, prior: float = 200.0, share: float = 0.01, share_decay: float = 0.25,
+                 baseline: float = 0.0, scale: float | None = None, seed=None):
         learners = list(learners)
         if not learners or not all(isinstance(lr, Learner) for lr in learners):
             raise TypeError("learners must be a non-empty sequence of Learner objects.")

@@ -437,6 +437,37 @@ def test_combination_decaying_share_keeps_the_bandit_drawn_and_the_sublinear_bou
     assert np.mean(regrets) < 0.5 * (alone.total - bf.total)
 
 
+def test_combination_with_the_running_mean_keeps_the_bandit_stability_within_its_worst_case_bound():
+    # the recommended configuration: no fixed scale (costs divided by their running mean), baselines 0.
+    # The regret bound itself exceeds the largest possible regret at this T; what is checked is the
+    # term that makes it worst-case (V), the normalizer it assumes, and that the net works.
+    costs, best = known_best_table(T=400, seed=6)
+    grid, T, K, m, g1, alpha = np.arange(5.0), 400, 5, 2, 0.2, 0.25
+    pessimistic = lambda grid, value, cost, result: np.where(grid == value, cost, 3.0 * cost)  # noqa: E731
+    t = np.arange(1, T + 1.0)
+    bf = best_fixed(costs)
+    regrets = []
+    for seed in range(20):
+        bandit = TsallisINF(grid, baseline=0.0, seed=seed + 100)
+        combo = SafeCombination([ModelLeader(grid, pessimistic, explore=0.0, seed=seed), bandit], prior=0.0,
+                                share=g1, share_decay=alpha, seed=seed)
+        r = replay(combo, costs)
+        regrets.append(r.total - bf.total)
+        assert combo._normalizer() == pytest.approx(r.total / T) == pytest.approx(bandit._normalizer())
+        assert combo.stability[1] <= m * np.sqrt(K) / g1 * np.sum(t ** (alpha - 0.5))
+    alone = replay(ModelLeader(grid, pessimistic, explore=0.0, seed=0), costs)
+    assert alone.total > 1.3 * bf.total
+    assert np.mean(regrets) < 0.5 * (alone.total - bf.total)
+
+
+def test_combination_defaults_are_the_recommended_safety_net():
+    combo = SafeCombination([ModelLeader(GRID), TsallisINF(GRID, baseline=0.0)])
+    settings = (combo.prior, combo.share, combo.share_decay, combo.baseline, combo.scale)
+    assert settings == (200.0, 0.01, 0.25, 0.0, None)
+    # the share keeps the bandit drawn with probability at least g_t / m in every round
+    assert combo.meta_probabilities()[1] >= 0.01 / 2
+
+
 def test_combination_decaying_share_one_round_by_hand():
     grid = np.array([1.0, 2.0, 3.0])
     combo = SafeCombination([_Constant(grid, 0), _Constant(grid, 2)], prior=1.0, share=0.3, share_decay=0.5,
