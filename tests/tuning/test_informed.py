@@ -460,6 +460,30 @@ def test_combination_with_the_running_mean_keeps_the_bandit_stability_within_its
     assert np.mean(regrets) < 0.5 * (alone.total - bf.total)
 
 
+def test_running_mean_normalizer_keeps_the_penalty_and_head_start_terms_of_the_bound():
+    # the two facts the bound uses about the running mean n_t (round t >= 2), on cost sequences that make it
+    # swing: A = a_T + sum (a_t - a_{t+1})^+ <= 3/2 N sqrt(T) with a_t = n_t sqrt(t) / 2, and
+    # sum (n_t - n_{t+1})^+ <= N ln T
+    rng = np.random.default_rng(0)
+    T = 4000
+    blocks = np.repeat(np.arange(12) % 2, 2 ** np.arange(12))[:T]  # doubling blocks of cheap and costly rounds
+    for costs in (np.where(blocks == 0, 1.0, 500.0), rng.choice([1.0, 1000.0], size=T, p=[0.99, 0.01]),
+                  np.linspace(1000.0, 1.0, T)):
+        combo = SafeCombination([_Constant(GRID, 0), _Constant(GRID, 5)], seed=0)
+        n = []
+        for c in costs:
+            n.append(combo._normalizer())
+            combo.select()
+            combo.update(c)
+        n = np.array(n[1:])  # n_t for t = 2..T
+        t = np.arange(2, T + 1)
+        a = n * np.sqrt(t) / 2
+        big_n = n.max()
+        assert a[-1] + np.sum(np.maximum(a[:-1] - a[1:], 0.0)) <= 1.5 * big_n * np.sqrt(T)
+        assert np.sum(np.maximum(n[:-1] - n[1:], 0.0)) <= big_n * np.log(T)
+        assert np.any(np.diff(a) < 0)  # the normalizer does fall, so the lemma's monotone case would not apply
+
+
 def test_combination_defaults_are_the_recommended_safety_net():
     combo = SafeCombination([ModelLeader(GRID), TsallisINF(GRID, baseline=0.0)])
     settings = (combo.prior, combo.share, combo.share_decay, combo.baseline, combo.scale)
