@@ -17,6 +17,7 @@ from .sor import (
     sor,
     sor_iterations,
     ssor_pcg,
+    ssor_pcg_iterations,
     ssor_preconditioner,
 )
 from .system import DEFAULT_RTOL, finish, prepare_system
@@ -40,6 +41,7 @@ __all__ = [
     "sketch_solve",
     "sor",
     "sor_iterations",
+    "ssor_pcg_iterations",
     "ssor_pcg",
     "ssor_preconditioner",
 ]

@@ -139,6 +139,71 @@ def solve_many(data, indices, indptr, diag, b, omegas, kind, order, tol, maxiter
 
 
 @njit(cache=True)
+def _spmv(data, indices, indptr, x, out):
+    for i in range(indptr.shape[0] - 1):
+        s = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            s += data[k] * x[indices[k]]
+        out[i] = s
+
+
+@njit(cache=True)
+def ssor_pcg_solve(data, indices, indptr, diag, b, omega, order, tol, maxiter, alphas, betas):
+    """CG from ``x0 = 0`` preconditioned by one symmetric sweep from zero; the steps of :func:`numopt.linalg.cg`.
+
+    Stops when the recursive residual norm is at most ``tol`` or after
+    ``maxiter`` iterations; writes the step lengths and direction ratios into
+    ``alphas`` and ``betas`` (as many as they hold). Returns ``(nit, residual norm, status)``: status
+    0 stopped by the test or the cap, 1 a breakdown (``r^T z <= 0`` or
+    ``p^T A p <= 0``), 2 a non-finite residual.
+    """
+    n = b.shape[0]
+    r = b.copy()
+    z = np.zeros(n)
+    sweep(data, indices, indptr, diag, r, z, omega, SYMMETRIC, order)
+    p = z.copy()
+    q = np.empty(n)
+    rz = np.dot(r, z)
+    rnorm = np.sqrt(np.dot(r, r))
+    nit = 0
+    while rnorm > tol and nit < maxiter:
+        if rz <= 0.0:
+            return nit, rnorm, 1
+        _spmv(data, indices, indptr, p, q)
+        pq = np.dot(p, q)
+        if not pq > 0.0:
+            return nit, rnorm, 1
+        alpha = rz / pq
+        r -= alpha * q
+        z[:] = 0.0
+        sweep(data, indices, indptr, diag, r, z, omega, SYMMETRIC, order)
+        rz_new = np.dot(r, z)
+        beta = rz_new / rz
+        if nit < alphas.shape[0]:
+            alphas[nit] = alpha
+            betas[nit] = beta
+        p *= beta
+        p += z
+        rz = rz_new
+        rnorm = np.sqrt(np.dot(r, r))
+        nit += 1
+        if not np.isfinite(rnorm):
+            return nit, rnorm, 2
+    return nit, rnorm, 0
+
+
+@njit(cache=True)
+def ssor_pcg_many(data, indices, indptr, diag, b, omegas, order, tol, maxiter, out, status, alphas, betas):
+    """:func:`ssor_pcg_solve` for each ``omegas[k]``: counts into ``out``, status into ``status``, the
+    coefficients into row ``k`` of ``alphas`` and ``betas``."""
+    for k in range(omegas.shape[0]):
+        nit, _, code = ssor_pcg_solve(data, indices, indptr, diag, b, omegas[k], order, tol, maxiter,
+                                      alphas[k], betas[k])
+        out[k] = nit
+        status[k] = code
+
+
+@njit(cache=True)
 def greedy_colors(indices, indptr):
     """Smallest-available-color coloring of the matrix graph, rows in natural order."""
     n = indptr.shape[0] - 1

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._core.result import OptimizeResult
 from .._core.validate import check_choice
-from ..linalg.sor import SweepMatrix, sor, sor_iterations, ssor_pcg
+from ..linalg.sor import SweepMatrix, sor, sor_iterations, ssor_pcg, ssor_pcg_iterations
 from ..problems.linear_sequences import LinearSystem
 from .learners import Fixed, Learner, _check_grid
 from .models import convergence_factor, ritz_extremes
@@ -184,8 +184,26 @@ def _measured(solver, result) -> float:
 
 
 def _counts_in_kernel(solver, parameter, opts) -> bool:
-    """Cold-start SOR counts for a whole grid can be taken in one kernel call."""
-    return solver == "sor" and parameter == "omega" and set(opts) <= {"rtol", "atol", "maxiter", "sweep"}
+    """Cold-start SOR and SSOR-PCG counts for a whole grid can be taken in one kernel call."""
+    allowed = {"sor": {"rtol", "atol", "maxiter", "sweep"}, "ssor-pcg": {"rtol", "atol", "maxiter"}}
+    return parameter == "omega" and solver in allowed and set(opts) <= allowed[solver]
+
+
+def _grid_in_kernel(solver, A, b, grid, opts):
+    """``(counts, info, feedback)`` of every grid value from ``x0 = 0`` in one kernel call."""
+    if solver == "sor":
+        nits, histories = sor_iterations(A, b, grid, **opts, return_histories=True)
+        info = np.where(nits < opts.get("maxiter", 10000), 0, nits)
+        return nits, info, [convergence_factor(h) for h in histories]
+    counts, alphas, betas = ssor_pcg_iterations(A, b, grid, **opts, return_coefficients=True)
+    cap = opts.get("maxiter") or 10 * A.n
+    nits = np.where(counts < 0, cap, counts)  # a breakdown (never on SPD systems) is charged the cap
+    info = np.where(counts < 0, -1, np.where(counts < cap, 0, counts))
+    feedback = []
+    for k, n in enumerate(nits):
+        low, high = ritz_extremes(alphas[k, :n], betas[k, :n])
+        feedback.append(high / low if low > 0 else np.nan)
+    return nits, info, feedback
 
 
 def cost_table(systems: Iterable, grid, solver="sor", *, context=None, parameter: str = "omega",
@@ -205,7 +223,7 @@ def cost_table(systems: Iterable, grid, solver="sor", *, context=None, parameter
         ``feedback`` (``T x K``): what a model-based learner reads from each solve (the convergence
         factor of the residual history for SOR, the condition number from the CG coefficients for
         SSOR-PCG, NaN otherwise), for :func:`~numopt.tuning.replay`. One pass over the sequence
-        serves the whole grid (cold-start SOR counts of all values in one kernel call).
+        serves the whole grid (cold-start SOR and SSOR-PCG counts of all values in one kernel call).
 
     Examples
     --------
@@ -229,10 +247,10 @@ def cost_table(systems: Iterable, grid, solver="sor", *, context=None, parameter
         contexts.append(np.nan if ctx is None else ctx)
         if x0 is None and system.on_solution is None and not warm_start and _counts_in_kernel(solver, parameter,
                                                                                              opts):
-            nits, histories = sor_iterations(A, system.b, grid, **opts, return_histories=True)
+            nits, info, measured = _grid_in_kernel(solver, A, system.b, grid, opts)
             costs.append(nits)
-            infos.append(np.where(nits < opts.get("maxiter", 10000), 0, nits))
-            feedback.append([convergence_factor(h) for h in histories])
+            infos.append(info)
+            feedback.append(measured)
             continue
         if builtin:
             opts = dict(opts, record_history=True)

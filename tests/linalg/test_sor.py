@@ -13,6 +13,7 @@ from numopt.linalg.sor import (
     optimal_omega,
     sor,
     ssor_pcg,
+    ssor_pcg_iterations,
     ssor_preconditioner,
 )
 from numopt.problems.pde import diffusion, poisson
@@ -260,3 +261,31 @@ def test_sor_object_is_reentrant_and_bitwise_reproducible():
     assert np.all(x0 == 0)  # the start is not overwritten
     assert first.nit == second.nit != interleaved.nit
     np.testing.assert_array_equal(first.x, second.x)
+
+
+def test_ssor_pcg_iterations_equal_ssor_pcg_runs_and_their_coefficients():
+    A = diffusion(np.exp(np.random.default_rng(3).normal(size=(12, 10))))
+    b = np.linspace(1.0, 2.0, A.shape[0])
+    omegas = [0.6, 1.0, 1.4, 1.9]
+    counts, alphas, betas = ssor_pcg_iterations(A, b, omegas, rtol=1e-9, return_coefficients=True)
+    for k, w in enumerate(omegas):
+        run = ssor_pcg(A, b, omega=w, rtol=1e-9, record_history=True)
+        assert counts[k] == run.nit and run.info == 0
+        np.testing.assert_allclose(alphas[k, :run.nit], run.history["alpha"][1:], rtol=1e-12)
+        np.testing.assert_allclose(betas[k, :run.nit], run.history["beta"][1:], rtol=1e-12)
+        assert np.all(np.isnan(alphas[k, run.nit:]))
+    # the cap: a count equal to maxiter did not converge
+    np.testing.assert_array_equal(ssor_pcg_iterations(A, b, omegas, rtol=1e-9, maxiter=3), 3)
+
+
+def test_ssor_pcg_iterations_report_a_breakdown_and_name_bad_arguments():
+    indefinite = sp.csr_matrix(np.array([[1.0, 2.0], [2.0, 1.0]]))
+    assert ssor_pcg_iterations(indefinite, np.array([1.0, -1.0]), [1.0]).tolist() == [-1]
+    assert ssor_pcg(indefinite, np.array([1.0, -1.0]), omega=1.0).info == -1
+    A = poisson((4, 4))
+    with pytest.raises(ValueError, match="omega"):
+        ssor_pcg_iterations(A, np.ones(16), [1.0, 2.5])
+    with pytest.raises(ValueError, match="maxiter"):
+        ssor_pcg_iterations(A, np.ones(16), [1.0], maxiter=0)
+    with pytest.raises(ValueError, match="symmetric"):
+        ssor_pcg_iterations(sp.csr_matrix(np.array([[2.0, 1.0], [0.0, 2.0]])), np.ones(2), [1.0])

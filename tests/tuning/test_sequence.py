@@ -35,6 +35,16 @@ def test_cost_table_columns_equal_fixed_runs(seq):
     assert np.all(table.info == 0)
 
 
+def test_ssor_pcg_cost_table_in_one_kernel_call_equals_the_solver_runs(seq):
+    table = cost_table(seq[:6], GRID, "ssor-pcg", warm_start=False)  # one kernel call per instance
+    general = cost_table(seq[:6], GRID, "ssor-pcg", warm_start=False, assume_symmetric=True)  # one run per value
+    np.testing.assert_array_equal(table.costs, general.costs)
+    np.testing.assert_array_equal(table.info, general.info)
+    # the condition numbers the models read
+    np.testing.assert_allclose(table.feedback, general.feedback, rtol=1e-12)
+    assert np.all(table.info == 0) and np.all(table.feedback > 1)
+
+
 def test_warm_start_helps_on_a_slowly_varying_sequence():
     A = sp.csr_matrix(shifted_laplacians(1, seed=0)[0].A)
     b = np.ones(A.shape[0])
