@@ -41,7 +41,7 @@ __all__ = [
     "sketch_solve",
     "sor",
     "sor_iterations",
-    "ssor_pcg_iterations",
     "ssor_pcg",
+    "ssor_pcg_iterations",
     "ssor_preconditioner",
 ]

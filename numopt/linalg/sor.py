@@ -50,8 +50,8 @@ __all__ = [
     "optimal_omega",
     "sor",
     "sor_iterations",
-    "ssor_pcg_iterations",
     "ssor_pcg",
+    "ssor_pcg_iterations",
     "ssor_preconditioner",
 ]
 
