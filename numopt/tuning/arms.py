@@ -211,7 +211,7 @@ class ArmsModel:
     >>> measured = [arms.work(arms(A, b, arm=k, rtol=1e-8)) for k in range(len(arms.arms))]
     >>> bool(np.all(np.abs(np.log(predicted / measured)) < np.log(3)))  # within a factor 3 before calibration
     True
-    >>> round(model.mus[0] / (1 - np.cos(np.pi / 11)), 6)  # mu = 1 - beta of the 10 x 10 Laplacian
+    >>> round(float(model.mus[0] / (1 - np.cos(np.pi / 11))), 6)  # mu = 1 - beta of the 10 x 10 Laplacian
     1.0
     """
 
@@ -259,11 +259,13 @@ class ArmsModel:
         mu = min(max(mu, 1e-12), 1.0)
         krylov = np.log(2.0 / rtol) / 2.0
         if solver == "cg":
-            return np.array([np.sqrt((2.0 - mu) / mu) * krylov])
-        if solver == "ssor-pcg":
-            return np.sqrt(ssor_kappa(omegas, mu, self._ssor.delta)) * krylov
-        rates = np.minimum(young_factor(omegas, 1.0 - mu), 1.0 - 1e-12)
-        return np.log(rtol) / np.log(rates)
+            counts = np.array([np.sqrt((2.0 - mu) / mu) * krylov])
+        elif solver == "ssor-pcg":
+            counts = np.sqrt(ssor_kappa(omegas, mu, self._ssor.delta)) * krylov
+        else:
+            rates = np.clip(young_factor(omegas, 1.0 - mu), 1e-12, 1.0 - 1e-12)
+            counts = np.log(rtol) / np.log(rates)
+        return np.maximum(counts, 1.0)
 
     def _mu_below(self, bound: float) -> float:
         """``mu`` of an over-relaxed SOR run (known to be at least ``bound``): mean of the estimates above it."""
