@@ -6,6 +6,13 @@ one product (SSOR-PCG), one sweep and one residual (SOR) per iteration. A
 learner over ``SolverArms(...).grid`` (the arm numbers) then picks CG on a
 sequence where plain CG wins instead of being stuck with SSOR.
 
+A bandit over many arms pays to try each of them; :class:`ArmsModel` turns
+every solve, of whichever arm, into a predicted work of *every* arm (each
+solver's run estimates ``lambda_min(D^{-1} A)``, which sets all their
+counts), so :class:`~numopt.tuning.ModelLeader` (alone, or in the safety net
+:class:`~numopt.tuning.SafeCombination`) learns the solver and ``omega`` from
+full-information feedback.
+
 Examples
 --------
 >>> from numopt.problems.linear_sequences import shifted_laplacians
@@ -17,6 +24,19 @@ Examples
 ...                      cost=arms.work, warm_start=False)
 >>> res.success, bool(res.total_cost > 0)
 (True, True)
+
+The model-informed learner over the same arms, run online and replayed on the cost table (equal, with
+cold starts):
+
+>>> from numopt.tuning import ModelLeader, cost_table, replay
+>>> seq = shifted_laplacians(20, seed=0)
+>>> online = solve_sequence(seq, arms, ModelLeader(arms.grid, ArmsModel(arms), seed=0), parameter="arm",
+...                         cost=arms.work, warm_start=False)
+>>> table = cost_table(seq, arms.grid, arms, parameter="arm", warm_start=False)
+>>> offline = replay(ModelLeader(arms.grid, ArmsModel(arms), seed=0), table.costs * arms.passes, None,
+...                  table.feedback)
+>>> bool(offline.total == online.total_cost), arms.labels[int(np.bincount(offline.actions).argmax())]
+(True, 'cg')
 """
 
 from __future__ import annotations
