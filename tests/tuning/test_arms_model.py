@@ -7,7 +7,16 @@ import scipy.sparse as sp
 from numopt.problems.linear_sequences import shifted_laplacians
 from numopt.problems.pde import poisson
 from numopt.testing import assert_names_argument
-from numopt.tuning import ModelLeader, SolverArms, best_fixed, cost_table, replay, solve_sequence
+from numopt.tuning import (
+    ModelLeader,
+    SafeCombination,
+    SolverArms,
+    TsallisINF,
+    best_fixed,
+    cost_table,
+    replay,
+    solve_sequence,
+)
 from numopt.tuning.arms import FEEDBACK_FIELDS, ArmsModel
 
 N = 16  # 16 x 16 grid: the 5-point Laplacian in natural order is consistently ordered (Young's theory exact)
@@ -104,6 +113,15 @@ def test_model_leader_over_arms_picks_cg_where_cg_wins(cg_sequence):
     second_half = res.params[30:].astype(int)
     assert np.mean(second_half == 0) > 0.7  # CG leads; the rest is the exploration of 1/sqrt(t) rounds
     assert res.total_cost < 1.15 * best_fixed(work).total
+
+
+def test_safety_net_over_arms_follows_the_model_leader_to_cg(cg_sequence):
+    arms, _, table = cg_sequence
+    net = SafeCombination([ModelLeader(arms.grid, ArmsModel(arms), seed=1),
+                           TsallisINF(arms.grid, baseline=0.0, seed=2)], seed=1)
+    r = replay(net, table.costs * arms.passes, None, table.feedback)
+    assert np.mean(np.asarray(net.choices) == 0) > 0.95  # the model learner sets (almost) every value
+    assert np.mean(r.actions[30:] == 0) > 0.7
 
 
 def test_replay_of_the_arms_table_equals_the_online_run(cg_sequence):
