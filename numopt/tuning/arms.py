@@ -45,7 +45,7 @@ import numbers
 
 import numpy as np
 
-from .._core.validate import check_positive
+from .._core.validate import check_choice, check_positive
 from ..linalg.krylov import cg
 from ..linalg.sor import sor, ssor_pcg
 from ..linalg.system import DEFAULT_RTOL
@@ -264,8 +264,21 @@ class ArmsModel:
         Least squares with a ridge ``stiffness (p - p0)^2`` towards the prior
         exponent ``p0`` (:data:`PRIOR_EXPONENT`); one run gives ``p = p0``
         through its point; no run ``(0, 1)``, the theory.
+
+        Examples
+        --------
+        >>> from numopt.problems.pde import poisson
+        >>> arms = SolverArms([1.2])
+        >>> model = ArmsModel(arms)
+        >>> model.fit("cg")
+        (0.0, 1.0)
+        >>> run = arms(poisson((10, 10)), np.ones(100), arm=0)
+        >>> _ = model(arms.grid, 0, arms.work(run), run)
+        >>> a, p = model.fit("cg")  # one run: the prior exponent, through the measured count
+        >>> p, bool(np.isclose(np.exp(a + p * np.log(model.counts("cg", model.mus[0], 1e-8)[0])), run.nit))
+        (0.5, True)
         """
-        points = self._points[solver]
+        points = self._points[check_choice("solver", solver, PASSES)]
         if not points:
             return 0.0, 1.0
         x, y = np.array(points).T
@@ -275,7 +288,15 @@ class ArmsModel:
         return float(y.mean() - p * x.mean()), float(p)
 
     def counts(self, solver: str, mu: float, rtol: float, omegas=None) -> np.ndarray:
-        """Uncalibrated iteration counts of ``solver`` (at ``omegas``) for a matrix with ``mu``."""
+        """Uncalibrated iteration counts of ``solver`` (at ``omegas``) for a matrix with ``mu``.
+
+        Examples
+        --------
+        >>> model = ArmsModel(SolverArms([1.0, 1.5]))
+        >>> model.counts("sor", 0.02, 1e-8, [1.0, 1.5]).round().tolist()  # Young: rho = (1 - mu)^2 at omega 1
+        [456.0, 138.0]
+        """
+        check_choice("solver", solver, PASSES)
         mu = min(max(mu, 1e-12), 1.0)
         krylov = np.log(2.0 / rtol) / 2.0
         if solver == "cg":
