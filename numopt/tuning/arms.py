@@ -236,8 +236,8 @@ class ArmsModel:
     """
 
     def __init__(self, arms: SolverArms, deltas=(0.0, 0.25, 0.5, 1.0, 2.0, 4.0), stiffness: float = 1.0):
-        if not isinstance(arms, SolverArms):
-            raise TypeError(f"arms must be a SolverArms; got {type(arms).__name__}.")
+        if not all(hasattr(arms, name) for name in ("arms", "grid", "passes")):
+            raise TypeError(f"arms must be a SolverArms (with arms, grid and passes); got {type(arms).__name__}.")
         self.arms = arms
         self._columns = {s: np.array([k for k, (name, _) in enumerate(arms.arms) if name == s], dtype=int)
                          for s in PASSES}
@@ -272,7 +272,7 @@ class ArmsModel:
         >>> model = ArmsModel(arms)
         >>> model.fit("cg")
         (0.0, 1.0)
-        >>> run = arms(poisson((10, 10)), np.ones(100), arm=0)
+        >>> run = arms(poisson((10, 10)), np.ones(100), arm=0, rtol=1e-8)
         >>> _ = model(arms.grid, 0, arms.work(run), run)
         >>> a, p = model.fit("cg")  # one run: the prior exponent, through the measured count
         >>> p, bool(np.isclose(np.exp(a + p * np.log(model.counts("cg", model.mus[0], 1e-8)[0])), run.nit))
