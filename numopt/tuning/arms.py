@@ -150,6 +150,7 @@ class SolverArms:
         """Cost of a solve in passes over the matrix (the ``cost=`` of :func:`~numopt.tuning.solve_sequence`)."""
         return float(result["work"])
 
+
 #: prior exponent of each solver's calibration ``count = e^a predicted^p``: the Krylov bounds ``sqrt(kappa)``
 #: overstate how the count grows with ``kappa`` (superlinear convergence; ``p`` about 0.15-0.45 measured on the
 #: shifted and graph Laplacians), SOR's factor sets its count
@@ -190,14 +191,17 @@ class ArmsModel:
       (:func:`~numopt.tuning.models.ssor_mu`) with the ``delta`` that
       :class:`~numopt.tuning.SSORPCGModel` learns.
 
-    From ``mu``, with ``L = ln(2 / rtol) / 2``: CG needs about
-    ``a_cg sqrt((2 - mu) / mu) L`` iterations (``kappa(D^{-1} A) = (1 + beta) /
-    (1 - beta)``), SSOR-PCG(``omega``) ``a_ssor sqrt(kappa(omega)) L``
-    (:func:`~numopt.tuning.models.ssor_kappa`), SOR(``omega``)
-    ``a_sor ln(rtol) / ln rho(omega)`` (:func:`~numopt.tuning.models.young_factor`).
-    Each solver's constant ``a`` is the geometric mean of measured / predicted
-    over that solver's own runs (1 before its first run), so cross-solver
-    predictions are on the scale that solver actually reaches. The arms of the
+    From ``mu``, with ``L = ln(2 / rtol) / 2``, the theory's counts are
+    ``sqrt((2 - mu) / mu) L`` for CG (``kappa(D^{-1} A) = (1 + beta) / (1 - beta)``),
+    ``sqrt(kappa(omega)) L`` for SSOR-PCG(``omega``)
+    (:func:`~numopt.tuning.models.ssor_kappa`) and ``ln(rtol) / ln rho(omega)``
+    for SOR(``omega``) (:func:`~numopt.tuning.models.young_factor`) (:meth:`counts`).
+    Each solver's counts are calibrated on its own runs, ``count = e^a
+    theory^p`` (:meth:`fit`: least squares in logs, ``p`` drawn towards
+    :data:`PRIOR_EXPONENT`), so cross-solver predictions are on the scale that
+    solver actually reaches, and grow with ``1 / mu`` as its counts do
+    (on the shifted and graph Laplacians CG's counts grow like
+    ``theory^0.15-0.3``, not like the ``sqrt(kappa)`` bound). The arms of the
     solver that was run are predicted by its own model
     (:class:`~numopt.tuning.SORModel`, :class:`~numopt.tuning.SSORPCGModel`),
     exact at the arm run. Predictions are in the unit of the cost fed in
@@ -210,6 +214,9 @@ class ArmsModel:
         The arms (its grid is the learner's grid).
     deltas : sequence of float
         Candidate ``delta`` of the SSOR-PCG model.
+    stiffness : float
+        Weight of the prior exponent in :meth:`fit`, in units of the spread
+        ``sum (x - mean x)^2`` of the log theory counts.
 
     Attributes
     ----------
@@ -256,7 +263,7 @@ class ArmsModel:
             cols = self._columns[solver]
             if cols.size:
                 return float(cols[len(cols) // 2]) / max(m - 1, 1)
-        return 0.0  # pragma: no cover - SolverArms always has an arm
+        return 0.0
 
     def fit(self, solver: str) -> tuple[float, float]:
         """Calibration ``(a, p)`` of ``solver``: ``log count = a + p log(predicted count)`` over its own runs.
