@@ -172,8 +172,11 @@ def solve_sequence(systems: Iterable, solver="sor", learner: Learner | float = 1
     return out
 
 
-def _measured(solver, result) -> float:
-    """What a model-based learner reads from a solve: SOR's convergence factor, SSOR-PCG's condition number."""
+def _measured(solver, result):
+    """What a model-based learner reads from a solve: SOR's convergence factor, SSOR-PCG's condition number,
+    or the ``feedback`` record a callable solver attaches to its result (:class:`~numopt.tuning.SolverArms`)."""
+    if not isinstance(solver, str) and result.get("feedback") is not None:
+        return np.asarray(result["feedback"], dtype=float)
     history = result.get("history") or {}
     if solver == "sor" and "residual" in history:
         return convergence_factor(history["residual"])
@@ -222,8 +225,10 @@ def cost_table(systems: Iterable, grid, solver="sor", *, context=None, parameter
         ``costs`` (``T x K`` iterations), ``contexts`` (``T``), ``grid``, ``info`` (``T x K``) and
         ``feedback`` (``T x K``): what a model-based learner reads from each solve (the convergence
         factor of the residual history for SOR, the condition number from the CG coefficients for
-        SSOR-PCG, NaN otherwise), for :func:`~numopt.tuning.replay`. One pass over the sequence
-        serves the whole grid (cold-start SOR and SSOR-PCG counts of all values in one kernel call).
+        SSOR-PCG, NaN otherwise; ``T x K x F`` for a callable solver whose results carry a ``feedback``
+        record of ``F`` numbers, such as :class:`~numopt.tuning.SolverArms`), for
+        :func:`~numopt.tuning.replay`. One pass over the sequence serves the whole grid (cold-start SOR
+        and SSOR-PCG counts of all values in one kernel call).
 
     Examples
     --------
