@@ -14,13 +14,14 @@ Examples
 10
 """
 
-from .arms import SolverArms
+from .arms import ArmsModel, SolverArms
 from .informed import ModelHedge, ModelLeader, SafeCombination
 from .learners import ChebCB, Fixed, Learner, TsallisINF, TsallisINFBins
 from .oracles import best_fixed, instance_optimal, replay
 from .sequence import cost_table, solve_sequence
 
 __all__ = [
+    "ArmsModel",
     "ChebCB",
     "Fixed",
     "Learner",
