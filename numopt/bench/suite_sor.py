@@ -292,8 +292,8 @@ def model_learners(seed: int, model: str) -> dict:
         "SafeCombination(ModelLeader, Tsallis-INF), recommended": SafeCombination(
             [ModelLeader(GRID, model, seed=seed), TsallisINF(GRID, baseline=0.0, seed=seed + 1000)], seed=seed),
         "SafeCombination(ModelLeader, Tsallis-INF), share 0, baseline 1": SafeCombination(
-            [ModelLeader(GRID, model, seed=seed), TsallisINF(GRID, seed=seed + 1000)], share=0.0, baseline=1.0,
-            seed=seed),
+            [ModelLeader(GRID, model, seed=seed), TsallisINF(GRID, seed=seed + 1000)], prior=200.0, share=0.0,
+            baseline=1.0, seed=seed),
     }
 
 

@@ -605,7 +605,7 @@ class SafeCombination(Learner):
     (True, True)
     """
 
-    def __init__(self, learners, *, prior: float = 200.0, share: float = 0.01, share_decay: float = 0.25,
+    def __init__(self, learners, *, prior: float = 400.0, share: float = 0.01, share_decay: float = 0.25,
                  baseline: float = 0.0, scale: float | None = None, seed=None):
         learners = list(learners)
         if not learners or not all(isinstance(lr, Learner) for lr in learners):

@@ -487,7 +487,7 @@ def test_running_mean_normalizer_keeps_the_penalty_and_head_start_terms_of_the_b
 def test_combination_defaults_are_the_recommended_safety_net():
     combo = SafeCombination([ModelLeader(GRID), TsallisINF(GRID, baseline=0.0)])
     settings = (combo.prior, combo.share, combo.share_decay, combo.baseline, combo.scale)
-    assert settings == (200.0, 0.01, 0.25, 0.0, None)
+    assert settings == (400.0, 0.01, 0.25, 0.0, None)
     # the share keeps the bandit drawn with probability at least g_t / m in every round
     assert combo.meta_probabilities()[1] >= 0.01 / 2
 
