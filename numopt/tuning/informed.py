@@ -42,7 +42,7 @@ from .models import (
     convergence_factor,
     predict_sor_counts,
     predict_ssor_pcg_counts,
-    ritz_extremes,
+    ritz_condition_number,
     young_factor,
     young_jacobi_radius,
 )
@@ -192,8 +192,7 @@ class SSORPCGModel:
             alphas, betas = _history(result, "alpha"), _history(result, "beta")
             if alphas is None or len(alphas) < 3:
                 return None
-            low, high = ritz_extremes(alphas, betas)
-            kappa = high / low if low > 0 else float("nan")
+            kappa = ritz_condition_number(alphas, betas)
         if not np.isfinite(kappa) or kappa < 1 or cost <= 0:
             return None
         value = float(value)

@@ -49,6 +49,7 @@ __all__ = [
     "convergence_factor",
     "predict_sor_counts",
     "predict_ssor_pcg_counts",
+    "ritz_condition_number",
     "ritz_extremes",
     "ssor_kappa",
     "ssor_mu",
@@ -229,6 +230,20 @@ def ritz_extremes(alphas, betas) -> tuple[float, float]:
     T = np.diag(diag) + np.diag(off, 1) + np.diag(off, -1)
     ev = np.linalg.eigvalsh(T)
     return float(ev[0]), float(ev[-1])
+
+
+def ritz_condition_number(alphas, betas) -> float:
+    """Condition number estimate ``high / low`` of :func:`ritz_extremes` (NaN without a positive ``low``).
+
+    Examples
+    --------
+    >>> from numopt.linalg import cg
+    >>> run = cg(np.diag([1.0, 2.0, 5.0]), np.ones(3), rtol=1e-12, record_history=True)
+    >>> round(ritz_condition_number(run.history["alpha"], run.history["beta"]), 8)
+    5.0
+    """
+    low, high = ritz_extremes(alphas, betas)
+    return high / low if low > 0 else float("nan")
 
 
 def predict_ssor_pcg_counts(grid, omega: float, nit: float, kappa: float, delta: float = 0.0) -> np.ndarray:

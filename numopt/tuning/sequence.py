@@ -19,7 +19,7 @@ from .._core.validate import check_choice
 from ..linalg.sor import SweepMatrix, sor, sor_iterations, ssor_pcg, ssor_pcg_iterations
 from ..problems.linear_sequences import LinearSystem
 from .learners import Fixed, Learner, _check_grid
-from .models import convergence_factor, ritz_extremes
+from .models import convergence_factor, ritz_condition_number
 
 __all__ = ["cost_table", "solve_sequence"]
 
@@ -181,8 +181,7 @@ def _measured(solver, result):
     if solver == "sor" and "residual" in history:
         return convergence_factor(history["residual"])
     if solver == "ssor-pcg" and "alpha" in history:
-        low, high = ritz_extremes(history["alpha"], history["beta"])
-        return high / low if low > 0 else np.nan
+        return ritz_condition_number(history["alpha"], history["beta"])
     return np.nan
 
 
@@ -202,11 +201,7 @@ def _grid_in_kernel(solver, A, b, grid, opts):
     cap = opts.get("maxiter") or 10 * A.n
     nits = np.where(counts < 0, cap, counts)  # a breakdown (never on SPD systems) is charged the cap
     info = np.where(counts < 0, -1, np.where(counts < cap, 0, counts))
-    feedback = []
-    for k, n in enumerate(nits):
-        low, high = ritz_extremes(alphas[k, :n], betas[k, :n])
-        feedback.append(high / low if low > 0 else np.nan)
-    return nits, info, feedback
+    return nits, info, [ritz_condition_number(alphas[k, :n], betas[k, :n]) for k, n in enumerate(nits)]
 
 
 def cost_table(systems: Iterable, grid, solver="sor", *, context=None, parameter: str = "omega",
